@@ -1,0 +1,196 @@
+/**
+ * One conformance suite per engine kind, run against every engine, fake or real. An engine
+ * package calls e.g. `describeMtConformance('apertium', () => new ApertiumMt(...))` from its own
+ * test file. The suites check the contract the pipeline relies on, not quality (benchmarks do that).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { int16ToFloat32 } from '../audio/pcm.ts';
+import { readWavFile } from '../audio/wav.ts';
+import type { AsrEngine } from '../engines/asr.ts';
+import type { AudioEncoderEngine } from '../engines/codec.ts';
+import type { Engine } from '../engines/engine.ts';
+import type { MtEngine } from '../engines/mt.ts';
+import type { TtsEngine } from '../engines/tts.ts';
+import type { VadEngine } from '../engines/vad.ts';
+import { speechClip } from './shared-data.ts';
+
+function lifecycle<E extends Engine>(factory: () => E | Promise<E>): { get(): E } {
+  let engine: E | undefined;
+  beforeAll(async () => {
+    engine = await factory();
+    await engine.init();
+    await engine.init(); // idempotent
+  }, 120_000);
+  afterAll(async () => {
+    await engine?.close();
+    await engine?.close(); // idempotent
+  });
+  return {
+    get() {
+      if (!engine) throw new Error('engine not initialised');
+      return engine;
+    },
+  };
+}
+
+function clipSamples(name: string): Int16Array {
+  const wav = readWavFile(speechClip(name));
+  expect(wav.sampleRate).toBe(16000);
+  return wav.samples;
+}
+
+export function describeVadConformance(name: string, factory: () => VadEngine | Promise<VadEngine>): void {
+  describe(`VAD conformance: ${name}`, () => {
+    const e = lifecycle(factory);
+    it('declares info and a 16 kHz frame size', () => {
+      expect(e.get().info.kind).toBe('vad');
+      expect(e.get().capabilities.sampleRate).toBe(16000);
+      expect(e.get().capabilities.frameSamples).toBeGreaterThan(0);
+    });
+    it('reports silence as non-speech and real speech as speech', () => {
+      const vad = e.get();
+      const n = vad.capabilities.frameSamples;
+      const stream = vad.createStream();
+      const silent = Array.from({ length: 50 }, () => stream.process(new Float32Array(n)));
+      expect(Math.max(...silent)).toBeLessThan(0.5);
+      const speech = int16ToFloat32(clipSamples('ljspeech-01.wav'));
+      let speechFrames = 0;
+      let frames = 0;
+      for (let at = 0; at + n <= speech.length; at += n) {
+        const p = stream.process(speech.subarray(at, at + n));
+        expect(p).toBeGreaterThanOrEqual(0);
+        expect(p).toBeLessThanOrEqual(1);
+        frames++;
+        if (p >= 0.5) speechFrames++;
+      }
+      // LJSpeech clips are mostly continuous reading.
+      expect(speechFrames / frames).toBeGreaterThan(0.4);
+      stream.close();
+    });
+  });
+}
+
+export function describeAsrConformance(
+  name: string,
+  factory: () => AsrEngine | Promise<AsrEngine>,
+  options: { clip?: string; language?: string; expectWords?: RegExp } = {},
+): void {
+  describe(`ASR conformance: ${name}`, () => {
+    const e = lifecycle(factory);
+    const language = options.language ?? 'en';
+    it('declares languages and streaming capability', () => {
+      expect(e.get().info.kind).toBe('asr');
+      expect(e.get().capabilities.languages).toContain(language);
+    });
+    it('recognises a real clip; streaming engines give partials first', async () => {
+      const asr = e.get();
+      const partials: string[] = [];
+      const stream = asr.createStream({ language, onPartial: (t) => partials.push(t) });
+      const samples = clipSamples(options.clip ?? 'ljspeech-01.wav');
+      for (let at = 0; at < samples.length; at += 1600) stream.write(samples.subarray(at, at + 1600));
+      const result = await stream.finishUtterance();
+      expect(result.text.trim().length).toBeGreaterThan(0);
+      if (options.expectWords) expect(result.text.toLowerCase()).toMatch(options.expectWords);
+      if (asr.capabilities.streaming) expect(partials.length).toBeGreaterThan(0);
+      // The stream is reusable for the next utterance and silence gives no words.
+      stream.write(new Int16Array(16000));
+      const silent = await stream.finishUtterance();
+      expect(silent.text.trim()).toBe('');
+      stream.close();
+    }, 60_000);
+  });
+}
+
+export function describeMtConformance(
+  name: string,
+  factory: () => MtEngine | Promise<MtEngine>,
+  options: { pair?: [string, string]; sample?: { text: string; expect: RegExp } } = {},
+): void {
+  describe(`MT conformance: ${name}`, () => {
+    const e = lifecycle(factory);
+    const [from, to] = options.pair ?? ['en', 'es'];
+    it('declares the pair after init', () => {
+      expect(e.get().info.kind).toBe('mt');
+      expect(e.get().capabilities.pairs.some((p) => p.from === from && p.to === to)).toBe(true);
+    });
+    it('translates a sentence and keeps order under concurrency', async () => {
+      const mt = e.get();
+      const text = options.sample?.text ?? 'The house is big.';
+      const out = await mt.translate({ text, from, to });
+      expect(out.trim().length).toBeGreaterThan(0);
+      if (options.sample) expect(out).toMatch(options.sample.expect);
+      const many = await Promise.all(
+        ['One.', 'Two.', 'Three.'].map((t) => mt.translate({ text: t, from, to })),
+      );
+      expect(many).toHaveLength(3);
+    }, 60_000);
+    it('rejects an unsupported pair with an error, not a hang', async () => {
+      await expect(e.get().translate({ text: 'hello', from: 'xx', to: 'yy' })).rejects.toThrow();
+    });
+  });
+}
+
+export function describeTtsConformance(
+  name: string,
+  factory: () => TtsEngine | Promise<TtsEngine>,
+  options: { language?: string; text?: string } = {},
+): void {
+  describe(`TTS conformance: ${name}`, () => {
+    const e = lifecycle(factory);
+    const language = options.language ?? 'es';
+    it('synthesises non-silent audio of plausible length', async () => {
+      const tts = e.get();
+      expect(tts.capabilities.languages).toContain(language);
+      let samples = 0;
+      let peak = 0;
+      let rate = 0;
+      for await (const chunk of tts.synthesize({
+        text: options.text ?? 'Hola, buenos días a todos.',
+        language,
+      })) {
+        expect(chunk.sampleRate).toBeGreaterThanOrEqual(8000);
+        rate = chunk.sampleRate;
+        samples += chunk.samples.length;
+        for (const s of chunk.samples) peak = Math.max(peak, Math.abs(s));
+      }
+      const seconds = samples / rate;
+      expect(seconds).toBeGreaterThan(0.5);
+      expect(seconds).toBeLessThan(10);
+      expect(peak).toBeGreaterThan(1000);
+    }, 60_000);
+    it('fails cleanly for a language it has no voice for', async () => {
+      const run = async () => {
+        for await (const _ of e.get().synthesize({ text: 'x', language: 'xx' })) {
+          // drain
+        }
+      };
+      await expect(run()).rejects.toThrow();
+    });
+  });
+}
+
+export function describeCodecConformance(
+  name: string,
+  factory: () => AudioEncoderEngine | Promise<AudioEncoderEngine>,
+): void {
+  describe(`codec conformance: ${name}`, () => {
+    const e = lifecycle(factory);
+    it('encodes frames of the declared size into non-empty packets', () => {
+      const codec = e.get();
+      const n = (codec.capabilities.sampleRate * codec.capabilities.frameDurationMs) / 1000;
+      const enc = codec.createEncoder();
+      for (let f = 0; f < 10; f++) {
+        const pcm = new Int16Array(n);
+        for (let i = 0; i < n; i++)
+          pcm[i] = Math.round(
+            5000 * Math.sin((2 * Math.PI * 300 * (f * n + i)) / codec.capabilities.sampleRate),
+          );
+        const pkt = enc.encodeFrame(pcm);
+        expect(pkt.byteLength).toBeGreaterThan(0);
+        expect(pkt.byteLength).toBeLessThan(4000);
+      }
+      expect(() => enc.encodeFrame(new Int16Array(n - 1))).toThrow();
+      enc.close();
+    });
+  });
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { BabelcastError, ErrorCode } from './error-codes.ts';
+import {
+  decodeListenerAudioPacket,
+  decodeSpeakerAudioFrame,
+  encodeListenerAudioPacket,
+  encodeSpeakerAudioFrame,
+  SPEAKER_AUDIO_MAX_FRAME_BYTES,
+} from './frames.ts';
+
+describe('speaker audio frames', () => {
+  it('round-trips seq, timestamp and samples', () => {
+    const samples = Int16Array.from([0, 1, -1, 32767, -32768]);
+    const bytes = encodeSpeakerAudioFrame({ seq: 42, captureTimeMs: 1_700_000_000_123.5, samples });
+    expect(bytes.byteLength).toBe(16 + 10);
+    const back = decodeSpeakerAudioFrame(bytes);
+    expect(back.seq).toBe(42);
+    expect(back.captureTimeMs).toBe(1_700_000_000_123.5);
+    expect(Array.from(back.samples)).toEqual(Array.from(samples));
+  });
+
+  it.each([
+    ['too short', new Uint8Array(10), ErrorCode.BAD_FRAME],
+    [
+      'odd payload',
+      (() => {
+        const b = encodeSpeakerAudioFrame({ seq: 1, captureTimeMs: 0, samples: new Int16Array(4) });
+        return b.subarray(0, b.byteLength - 1);
+      })(),
+      ErrorCode.BAD_FRAME,
+    ],
+    [
+      'wrong kind',
+      (() => {
+        const b = encodeSpeakerAudioFrame({ seq: 1, captureTimeMs: 0, samples: new Int16Array(4) });
+        b[0] = 0x7f;
+        return b;
+      })(),
+      ErrorCode.BAD_FRAME,
+    ],
+    ['oversized', new Uint8Array(SPEAKER_AUDIO_MAX_FRAME_BYTES + 2), ErrorCode.PAYLOAD_TOO_LARGE],
+  ])('rejects a frame that is %s with a stable code', (_name, bytes, code) => {
+    try {
+      decodeSpeakerAudioFrame(bytes);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(BabelcastError);
+      expect((err as BabelcastError).code).toBe(code);
+    }
+  });
+});
+
+describe('listener audio packets', () => {
+  it('round-trips header fields and frames', () => {
+    const frames = [Uint8Array.from([1, 2, 3]), Uint8Array.from([9])];
+    const bytes = encodeListenerAudioPacket({
+      seq: 7,
+      segmentId: 3,
+      packetIndex: 2,
+      offsetMs: 400,
+      sampleRate: 24000,
+      frameDurationMs: 20,
+      language: 'pt-BR',
+      flags: 2,
+      frames,
+    });
+    const p = decodeListenerAudioPacket(bytes);
+    expect(p).toMatchObject({
+      seq: 7,
+      segmentId: 3,
+      packetIndex: 2,
+      offsetMs: 400,
+      sampleRate: 24000,
+      language: 'pt-BR',
+      flags: 2,
+    });
+    expect(p.frames.map((f) => Array.from(f))).toEqual([[1, 2, 3], [9]]);
+  });
+
+  it('rejects a truncated packet', () => {
+    const bytes = encodeListenerAudioPacket({
+      seq: 1,
+      segmentId: 1,
+      packetIndex: 0,
+      offsetMs: 0,
+      sampleRate: 24000,
+      frameDurationMs: 20,
+      language: 'es',
+      flags: 0,
+      frames: [new Uint8Array(50)],
+    });
+    expect(() => decodeListenerAudioPacket(bytes.subarray(0, 60))).toThrow(/truncated/);
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * Binary WebSocket frames. JSON carries control and captions; audio goes as binary so that a
+ * 100 ms PCM frame costs 3.2 kB, not 10 kB of base64, and so that the server can build an audio
+ * frame once and send the same bytes to every listener of a language.
+ *
+ * All integers are little-endian (what every browser and x86/ARM host uses natively).
+ */
+import { BabelcastError, ErrorCode } from './error-codes.ts';
+
+export const FrameKind = { SPEAKER_AUDIO: 0x01, LISTENER_AUDIO: 0x02 } as const;
+export const FRAME_VERSION = 1;
+
+/** Speaker audio is always 16 kHz mono PCM16LE: what every ASR engine here wants, no resampling. */
+export const SPEAKER_SAMPLE_RATE = 16_000;
+export const SPEAKER_AUDIO_HEADER_BYTES = 16;
+/** At most one second per frame: bounds memory per message and keeps acknowledgements frequent. */
+export const SPEAKER_AUDIO_MAX_SAMPLES = SPEAKER_SAMPLE_RATE;
+export const SPEAKER_AUDIO_MAX_FRAME_BYTES = SPEAKER_AUDIO_HEADER_BYTES + SPEAKER_AUDIO_MAX_SAMPLES * 2;
+
+export interface SpeakerAudioFrame {
+  /** Per-connection-independent sequence number chosen by the speaker client; +1 per frame. */
+  seq: number;
+  /** Capture time of the first sample, speaker's wall clock, ms since the Unix epoch. */
+  captureTimeMs: number;
+  /** 16 kHz mono samples. */
+  samples: Int16Array;
+}
+
+/**
+ * Layout (16-byte header, then samples):
+ *   0  u8   kind = 0x01
+ *   1  u8   version = 1
+ *   2  u16  reserved, 0
+ *   4  u32  seq
+ *   8  f64  captureTimeMs
+ *   16 i16[] PCM samples, 16 kHz mono
+ */
+export function encodeSpeakerAudioFrame(frame: SpeakerAudioFrame): Uint8Array {
+  const out = new Uint8Array(SPEAKER_AUDIO_HEADER_BYTES + frame.samples.length * 2);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, FrameKind.SPEAKER_AUDIO);
+  view.setUint8(1, FRAME_VERSION);
+  view.setUint16(2, 0, true);
+  view.setUint32(4, frame.seq >>> 0, true);
+  view.setFloat64(8, frame.captureTimeMs, true);
+  for (let i = 0; i < frame.samples.length; i++) view.setInt16(16 + i * 2, frame.samples[i]!, true);
+  return out;
+}
+
+export function decodeSpeakerAudioFrame(data: Uint8Array): SpeakerAudioFrame {
+  if (data.byteLength < SPEAKER_AUDIO_HEADER_BYTES + 2) {
+    throw new BabelcastError(ErrorCode.BAD_FRAME, `audio frame too short (${data.byteLength} bytes)`);
+  }
+  if (data.byteLength > SPEAKER_AUDIO_MAX_FRAME_BYTES) {
+    throw new BabelcastError(
+      ErrorCode.PAYLOAD_TOO_LARGE,
+      `audio frame of ${data.byteLength} bytes exceeds ${SPEAKER_AUDIO_MAX_FRAME_BYTES}`,
+    );
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const kind = view.getUint8(0);
+  if (kind !== FrameKind.SPEAKER_AUDIO) {
+    throw new BabelcastError(ErrorCode.BAD_FRAME, `unknown frame kind 0x${kind.toString(16)}`);
+  }
+  const version = view.getUint8(1);
+  if (version !== FRAME_VERSION) {
+    throw new BabelcastError(ErrorCode.BAD_FRAME, `unsupported frame version ${version}`);
+  }
+  const payloadBytes = data.byteLength - SPEAKER_AUDIO_HEADER_BYTES;
+  if (payloadBytes % 2 !== 0) {
+    throw new BabelcastError(ErrorCode.BAD_FRAME, 'PCM16 payload has an odd number of bytes');
+  }
+  const captureTimeMs = view.getFloat64(8, true);
+  if (!Number.isFinite(captureTimeMs)) {
+    throw new BabelcastError(ErrorCode.BAD_FRAME, 'capture timestamp is not a finite number');
+  }
+  const samples = new Int16Array(payloadBytes / 2);
+  for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(16 + i * 2, true);
+  return { seq: view.getUint32(4, true), captureTimeMs, samples };
+}
+
+export const LISTENER_AUDIO_HEADER_BYTES = 34;
+export const AudioPacketFlag = { SEGMENT_START: 1, SEGMENT_END: 2 } as const;
+
+export interface ListenerAudioPacket {
+  /** Session-wide event sequence number (same space as caption `seq`). */
+  seq: number;
+  segmentId: number;
+  /** 0, 1, 2… within the segment's audio in this language; a gap means packets were dropped. */
+  packetIndex: number;
+  /** Position of the first frame within the segment's synthesized audio, ms. */
+  offsetMs: number;
+  sampleRate: number;
+  frameDurationMs: number;
+  language: string;
+  flags: number;
+  /** One Opus packet per frame, in order. */
+  frames: Uint8Array[];
+}
+
+/**
+ * Layout (34-byte header, then frames):
+ *   0  u8   kind = 0x02
+ *   1  u8   version = 1
+ *   2  u8   flags (1 = first packet of segment, 2 = last packet of segment)
+ *   3  u8   frameDurationMs (20)
+ *   4  u32  seq
+ *   8  u32  segmentId
+ *   12 u32  packetIndex
+ *   16 u32  offsetMs
+ *   20 u32  sampleRate (24000)
+ *   24 u8[8] language, ASCII, NUL-padded
+ *   32 u16  frameCount
+ *   34 frameCount × (u16 length, bytes)
+ */
+export function encodeListenerAudioPacket(p: ListenerAudioPacket): Uint8Array {
+  const size = LISTENER_AUDIO_HEADER_BYTES + p.frames.reduce((n, f) => n + 2 + f.byteLength, 0);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, FrameKind.LISTENER_AUDIO);
+  view.setUint8(1, FRAME_VERSION);
+  view.setUint8(2, p.flags);
+  view.setUint8(3, p.frameDurationMs);
+  view.setUint32(4, p.seq >>> 0, true);
+  view.setUint32(8, p.segmentId >>> 0, true);
+  view.setUint32(12, p.packetIndex >>> 0, true);
+  view.setUint32(16, Math.max(0, Math.round(p.offsetMs)) >>> 0, true);
+  view.setUint32(20, p.sampleRate, true);
+  if (p.language.length > 8) throw new RangeError(`language code too long: ${p.language}`);
+  for (let i = 0; i < p.language.length; i++) view.setUint8(24 + i, p.language.charCodeAt(i) & 0x7f);
+  view.setUint16(32, p.frames.length, true);
+  let at = LISTENER_AUDIO_HEADER_BYTES;
+  for (const f of p.frames) {
+    view.setUint16(at, f.byteLength, true);
+    out.set(f, at + 2);
+    at += 2 + f.byteLength;
+  }
+  return out;
+}
+
+export function decodeListenerAudioPacket(data: Uint8Array): ListenerAudioPacket {
+  if (data.byteLength < LISTENER_AUDIO_HEADER_BYTES) {
+    throw new BabelcastError(ErrorCode.BAD_FRAME, 'audio packet too short');
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (view.getUint8(0) !== FrameKind.LISTENER_AUDIO || view.getUint8(1) !== FRAME_VERSION) {
+    throw new BabelcastError(ErrorCode.BAD_FRAME, 'not a version-1 listener audio packet');
+  }
+  let language = '';
+  for (let i = 24; i < 32; i++) {
+    const c = view.getUint8(i);
+    if (c === 0) break;
+    language += String.fromCharCode(c);
+  }
+  const frameCount = view.getUint16(32, true);
+  const frames: Uint8Array[] = [];
+  let at = LISTENER_AUDIO_HEADER_BYTES;
+  for (let i = 0; i < frameCount; i++) {
+    if (at + 2 > data.byteLength) throw new BabelcastError(ErrorCode.BAD_FRAME, 'truncated audio packet');
+    const len = view.getUint16(at, true);
+    if (at + 2 + len > data.byteLength)
+      throw new BabelcastError(ErrorCode.BAD_FRAME, 'truncated audio packet');
+    frames.push(data.subarray(at + 2, at + 2 + len));
+    at += 2 + len;
+  }
+  return {
+    flags: view.getUint8(2),
+    frameDurationMs: view.getUint8(3),
+    seq: view.getUint32(4, true),
+    segmentId: view.getUint32(8, true),
+    packetIndex: view.getUint32(12, true),
+    offsetMs: view.getUint32(16, true),
+    sampleRate: view.getUint32(20, true),
+    language,
+    frames,
+  };
+}

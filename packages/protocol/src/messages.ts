@@ -1,0 +1,183 @@
+/**
+ * JSON messages on the speaker and listener WebSockets, as zod schemas (the runtime check) with
+ * their inferred types (the compile-time contract). Every message has a `type`.
+ */
+import { z } from 'zod';
+
+/** Language code: ISO 639-1, optionally with a region (`pt-BR`). Kept short: it goes into binary headers. */
+export const languageCode = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$/, 'expected a language code such as "es" or "pt-BR"')
+  .max(8);
+
+export const sessionState = z.enum(['created', 'live', 'paused', 'ended']);
+export type SessionState = z.infer<typeof sessionState>;
+
+export const sessionId = z
+  .string()
+  .regex(/^[a-z]+-[a-z]+-\d{3}$/, 'expected a session id such as "faithful-angel-590"');
+
+export const listenerCounts = z.record(z.string(), z.number().int().nonnegative());
+export type ListenerCounts = z.infer<typeof listenerCounts>;
+
+export const sessionInfo = z.object({
+  id: z.string(),
+  title: z.string().nullable(),
+  sourceLanguage: languageCode,
+  state: sessionState,
+  createdAt: z.string(),
+  joinUrl: z.string(),
+  /** Target languages listeners may choose, given the source language and the engines. */
+  targetLanguages: z.array(languageCode),
+  listeners: listenerCounts,
+});
+export type SessionInfo = z.infer<typeof sessionInfo>;
+
+export const captionKind = z.enum(['partial', 'final', 'translation']);
+export type CaptionKind = z.infer<typeof captionKind>;
+
+/**
+ * A caption event. `partial` and `final` carry source-language text, `translation` carries text in
+ * `lang`. `mediaStartMs`/`mediaEndMs` are positions in the speaker's audio stream (ms since the
+ * session's first sample), so captions line up with audio and with exported subtitles.
+ */
+export const captionEvent = z.object({
+  type: z.literal('caption'),
+  kind: captionKind,
+  seq: z.number().int().nonnegative(),
+  segmentId: z.number().int().nonnegative(),
+  lang: languageCode,
+  text: z.string(),
+  mediaStartMs: z.number(),
+  mediaEndMs: z.number(),
+  /** Server wall-clock time the event was produced (ms since epoch). */
+  emittedAt: z.number(),
+  /** Present and true when the event is a replay of history (join/reconnect/language switch). */
+  replay: z.boolean().optional(),
+});
+export type CaptionEvent = z.infer<typeof captionEvent>;
+
+const ping = z.object({ type: z.literal('ping'), t: z.number().optional() });
+
+// ---------- speaker → server ----------
+
+export const speakerHello = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int(),
+  /** Bearer token (JWT or API token). Sent in the first message so it never appears in a URL. */
+  token: z.string().max(8192).optional(),
+});
+export const speakerInputStats = z.object({
+  type: z.literal('inputStats'),
+  rmsDbfs: z.number().min(-200).max(10),
+  peakDbfs: z.number().min(-200).max(10),
+  snrDb: z.number().min(-100).max(200).nullable(),
+  clipping: z.boolean(),
+});
+export const speakerClientMessage = z.discriminatedUnion('type', [
+  speakerHello,
+  z.object({ type: z.literal('pause') }),
+  z.object({ type: z.literal('resume') }),
+  z.object({ type: z.literal('end') }),
+  speakerInputStats,
+  ping,
+]);
+export type SpeakerClientMessage = z.infer<typeof speakerClientMessage>;
+export type SpeakerInputStats = z.infer<typeof speakerInputStats>;
+
+// ---------- listener → server ----------
+
+export const listenerClientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), protocol: z.number().int(), token: z.string().max(8192).optional() }),
+  z.object({ type: z.literal('setLanguage'), targetLanguage: languageCode }),
+  /** Ask for history after `since` (a seq the client already has), e.g. after a network blip. */
+  z.object({ type: z.literal('replay'), since: z.number().int().min(-1) }),
+  ping,
+]);
+export type ListenerClientMessage = z.infer<typeof listenerClientMessage>;
+
+// ---------- server → clients ----------
+
+export interface ErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+}
+export interface StateMessage {
+  type: 'state';
+  state: SessionState;
+}
+export interface ListenersMessage {
+  type: 'listeners';
+  counts: ListenerCounts;
+  total: number;
+}
+/** Something the listener should know but which is not an error: e.g. a sentence skipped after an engine failure. */
+export interface NoticeMessage {
+  type: 'notice';
+  code: string;
+  message: string;
+  segmentId?: number;
+  lang?: string;
+}
+export interface PongMessage {
+  type: 'pong';
+  t?: number;
+  serverTime: number;
+}
+
+export interface SpeakerReadyMessage {
+  type: 'ready';
+  protocol: number;
+  session: SessionInfo;
+  /** Highest audio seq the server has accepted, or null if none: resend everything after it. */
+  lastSeq: number | null;
+}
+export interface SpeakerAckMessage {
+  type: 'ack';
+  /** Cumulative: every frame up to and including this seq has been accepted. */
+  seq: number;
+}
+/** Per-language pipeline lag as the speaker page shows it. */
+export interface LagMessage {
+  type: 'lag';
+  /** ms from end of a segment's audio to its translation being published, last value per language. */
+  translationMs: Record<string, number>;
+}
+export type SpeakerServerMessage =
+  | SpeakerReadyMessage
+  | SpeakerAckMessage
+  | StateMessage
+  | CaptionEvent
+  | ListenersMessage
+  | LagMessage
+  | NoticeMessage
+  | ErrorMessage
+  | PongMessage;
+
+export interface ListenerWelcomeMessage {
+  type: 'welcome';
+  protocol: number;
+  session: SessionInfo;
+  targetLanguage: string;
+  /** True when a valid speaker/user token was presented; listening never depends on it. */
+  authenticated: boolean;
+  /** Latest seq the session has produced so far. */
+  seq: number;
+}
+export interface LanguageChangedMessage {
+  type: 'languageChanged';
+  targetLanguage: string;
+}
+export type ListenerServerMessage =
+  | ListenerWelcomeMessage
+  | LanguageChangedMessage
+  | StateMessage
+  | CaptionEvent
+  | ListenersMessage
+  | NoticeMessage
+  | ErrorMessage
+  | PongMessage;
+
+/** Largest JSON control message a client may send. Audio is binary and has its own limit. */
+export const MAX_CONTROL_MESSAGE_BYTES = 16 * 1024;

@@ -40,7 +40,7 @@ export class FakeAsr implements AsrEngine {
       write: (chunk) => {
         if (closed) throw new Error('stream closed');
         // Count only audible samples so silence yields no words, as a real recogniser would.
-        for (let i = 0; i < chunk.length; i++) if (Math.abs(chunk[i]!) > 300) samples++;
+        for (let i = 0; i < chunk.length; i++) if (Math.abs(chunk[i]!) > 50) samples++;
         const now = Math.floor(samples / samplesPerWord);
         if (now > words) {
           words = now;

@@ -1,0 +1,269 @@
+/**
+ * Per-session fan-out on a gateway: takes the pipeline's output from the bus and delivers it to
+ * every listener socket, by language. Each message is serialised once and the same bytes go to
+ * every socket (per-message cost dominates fan-out, not bytes).
+ *
+ * Slow listeners: a listener's send buffer is its queue. Audio is dropped for a listener whose
+ * buffer is above `audioDropBytes` (it loses audio first, never captions); one that stays behind
+ * for `stuckMs`, or whose buffer passes `maxBufferedBytes`, is disconnected with SLOW_CONSUMER and
+ * may reconnect with `since` to get the captions it missed. Nothing here ever waits on a socket,
+ * so one slow phone cannot delay anybody else.
+ */
+import {
+  CloseCode,
+  type CaptionEvent,
+  encodeListenerAudioPacket,
+  type ListenerCounts,
+  type SessionState,
+} from '@babelcast/protocol';
+import type { BusMessage, MessageBus, SessionOutput, Unsubscribe } from './bus.ts';
+import { subjects } from './bus.ts';
+
+export interface ClientSink {
+  /** Bytes queued in the socket but not yet handed to the kernel (ws `bufferedAmount`). */
+  readonly bufferedAmount: number;
+  sendText(data: string): void;
+  sendBinary(data: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+export interface HubObserver {
+  listenersChanged(sessionId: string, counts: ListenerCounts): void;
+  audioDropped(lang: string): void;
+  slowConsumerClosed(): void;
+}
+
+export interface SessionHubOptions {
+  sessionId: string;
+  sourceLanguage: string;
+  bus: MessageBus;
+  observer?: HubObserver;
+  historySize?: number;
+  audioDropBytes?: number;
+  maxBufferedBytes?: number;
+  stuckMs?: number;
+  /** Listener-count broadcasts are coalesced over this window. */
+  countsDebounceMs?: number;
+  now?: () => number;
+}
+
+interface Listener {
+  id: string;
+  sink: ClientSink;
+  language: string;
+  behindSince: number | null;
+}
+
+export class SessionHub {
+  private readonly listeners = new Map<string, Listener>();
+  private readonly speakers = new Set<ClientSink>();
+  private readonly history: CaptionEvent[] = [];
+  private readonly unsubscribe: Unsubscribe;
+  private readonly opts: Required<Omit<SessionHubOptions, 'observer'>> & { observer?: HubObserver };
+  private demanded = '';
+  private countsTimer: NodeJS.Timeout | null = null;
+  private lastSeq = 0;
+  private state: SessionState = 'created';
+  private closed = false;
+
+  constructor(options: SessionHubOptions) {
+    this.opts = {
+      historySize: 500,
+      audioDropBytes: 32 * 1024,
+      maxBufferedBytes: 1024 * 1024,
+      stuckMs: 15_000,
+      countsDebounceMs: 250,
+      now: Date.now,
+      ...options,
+    };
+    this.unsubscribe = options.bus.subscribe(subjects.output(options.sessionId), (m) => this.onOutput(m));
+  }
+
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  counts(): ListenerCounts {
+    const counts: ListenerCounts = {};
+    for (const l of this.listeners.values()) counts[l.language] = (counts[l.language] ?? 0) + 1;
+    return counts;
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  addListener(id: string, sink: ClientSink, language: string): void {
+    this.listeners.set(id, { id, sink, language, behindSince: null });
+    this.listenersChanged();
+  }
+
+  removeListener(id: string): void {
+    if (this.listeners.delete(id)) this.listenersChanged();
+  }
+
+  setLanguage(id: string, language: string): void {
+    const l = this.listeners.get(id);
+    if (!l || l.language === language) return;
+    l.language = language;
+    this.listenersChanged();
+  }
+
+  addSpeaker(sink: ClientSink): void {
+    this.speakers.add(sink);
+    sink.sendText(JSON.stringify(this.countsMessage()));
+  }
+
+  removeSpeaker(sink: ClientSink): void {
+    this.speakers.delete(sink);
+  }
+
+  /** Send finished captions after `since` that this listener's language shows, marked as replay. */
+  replay(id: string, since: number): void {
+    const l = this.listeners.get(id);
+    if (!l) return;
+    for (const ev of this.history) {
+      if (ev.seq > since && this.wants(l.language, ev))
+        l.sink.sendText(JSON.stringify({ ...ev, replay: true }));
+    }
+  }
+
+  /** Publishes the session state to everyone (the session, not the pipeline, owns it). */
+  setState(state: SessionState): void {
+    this.state = state;
+    this.onOutput({ type: 'state', state });
+  }
+
+  close(code: number = CloseCode.NORMAL, reason = 'session ended'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    if (this.countsTimer) clearTimeout(this.countsTimer);
+    for (const l of this.listeners.values()) l.sink.close(code, reason);
+    this.listeners.clear();
+    this.speakers.clear();
+  }
+
+  private wants(language: string, ev: CaptionEvent): boolean {
+    // Source text (partial/final) goes to everyone: it is the draft line under the translation.
+    return ev.kind !== 'translation' || ev.lang === language;
+  }
+
+  private onOutput(message: BusMessage): void {
+    if (this.closed || message.type === 'demand') return;
+    this.deliver(message);
+  }
+
+  private deliver(out: SessionOutput): void {
+    switch (out.type) {
+      case 'caption': {
+        const ev = out.event;
+        this.lastSeq = Math.max(this.lastSeq, ev.seq);
+        if (ev.kind !== 'partial') {
+          this.history.push(ev);
+          if (this.history.length > this.opts.historySize) this.history.shift();
+        }
+        const text = JSON.stringify(ev);
+        for (const l of this.listeners.values()) if (this.wants(l.language, ev)) this.sendCaption(l, text);
+        if (ev.kind !== 'translation') for (const s of this.speakers) s.sendText(text);
+        return;
+      }
+      case 'audio': {
+        this.lastSeq = Math.max(this.lastSeq, out.packet.seq);
+        let bytes: Uint8Array | null = null;
+        for (const l of this.listeners.values()) {
+          if (l.language !== out.packet.language) continue;
+          bytes ??= encodeListenerAudioPacket(out.packet);
+          this.sendAudio(l, bytes);
+        }
+        return;
+      }
+      case 'notice': {
+        const text = JSON.stringify(out.notice);
+        for (const l of this.listeners.values())
+          if (!out.notice.lang || out.notice.lang === l.language) l.sink.sendText(text);
+        for (const s of this.speakers) s.sendText(text);
+        return;
+      }
+      case 'lag': {
+        const text = JSON.stringify({
+          type: 'lag',
+          translationMs: { [out.lang]: Math.round(out.translationMs) },
+        });
+        for (const s of this.speakers) s.sendText(text);
+        return;
+      }
+      case 'state': {
+        this.state = out.state;
+        const text = JSON.stringify({ type: 'state', state: out.state });
+        for (const l of this.listeners.values()) l.sink.sendText(text);
+        for (const s of this.speakers) s.sendText(text);
+        return;
+      }
+    }
+  }
+
+  get currentState(): SessionState {
+    return this.state;
+  }
+
+  private sendCaption(l: Listener, text: string): void {
+    if (l.sink.bufferedAmount > this.opts.maxBufferedBytes) {
+      this.disconnectSlow(l);
+      return;
+    }
+    l.sink.sendText(text);
+  }
+
+  private sendAudio(l: Listener, bytes: Uint8Array): void {
+    const now = this.opts.now();
+    if (l.sink.bufferedAmount > this.opts.audioDropBytes) {
+      this.opts.observer?.audioDropped(l.language);
+      l.behindSince ??= now;
+      if (now - l.behindSince > this.opts.stuckMs) this.disconnectSlow(l);
+      return;
+    }
+    l.behindSince = null;
+    l.sink.sendBinary(bytes);
+  }
+
+  private disconnectSlow(l: Listener): void {
+    this.opts.observer?.slowConsumerClosed();
+    this.listeners.delete(l.id);
+    l.sink.close(CloseCode.SLOW_CONSUMER, 'listener too slow; reconnect with since=<last seq> to catch up');
+    this.listenersChanged();
+  }
+
+  private countsMessage() {
+    const counts = this.counts();
+    return { type: 'listeners' as const, counts, total: this.listeners.size };
+  }
+
+  private listenersChanged(): void {
+    const counts = this.counts();
+    this.opts.observer?.listenersChanged(this.opts.sessionId, counts);
+    // Tell the pipeline at once: a new language should be translated from the very next sentence.
+    const languages = Object.keys(counts).sort();
+    const key = languages.join(',');
+    if (key !== this.demanded) {
+      this.demanded = key;
+      this.opts.bus.publish(subjects.demand(this.opts.sessionId), { type: 'demand', languages });
+    }
+    if (this.countsTimer || this.closed) return;
+    this.countsTimer = setTimeout(() => {
+      this.countsTimer = null;
+      if (this.closed) return;
+      const text = JSON.stringify(this.countsMessage());
+      for (const l of this.listeners.values()) l.sink.sendText(text);
+      for (const s of this.speakers) s.sendText(text);
+    }, this.opts.countsDebounceMs);
+    this.countsTimer.unref?.();
+  }
+
+  /** Re-announce demand, e.g. when a pipeline (re)starts and missed earlier announcements. */
+  announceDemand(): void {
+    const languages = Object.keys(this.counts()).sort();
+    this.demanded = languages.join(',');
+    this.opts.bus.publish(subjects.demand(this.opts.sessionId), { type: 'demand', languages });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Every Prometheus metric Babelcast exports, declared in one place (names are an operator-facing
+ * contract, like error codes). One registry per server instance so tests can run several.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ListenerCounts } from '@babelcast/protocol';
+import type { HubObserver } from '../hub/session-hub.ts';
+import type { PipelineObserver, Stage } from '../pipeline/types.ts';
+
+export class Metrics implements PipelineObserver, HubObserver {
+  readonly registry = new Registry();
+  readonly stageLatencyHistogram = new Histogram({
+    name: 'babelcast_stage_latency_seconds',
+    help: 'Latency of each pipeline stage; *_e2e stages run from the end of an utterance to delivery.',
+    labelNames: ['stage', 'lang'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13],
+    registers: [this.registry],
+  });
+  readonly engineFailures = new Counter({
+    name: 'babelcast_engine_failures_total',
+    help: 'Engine operations that failed (the session went on without that sentence or voice).',
+    labelNames: ['kind', 'engine'],
+    registers: [this.registry],
+  });
+  readonly droppedWork = new Counter({
+    name: 'babelcast_pipeline_dropped_total',
+    help: 'Sentences whose voice or translation was skipped because the stage fell behind.',
+    labelNames: ['what', 'lang'],
+    registers: [this.registry],
+  });
+  readonly audioSecondsTotal = new Counter({
+    name: 'babelcast_audio_seconds_total',
+    help: 'Audio processed: input (speaker), speech (after VAD), synthesized (per target language).',
+    labelNames: ['kind', 'lang'],
+    registers: [this.registry],
+  });
+  readonly sessions = new Gauge({
+    name: 'babelcast_sessions',
+    help: 'Sessions by state on this node.',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
+  readonly listeners = new Gauge({
+    name: 'babelcast_listeners',
+    help: 'Connected listeners by target language (summed over sessions on this node).',
+    labelNames: ['lang'],
+    registers: [this.registry],
+  });
+  readonly audioDroppedTotal = new Counter({
+    name: 'babelcast_listener_audio_dropped_total',
+    help: 'Audio packets not sent to a listener whose send buffer was full.',
+    labelNames: ['lang'],
+    registers: [this.registry],
+  });
+  readonly slowConsumers = new Counter({
+    name: 'babelcast_slow_consumer_disconnects_total',
+    help: 'Listeners disconnected for staying behind.',
+    registers: [this.registry],
+  });
+  readonly wsRejected = new Counter({
+    name: 'babelcast_ws_refused_total',
+    help: 'WebSocket connections refused or closed for a protocol reason, by close code.',
+    labelNames: ['role', 'code'],
+    registers: [this.registry],
+  });
+  readonly badInput = new Counter({
+    name: 'babelcast_bad_input_total',
+    help: 'Malformed frames or messages received, by error code.',
+    labelNames: ['role', 'code'],
+    registers: [this.registry],
+  });
+  readonly speakerInput = new Gauge({
+    name: 'babelcast_speaker_input_level_dbfs',
+    help: 'Speaker microphone level reported by the speaker page (rms, peak) and SNR estimate in dB.',
+    labelNames: ['session', 'measure'],
+    registers: [this.registry],
+  });
+  readonly sessionSeconds = new Counter({
+    name: 'babelcast_session_live_seconds_total',
+    help: 'Session time spent live, for cost per session-hour.',
+    registers: [this.registry],
+  });
+  readonly engineCostUsd = new Counter({
+    name: 'babelcast_engine_cost_usd_total',
+    help: 'Estimated engine spend (0 for local engines; cloud engines use their list prices).',
+    labelNames: ['kind', 'engine'],
+    registers: [this.registry],
+  });
+
+  /** Listener counts per session, summed into the per-language gauge. */
+  private readonly perSession = new Map<string, ListenerCounts>();
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'babelcast_process_' });
+  }
+
+  stageLatency(stage: Stage, lang: string, seconds: number): void {
+    this.stageLatencyHistogram.observe({ stage, lang }, Math.max(0, seconds));
+  }
+  engineFailure(kind: string, engineId: string): void {
+    this.engineFailures.inc({ kind, engine: engineId });
+  }
+  dropped(what: 'voice' | 'translation', lang: string): void {
+    this.droppedWork.inc({ what, lang });
+  }
+  audioSeconds(kind: 'input' | 'speech' | 'synthesized', lang: string, seconds: number): void {
+    this.audioSecondsTotal.inc({ kind, lang }, seconds);
+  }
+  listenersChanged(sessionId: string, counts: ListenerCounts): void {
+    if (Object.keys(counts).length === 0) this.perSession.delete(sessionId);
+    else this.perSession.set(sessionId, counts);
+    const total: Record<string, number> = {};
+    for (const c of this.perSession.values())
+      for (const [lang, n] of Object.entries(c)) total[lang] = (total[lang] ?? 0) + n;
+    this.listeners.reset();
+    for (const [lang, n] of Object.entries(total)) this.listeners.set({ lang }, n);
+  }
+  audioDropped(lang: string): void {
+    this.audioDroppedTotal.inc({ lang });
+  }
+  slowConsumerClosed(): void {
+    this.slowConsumers.inc();
+  }
+}

@@ -1,0 +1,115 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { readWavFile } from '../audio/wav.ts';
+import { createFakeEngines, FakeMt } from '../engines/fakes/index.ts';
+import { type BusMessage, InMemoryBus, subjects } from '../hub/bus.ts';
+import { speechClip } from '../testing/shared-data.ts';
+import { SessionPipeline } from './session-pipeline.ts';
+import type { TranscriptSegment } from './types.ts';
+
+const logger = pino({ level: 'silent' });
+
+function run(languages: string[], mt = new FakeMt()) {
+  const bus = new InMemoryBus();
+  const out: BusMessage[] = [];
+  bus.subscribe(subjects.output('s1'), (m) => out.push(m));
+  const stored: TranscriptSegment[] = [];
+  const engines = { ...createFakeEngines(), mt };
+  const pipeline = new SessionPipeline({
+    sessionId: 's1',
+    sourceLanguage: 'en',
+    engines,
+    bus,
+    logger,
+    onTranscript: (s) => stored.push(s),
+  });
+  bus.publish(subjects.demand('s1'), { type: 'demand', languages });
+  return { bus, out, stored, pipeline, mt };
+}
+
+function feed(pipeline: SessionPipeline, file: string) {
+  const { samples } = readWavFile(speechClip(file));
+  for (let at = 0; at < samples.length; at += 3200) pipeline.pushAudio(samples.subarray(at, at + 3200));
+  // Trailing silence lets the endpointer close the last utterance the way a pause would.
+  pipeline.pushAudio(new Int16Array(16000));
+}
+
+describe('SessionPipeline with fake engines on real speech', () => {
+  it('produces partials, finals, translations and audio per demanded language, in order', async () => {
+    const { out, stored, pipeline } = run(['es', 'fr']);
+    feed(pipeline, 'long-en-02.wav');
+    await pipeline.flush();
+    const captions = out.flatMap((m) => (m.type === 'caption' ? [m.event] : []));
+    const finals = captions.filter((c) => c.kind === 'final');
+    // long-en-02 is five quiet clips (peaks near -45 dBFS after the first) separated by silence.
+    expect(finals.length).toBeGreaterThanOrEqual(4);
+    expect(captions.some((c) => c.kind === 'partial')).toBe(true);
+    const seqs = out.flatMap((m) =>
+      m.type === 'caption' ? [m.event.seq] : m.type === 'audio' ? [m.packet.seq] : [],
+    );
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    for (const lang of ['es', 'fr']) {
+      const tr = captions.filter((c) => c.kind === 'translation' && c.lang === lang);
+      expect(tr.map((t) => t.segmentId)).toEqual(finals.map((f) => f.segmentId));
+      expect(tr[0]!.text).toBe(`[${lang}] ${finals[0]!.text}`);
+      const audio = out.flatMap((m) => (m.type === 'audio' && m.packet.language === lang ? [m.packet] : []));
+      expect(new Set(audio.map((a) => a.segmentId)).size).toBe(finals.length);
+    }
+    // Media timestamps move forward and sit inside the clip (45 s).
+    for (let i = 1; i < finals.length; i++)
+      expect(finals[i]!.mediaStartMs).toBeGreaterThanOrEqual(finals[i - 1]!.mediaEndMs);
+    expect(finals.at(-1)!.mediaEndMs).toBeLessThanOrEqual(46_500);
+    // Every final and translation is persisted.
+    expect(stored.filter((s) => s.kind === 'source')).toHaveLength(finals.length);
+    expect(stored.filter((s) => s.kind === 'translation')).toHaveLength(finals.length * 2);
+    await pipeline.close();
+  });
+
+  it('never translates into a language nobody listens to, and stops when the last listener leaves', async () => {
+    const { bus, out, pipeline, mt } = run([]);
+    feed(pipeline, 'ljspeech-01.wav');
+    await pipeline.flush();
+    expect(mt.calls).toBe(0);
+    expect(out.some((m) => m.type === 'caption' && m.event.kind === 'final')).toBe(true);
+    bus.publish(subjects.demand('s1'), { type: 'demand', languages: ['de'] });
+    feed(pipeline, 'ljspeech-02.wav');
+    await pipeline.flush();
+    expect(mt.calls).toBeGreaterThan(0);
+    const calls = mt.calls;
+    bus.publish(subjects.demand('s1'), { type: 'demand', languages: [] });
+    feed(pipeline, 'ljspeech-03.wav');
+    await pipeline.flush();
+    expect(mt.calls).toBe(calls);
+    await pipeline.close();
+  });
+
+  it('skips a sentence whose translation fails, with a notice, and goes on', async () => {
+    const mt = new FakeMt();
+    mt.failFor.add('es');
+    const { out, pipeline } = run(['es', 'fr'], mt);
+    feed(pipeline, 'ljspeech-01.wav');
+    await pipeline.flush();
+    expect(out.some((m) => m.type === 'notice' && m.notice.lang === 'es')).toBe(true);
+    expect(
+      out.some((m) => m.type === 'caption' && m.event.kind === 'translation' && m.event.lang === 'fr'),
+    ).toBe(true);
+    mt.failFor.clear();
+    feed(pipeline, 'ljspeech-02.wav');
+    await pipeline.flush();
+    expect(
+      out.some((m) => m.type === 'caption' && m.event.kind === 'translation' && m.event.lang === 'es'),
+    ).toBe(true);
+    await pipeline.close();
+  });
+
+  it('emits no text for silence or low noise', async () => {
+    const { out, pipeline } = run(['es']);
+    const noise = new Int16Array(16000 * 5);
+    for (let i = 0; i < noise.length; i++) noise[i] = Math.round((Math.random() - 0.5) * 60);
+    pipeline.pushAudio(noise);
+    await pipeline.flush();
+    expect(out.filter((m) => m.type === 'caption')).toHaveLength(0);
+    await pipeline.close();
+  });
+});

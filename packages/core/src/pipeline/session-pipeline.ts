@@ -1,0 +1,270 @@
+/**
+ * One speaker's audio in, captions and translated voice out, for one session:
+ *
+ *   pushAudio → Endpointer(VAD) → ASR stream → sentences → LanguageTrack per demanded language
+ *
+ * Everything leaves through the message bus (`session.<id>.out`); which languages to produce
+ * comes in through it too (`session.<id>.demand`). The pipeline never touches sockets, so it can
+ * run in a different process or machine from the gateways that hold listeners.
+ */
+import type { Logger } from 'pino';
+import { samplesToMs } from '../audio/pcm.ts';
+import type { AsrStream } from '../engines/asr.ts';
+import type { EngineSet } from '../engines/index.ts';
+import type { BusMessage, MessageBus, Unsubscribe } from '../hub/bus.ts';
+import { subjects } from '../hub/bus.ts';
+import { Endpointer, type EndpointerOptions } from './endpointer.ts';
+import { LanguageTrack, type LanguageTrackOptions } from './language-track.ts';
+import { toSentences } from './sentences.ts';
+import type { PipelineContext, PipelineObserver, TranscriptSegment } from './types.ts';
+import { nullObserver } from './types.ts';
+
+const RATE = 16000;
+
+export interface SessionPipelineOptions {
+  sessionId: string;
+  sourceLanguage: string;
+  engines: EngineSet;
+  bus: MessageBus;
+  logger: Logger;
+  observer?: PipelineObserver;
+  /** Continue numbering after a restart so clients' `since` stays meaningful. */
+  firstSeq?: number;
+  firstSegmentId?: number;
+  endpointing?: Omit<EndpointerOptions, 'frameSamples' | 'sampleRate'>;
+  track?: Partial<LanguageTrackOptions>;
+  /** Languages that get voice; defaults to the TTS engine's languages. */
+  onTranscript?: (segment: TranscriptSegment) => void;
+  now?: () => number;
+}
+
+interface Utterance {
+  segmentId: number;
+  startSample: number;
+}
+
+export class SessionPipeline {
+  private readonly ctx: PipelineContext;
+  private readonly endpointer: Endpointer;
+  private readonly vadStream;
+  private readonly asr: AsrStream;
+  private readonly tracks = new Map<string, LanguageTrack>();
+  private readonly unsubscribe: Unsubscribe;
+  private readonly trackOptions: Omit<LanguageTrackOptions, 'voice'>;
+  private seq: number;
+  private nextSegmentId: number;
+  private receivedSamples = 0;
+  private current: Utterance | null = null;
+  /** The utterance whose audio the recogniser is being fed now (lags `current` when ASR is busy). */
+  private feeding: { utterance: Utterance; endSample: number } | null = null;
+  /** ASR calls are serialised: audio of the next utterance waits for the previous final. */
+  private asrChain: Promise<void> = Promise.resolve();
+  private asrBacklogSamples = 0;
+  private closed = false;
+
+  constructor(private readonly options: SessionPipelineOptions) {
+    const { engines } = options;
+    this.seq = options.firstSeq ?? 0;
+    this.nextSegmentId = options.firstSegmentId ?? 1;
+    this.ctx = {
+      sessionId: options.sessionId,
+      sourceLanguage: options.sourceLanguage,
+      logger: options.logger,
+      observer: options.observer ?? nullObserver,
+      now: options.now ?? Date.now,
+      nextSeq: () => ++this.seq,
+      onTranscript: options.onTranscript ?? (() => {}),
+    };
+    this.trackOptions = {
+      ttsRate: options.track?.ttsRate ?? 1,
+      framesPerPacket: options.track?.framesPerPacket ?? 10,
+      maxPendingTranslations: options.track?.maxPendingTranslations ?? 50,
+      maxPendingVoice: options.track?.maxPendingVoice ?? 4,
+    };
+    this.vadStream = engines.vad.createStream();
+    this.endpointer = new Endpointer(this.vadStream, {
+      ...options.endpointing,
+      frameSamples: engines.vad.capabilities.frameSamples,
+      sampleRate: RATE,
+    });
+    this.asr = engines.asr.createStream({
+      language: options.sourceLanguage,
+      onPartial: (text) => this.onPartial(text),
+    });
+    this.unsubscribe = options.bus.subscribe(subjects.demand(options.sessionId), (m) => this.onDemand(m));
+  }
+
+  /** Last seq handed out: gateways use it to tell clients where the stream stands. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  get activeLanguages(): string[] {
+    return [...this.tracks.keys()];
+  }
+
+  /** Audio waiting for the recogniser, in seconds: grows if ASR is slower than real time. */
+  get asrBacklogSeconds(): number {
+    return this.asrBacklogSamples / RATE;
+  }
+
+  /** Feed 16 kHz mono speaker audio in order. Media time is the count of samples received. */
+  pushAudio(samples: Int16Array): void {
+    if (this.closed) return;
+    this.receivedSamples += samples.length;
+    this.ctx.observer.audioSeconds('input', this.options.sourceLanguage, samples.length / RATE);
+    for (const ev of this.endpointer.push(samples)) {
+      if (ev.type === 'start') {
+        this.current = { segmentId: this.nextSegmentId++, startSample: ev.atSample };
+      } else if (ev.type === 'audio') {
+        const utterance = this.current;
+        if (!utterance) continue;
+        this.asrBacklogSamples += ev.samples.length;
+        this.ctx.observer.audioSeconds('speech', this.options.sourceLanguage, ev.samples.length / RATE);
+        this.enqueueAsr(async () => {
+          this.asrBacklogSamples -= ev.samples.length;
+          this.feeding = { utterance, endSample: ev.atSample + ev.samples.length };
+          this.asr.write(ev.samples);
+        });
+      } else {
+        this.endUtterance(ev.atSample);
+      }
+    }
+  }
+
+  /** Close any open utterance (pause, end) and wait until all its output is published. */
+  async flush(): Promise<void> {
+    for (const ev of this.endpointer.flush()) if (ev.type === 'end') this.endUtterance(ev.atSample);
+    await this.asrChain;
+    await Promise.all([...this.tracks.values()].map((t) => t.idle()));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    for (const t of this.tracks.values()) t.close();
+    this.tracks.clear();
+    await this.asrChain.catch(() => {});
+    this.asr.close();
+    this.vadStream.close();
+  }
+
+  private enqueueAsr(task: () => Promise<void>): void {
+    this.asrChain = this.asrChain.then(task).catch((err) => {
+      this.ctx.observer.engineFailure('asr', this.options.engines.asr.info.id);
+      this.ctx.logger.warn({ err }, 'speech recognition failed for one utterance');
+    });
+  }
+
+  private onDemand(message: BusMessage): void {
+    if (message.type !== 'demand' || this.closed) return;
+    const wanted = new Set(message.languages);
+    for (const [lang, track] of this.tracks) {
+      if (!wanted.has(lang)) {
+        track.close();
+        this.tracks.delete(lang);
+        this.ctx.logger.info({ lang }, 'language track stopped: no listeners');
+      }
+    }
+    const { engines, sourceLanguage } = this.options;
+    for (const lang of wanted) {
+      if (this.tracks.has(lang)) continue;
+      const translatable =
+        lang === sourceLanguage ||
+        engines.mt.capabilities.pairs.some((p) => p.from === sourceLanguage && p.to === lang);
+      if (!translatable) continue;
+      const voice = lang !== sourceLanguage && engines.tts.capabilities.languages.includes(lang);
+      this.tracks.set(
+        lang,
+        new LanguageTrack(lang, this.ctx, engines, this.options.bus, { ...this.trackOptions, voice }),
+      );
+      this.ctx.logger.info({ lang, voice }, 'language track started');
+    }
+  }
+
+  private onPartial(text: string): void {
+    const f = this.feeding;
+    if (!f || this.closed || !text.trim()) return;
+    const { utterance } = f;
+    this.publishCaption(
+      'partial',
+      utterance.segmentId,
+      text,
+      samplesToMs(utterance.startSample, RATE),
+      samplesToMs(f.endSample, RATE),
+    );
+  }
+
+  private endUtterance(atSample: number): void {
+    const u = this.current;
+    this.current = null;
+    if (!u) return;
+    const endpointWallMs = this.ctx.now();
+    const startMs = samplesToMs(u.startSample, RATE);
+    const endMs = samplesToMs(atSample, RATE);
+    this.enqueueAsr(async () => {
+      const started = this.ctx.now();
+      const result = await this.asr.finishUtterance();
+      this.feeding = null;
+      this.ctx.observer.stageLatency(
+        'asr_final',
+        this.options.sourceLanguage,
+        (this.ctx.now() - started) / 1000,
+      );
+      if (this.closed) return;
+      const { punctuated } = this.options.engines.asr.capabilities;
+      const sentences = toSentences(result.text, this.options.sourceLanguage, punctuated, startMs, endMs);
+      sentences.forEach((s, i) => {
+        // The utterance's reserved id goes to its first sentence, so partials line up with it.
+        const segmentId = i === 0 ? u.segmentId : this.nextSegmentId++;
+        const seq = this.publishCaption('final', segmentId, s.text, s.startMs, s.endMs);
+        this.ctx.onTranscript({
+          sessionId: this.options.sessionId,
+          segmentId,
+          seq,
+          lang: this.options.sourceLanguage,
+          kind: 'source',
+          text: s.text,
+          mediaStartMs: s.startMs,
+          mediaEndMs: s.endMs,
+          createdAt: this.ctx.now(),
+        });
+        for (const track of this.tracks.values()) {
+          track.enqueue({
+            segmentId,
+            text: s.text,
+            mediaStartMs: s.startMs,
+            mediaEndMs: s.endMs,
+            endpointWallMs,
+          });
+        }
+      });
+    });
+  }
+
+  private publishCaption(
+    kind: 'partial' | 'final',
+    segmentId: number,
+    text: string,
+    startMs: number,
+    endMs: number,
+  ): number {
+    const seq = this.ctx.nextSeq();
+    this.options.bus.publish(subjects.output(this.options.sessionId), {
+      type: 'caption',
+      event: {
+        type: 'caption',
+        kind,
+        seq,
+        segmentId,
+        lang: this.options.sourceLanguage,
+        text,
+        mediaStartMs: Math.round(startMs),
+        mediaEndMs: Math.round(endMs),
+        emittedAt: this.ctx.now(),
+      },
+    });
+    return seq;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * A session while this node serves it: its state machine, the speaker's audio sequence, the
+ * pipeline (started on the first audio, so an idle session costs nothing) and the hub.
+ *
+ * States: created → live ⇄ paused → ended. `ended` is final.
+ */
+import {
+  BabelcastError,
+  CloseCode,
+  ErrorCode,
+  type SessionState,
+  type SpeakerAudioFrame,
+} from '@babelcast/protocol';
+import type { Logger } from 'pino';
+import type { EngineSet } from '../engines/index.ts';
+import type { MessageBus } from '../hub/bus.ts';
+import { SessionHub } from '../hub/session-hub.ts';
+import { SessionPipeline, type SessionPipelineOptions } from '../pipeline/session-pipeline.ts';
+import type { PipelineObserver } from '../pipeline/types.ts';
+import type { HubObserver } from '../hub/session-hub.ts';
+import type { SessionRecord, Store } from '../store/store.ts';
+
+export type AudioVerdict = 'accepted' | 'duplicate' | 'ignored';
+
+const TRANSITIONS: Record<SessionState, SessionState[]> = {
+  created: ['live', 'paused', 'ended'],
+  live: ['paused', 'ended'],
+  paused: ['live', 'ended'],
+  ended: [],
+};
+
+export interface LiveSessionOptions {
+  record: SessionRecord;
+  engines: EngineSet;
+  bus: MessageBus;
+  store: Store;
+  logger: Logger;
+  observer: PipelineObserver & HubObserver;
+  pipeline?: Pick<SessionPipelineOptions, 'endpointing' | 'track'>;
+  hub?: { historySize?: number; audioDropBytes?: number; maxBufferedBytes?: number; stuckMs?: number };
+  /** Numbering resumes after what the store already holds. */
+  firstSeq: number;
+  firstSegmentId: number;
+  now?: () => number;
+}
+
+export class LiveSession {
+  readonly hub: SessionHub;
+  private pipeline: SessionPipeline | null = null;
+  private record: SessionRecord;
+  /** Highest speaker audio seq accepted; frames at or below it are duplicates from a resend. */
+  private lastAudioSeq: number | null = null;
+  private readonly now: () => number;
+  private storeWrites: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: LiveSessionOptions) {
+    this.record = { ...options.record };
+    this.now = options.now ?? Date.now;
+    this.hub = new SessionHub({
+      sessionId: this.record.id,
+      sourceLanguage: this.record.sourceLanguage,
+      bus: options.bus,
+      observer: options.observer,
+      ...options.hub,
+    });
+    this.hub.setState(this.record.state);
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+  get state(): SessionState {
+    return this.record.state;
+  }
+  get ownerId(): string {
+    return this.record.ownerId;
+  }
+  get snapshot(): SessionRecord {
+    return { ...this.record };
+  }
+  get lastSpeakerSeq(): number | null {
+    return this.lastAudioSeq;
+  }
+  get activeLanguages(): string[] {
+    return this.pipeline?.activeLanguages ?? [];
+  }
+
+  async transition(to: SessionState): Promise<void> {
+    const from = this.record.state;
+    if (from === to) return;
+    if (!TRANSITIONS[from].includes(to)) {
+      throw new BabelcastError(
+        from === 'ended' ? ErrorCode.SESSION_ENDED : ErrorCode.INVALID_STATE,
+        `session ${this.id} is ${from}; it cannot become ${to}`,
+      );
+    }
+    const at = this.now();
+    if (to === 'paused' || to === 'ended') await this.pipeline?.flush();
+    this.record = {
+      ...this.record,
+      state: to,
+      updatedAt: at,
+      endedAt: to === 'ended' ? at : this.record.endedAt,
+    };
+    await this.options.store.updateSessionState(this.id, to, at);
+    this.hub.setState(to);
+    this.options.logger.info({ session: this.id, from, to }, 'session state changed');
+    if (to === 'ended') {
+      await this.pipeline?.close();
+      this.pipeline = null;
+      await this.storeWrites;
+      this.hub.close(CloseCode.SESSION_ENDED, 'the session has ended');
+    }
+  }
+
+  /**
+   * Speaker audio, in seq order. Duplicates (resent after a reconnect) are dropped; a gap is
+   * accepted (the client could not resend those frames) and logged. Audio while paused is
+   * acknowledged and discarded: pausing means "stop broadcasting".
+   */
+  acceptAudio(frame: SpeakerAudioFrame): AudioVerdict {
+    if (this.lastAudioSeq !== null && frame.seq <= this.lastAudioSeq) return 'duplicate';
+    if (this.lastAudioSeq !== null && frame.seq > this.lastAudioSeq + 1) {
+      this.options.logger.warn(
+        { session: this.id, expected: this.lastAudioSeq + 1, got: frame.seq },
+        'speaker audio gap',
+      );
+    }
+    this.lastAudioSeq = frame.seq;
+    if (this.record.state !== 'live') return 'ignored';
+    this.ensurePipeline().pushAudio(frame.samples);
+    return 'accepted';
+  }
+
+  /** Flush output and release the pipeline without changing state (node shutdown). */
+  async suspend(): Promise<void> {
+    await this.pipeline?.flush();
+    await this.pipeline?.close();
+    this.pipeline = null;
+    await this.storeWrites;
+  }
+
+  private ensurePipeline(): SessionPipeline {
+    if (this.pipeline) return this.pipeline;
+    const { options } = this;
+    this.pipeline = new SessionPipeline({
+      sessionId: this.id,
+      sourceLanguage: this.record.sourceLanguage,
+      engines: options.engines,
+      bus: options.bus,
+      logger: options.logger.child({ session: this.id }),
+      observer: options.observer,
+      firstSeq: Math.max(options.firstSeq, this.hub.seq),
+      firstSegmentId: options.firstSegmentId + 1,
+      ...options.pipeline,
+      onTranscript: (segment) => {
+        this.storeWrites = this.storeWrites
+          .then(() => options.store.appendSegment(segment))
+          .catch((err) => options.logger.error({ err, session: this.id }, 'transcript segment not stored'));
+      },
+    });
+    // The pipeline missed the demand announcements made before it existed.
+    this.hub.announceDemand();
+    return this.pipeline;
+  }
+}

@@ -1,0 +1,95 @@
+import type { SessionState } from '@babelcast/protocol';
+import type { TranscriptSegment } from '../pipeline/types.ts';
+import type { ApiTokenRecord, SessionFilter, SessionRecord, SpeakerRecord, Store } from './store.ts';
+
+/** In-memory Store for tests and throwaway runs. Same semantics as the SQLite store. */
+export class MemoryStore implements Store {
+  private readonly sessions = new Map<string, SessionRecord>();
+  private readonly speakers = new Map<string, SpeakerRecord>();
+  private readonly tokens = new Map<string, ApiTokenRecord>();
+  private segments: TranscriptSegment[] = [];
+
+  async createSession(s: SessionRecord): Promise<void> {
+    if (this.sessions.has(s.id)) throw new Error(`session ${s.id} exists`);
+    this.sessions.set(s.id, { ...s });
+  }
+  async getSession(id: string): Promise<SessionRecord | null> {
+    const s = this.sessions.get(id);
+    return s ? { ...s } : null;
+  }
+  async listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
+    return [...this.sessions.values()]
+      .filter(
+        (s) =>
+          (!filter.state || s.state === filter.state) && (!filter.ownerId || s.ownerId === filter.ownerId),
+      )
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, filter.limit ?? 1000)
+      .map((s) => ({ ...s }));
+  }
+  async updateSessionState(id: string, state: SessionState, at: number): Promise<void> {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    s.state = state;
+    s.updatedAt = at;
+    if (state === 'ended') s.endedAt = at;
+  }
+  async upsertSpeaker(sp: SpeakerRecord): Promise<void> {
+    if (!this.speakers.has(sp.id)) this.speakers.set(sp.id, { ...sp });
+    else this.speakers.get(sp.id)!.name = sp.name;
+  }
+  async getSpeaker(id: string): Promise<SpeakerRecord | null> {
+    return this.speakers.get(id) ?? null;
+  }
+  async createApiToken(t: ApiTokenRecord): Promise<void> {
+    this.tokens.set(t.id, { ...t });
+  }
+  async findApiTokenByHash(hash: string): Promise<ApiTokenRecord | null> {
+    for (const t of this.tokens.values()) if (t.tokenHash === hash) return { ...t };
+    return null;
+  }
+  async listApiTokens(): Promise<ApiTokenRecord[]> {
+    return [...this.tokens.values()].map((t) => ({ ...t }));
+  }
+  async revokeApiToken(id: string, at: number): Promise<boolean> {
+    const t = this.tokens.get(id);
+    if (!t || t.revokedAt) return false;
+    t.revokedAt = at;
+    return true;
+  }
+  async appendSegment(seg: TranscriptSegment): Promise<void> {
+    this.segments.push({ ...seg });
+  }
+  async listSegments(sessionId: string, filter: { lang?: string; kind?: 'source' | 'translation' } = {}) {
+    return this.segments
+      .filter(
+        (s) =>
+          s.sessionId === sessionId &&
+          (!filter.lang || s.lang === filter.lang) &&
+          (!filter.kind || s.kind === filter.kind),
+      )
+      .sort((a, b) => a.seq - b.seq);
+  }
+  async lastNumbers(sessionId: string): Promise<{ seq: number; segmentId: number }> {
+    let seq = 0;
+    let segmentId = 0;
+    for (const s of this.segments) {
+      if (s.sessionId !== sessionId) continue;
+      seq = Math.max(seq, s.seq);
+      segmentId = Math.max(segmentId, s.segmentId);
+    }
+    return { seq, segmentId };
+  }
+  async purgeOlderThan(cutoff: number): Promise<{ sessions: number; segments: number }> {
+    const old = new Set(
+      [...this.sessions.values()]
+        .filter((s) => (s.endedAt ?? s.updatedAt) < cutoff && s.state === 'ended')
+        .map((s) => s.id),
+    );
+    const before = this.segments.length;
+    this.segments = this.segments.filter((s) => !old.has(s.sessionId));
+    for (const id of old) this.sessions.delete(id);
+    return { sessions: old.size, segments: before - this.segments.length };
+  }
+  async close(): Promise<void> {}
+}

@@ -39,7 +39,8 @@ export class MemoryStore implements Store {
     else this.speakers.get(sp.id)!.name = sp.name;
   }
   async getSpeaker(id: string): Promise<SpeakerRecord | null> {
-    return this.speakers.get(id) ?? null;
+    const sp = this.speakers.get(id);
+    return sp ? { ...sp } : null;
   }
   async createApiToken(t: ApiTokenRecord): Promise<void> {
     this.tokens.set(t.id, { ...t });
@@ -68,7 +69,8 @@ export class MemoryStore implements Store {
           (!filter.lang || s.lang === filter.lang) &&
           (!filter.kind || s.kind === filter.kind),
       )
-      .sort((a, b) => a.seq - b.seq);
+      .sort((a, b) => a.seq - b.seq)
+      .map((s) => ({ ...s }));
   }
   async lastNumbers(sessionId: string): Promise<{ seq: number; segmentId: number }> {
     let seq = 0;

@@ -1,0 +1,364 @@
+/**
+ * The listener page, opened from the join link or QR code on a phone: pick a language, read the
+ * captions, tap to hear the translated speech. No account. Its labels follow the chosen language.
+ */
+import {
+  type CaptionEvent,
+  decodeListenerAudioPacket,
+  LANGUAGES,
+  type ListenerServerMessage,
+  PROTOCOL_VERSION,
+  type SessionInfo,
+  type SessionState,
+} from '@babelcast/protocol';
+import { ApiError, api, wsUrl } from '../shared/api.ts';
+import { CaptionModel } from '../shared/caption-model.ts';
+import { byId, h, testHooks } from '../shared/dom.ts';
+import { type Dictionary, dictionaryFor, pickInitialLanguage } from '../shared/i18n.ts';
+import {
+  type CloseInfo,
+  describeClose,
+  ReconnectingSocket,
+  type SocketStatus,
+} from '../shared/reconnecting-socket.ts';
+import { AudioPlayer } from './audio-player.ts';
+import type { DecoderKind } from './decoders.ts';
+
+const LANG_KEY = 'babelcast.listener.lang';
+const SIZE_KEY = 'babelcast.listener.size';
+const THEME_KEY = 'babelcast.listener.theme';
+const FONT_SIZES = [1.25, 1.5, 1.75, 2, 2.5, 3, 3.75, 4.5];
+const DEFAULT_SIZE_INDEX = 3;
+
+const app = byId('app');
+const params = new URLSearchParams(location.search);
+const sessionId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
+
+function nativeName(code: string): string {
+  return (LANGUAGES as Record<string, { native: string }>)[code]?.native ?? code;
+}
+
+function stored(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function store(key: string, value: string): void {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // Private browsing may refuse storage; preferences then last for this visit only.
+  }
+}
+
+function fatalView(text: string): void {
+  app.replaceChildren(h('h1', {}, 'Babelcast'), h('p', { className: 'error', role: 'alert' }, text));
+}
+
+async function main(): Promise<void> {
+  const browserLabels = dictionaryFor(navigator.language).t;
+  let session: SessionInfo;
+  try {
+    session = await api<SessionInfo>(`/api/sessions/${encodeURIComponent(sessionId)}`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return fatalView(browserLabels.notFound);
+    return fatalView(err instanceof Error ? err.message : String(err));
+  }
+  const language =
+    pickInitialLanguage(
+      session.targetLanguages,
+      [params.get('lang'), stored(LANG_KEY)],
+      navigator.languages,
+    ) ?? session.sourceLanguage;
+  listenerView(session, language);
+}
+
+function listenerView(initial: SessionInfo, initialLanguage: string): void {
+  let session = initial;
+  let language = initialLanguage;
+  let t: Dictionary = dictionaryFor(language).t;
+  let status: SocketStatus = 'connecting';
+  let closeInfo: CloseInfo | null = null;
+  /** Highest event seq seen (captions and audio share the space): reconnects resume after it. */
+  let lastSeq = -1;
+  const model = new CaptionModel(language, session.sourceLanguage);
+  const player = new AudioPlayer((params.get('decoder') as DecoderKind | null) ?? null);
+  let muted = false;
+  let sizeIndex = Number(stored(SIZE_KEY) ?? DEFAULT_SIZE_INDEX);
+  if (!Number.isInteger(sizeIndex) || sizeIndex < 0 || sizeIndex >= FONT_SIZES.length)
+    sizeIndex = DEFAULT_SIZE_INDEX;
+  let dark =
+    (stored(THEME_KEY) ?? (matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark')) ===
+    'dark';
+
+  const title = h('h1', { className: 'session-title' }, session.title ?? '');
+  const liveDot = h('span', { className: 'dot', 'aria-hidden': 'true' });
+  const liveText = h('span', {});
+  const live = h('p', { className: 'live', id: 'live-indicator', role: 'status' }, liveDot, liveText);
+  const langLabel = h('label', { for: 'language' });
+  const langSelect = h('select', { id: 'language' });
+  for (const code of session.targetLanguages) {
+    langSelect.append(h('option', { value: code, lang: code }, nativeName(code)));
+  }
+  langSelect.value = language;
+  const listenBtn = h('button', { type: 'button', className: 'primary listen', id: 'listen' });
+  const muteBtn = h('button', { type: 'button', id: 'mute', 'aria-pressed': 'false', hidden: true });
+  const smallerBtn = h('button', { type: 'button', id: 'smaller' }, 'A−');
+  const largerBtn = h('button', { type: 'button', id: 'larger' }, 'A+');
+  const themeBtn = h('button', { type: 'button', id: 'theme' });
+  const notice = h('p', { className: 'error', id: 'notice', role: 'alert' });
+  const empty = h('p', { className: 'empty', id: 'empty' });
+  const captions = h('section', { className: 'captions', id: 'captions', tabindex: 0 }, empty);
+  // Screen readers hear each finished sentence once; drafts would be read over and over.
+  const announcer = h('div', { className: 'visually-hidden', 'aria-live': 'polite', id: 'announcer' });
+  const lineElements = new Map<number, HTMLParagraphElement>();
+
+  function applyLabels(): void {
+    const { lang, t: dict } = dictionaryFor(language);
+    t = dict;
+    document.documentElement.lang = lang;
+    document.title = session.title ? `${session.title} · ${t.pageTitle}` : t.pageTitle;
+    if (!session.title) title.textContent = t.pageTitle;
+    langLabel.textContent = t.language;
+    listenBtn.textContent = t.listen;
+    muteBtn.textContent = muted ? t.unmute : t.mute;
+    smallerBtn.setAttribute('aria-label', t.smaller);
+    largerBtn.setAttribute('aria-label', t.larger);
+    themeBtn.textContent = t.darkMode;
+    captions.setAttribute('aria-label', t.captions);
+    empty.textContent = t.emptyCaptions;
+    renderStatus();
+  }
+
+  function applyLook(): void {
+    document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+    themeBtn.setAttribute('aria-pressed', String(dark));
+    document.documentElement.style.setProperty('--caption-size', `${FONT_SIZES[sizeIndex]}rem`);
+    smallerBtn.disabled = sizeIndex === 0;
+    largerBtn.disabled = sizeIndex === FONT_SIZES.length - 1;
+  }
+
+  function renderStatus(): void {
+    let text: string;
+    let cls: string;
+    if (status === 'closed' && closeInfo) {
+      text = t.connectionLost;
+      cls = 'off';
+    } else if (status === 'connecting') {
+      text = t.connecting;
+      cls = 'off';
+    } else if (status === 'reconnecting') {
+      text = t.reconnecting;
+      cls = 'off';
+    } else {
+      const byState: Record<SessionState, [string, string]> = {
+        created: [t.waiting, 'off'],
+        live: [t.live, 'on'],
+        paused: [t.paused, 'off'],
+        ended: [t.ended, 'off'],
+      };
+      [text, cls] = byState[session.state];
+    }
+    liveText.textContent = text;
+    live.className = `live ${cls}`;
+  }
+
+  function renderLine(segmentId: number, announce: boolean): void {
+    const line = model.line(segmentId);
+    let el = lineElements.get(segmentId);
+    if (!line || line.text === '') {
+      el?.remove();
+      lineElements.delete(segmentId);
+      return;
+    }
+    const nearBottom = captions.scrollHeight - captions.scrollTop - captions.clientHeight < 80;
+    if (!el) {
+      el = h('p', { className: 'line', 'data-segment': String(segmentId) });
+      const after = [...lineElements.entries()]
+        .filter(([id]) => id > segmentId)
+        .sort((a, b) => a[0] - b[0])[0];
+      if (after) after[1].before(el);
+      else captions.append(el);
+      lineElements.set(segmentId, el);
+      empty.hidden = true;
+    }
+    const wasDraft = el.classList.contains('draft');
+    el.textContent = line.text;
+    el.classList.toggle('draft', line.draft);
+    el.lang = line.draft ? session.sourceLanguage : language;
+    if (announce && !line.draft && (wasDraft || el.dataset.final !== 'true'))
+      announcer.textContent = line.text;
+    el.dataset.final = String(!line.draft);
+    // Follow the newest line unless the reader scrolled up to reread something.
+    if (nearBottom) captions.scrollTop = captions.scrollHeight;
+    while (lineElements.size > 300) {
+      const oldest = Math.min(...lineElements.keys());
+      lineElements.get(oldest)?.remove();
+      lineElements.delete(oldest);
+    }
+  }
+
+  function renderAllLines(): void {
+    for (const el of lineElements.values()) el.remove();
+    lineElements.clear();
+    for (const line of model.lines()) renderLine(line.segmentId, false);
+    empty.hidden = lineElements.size > 0;
+  }
+
+  function onCaption(ev: CaptionEvent): void {
+    lastSeq = Math.max(lastSeq, ev.seq);
+    const changed = model.apply(ev);
+    if (changed !== null) renderLine(changed, ev.replay !== true);
+  }
+
+  function onMessage(msg: ListenerServerMessage): void {
+    switch (msg.type) {
+      case 'welcome':
+        session = msg.session;
+        socket.markHealthy();
+        notice.textContent = '';
+        if (msg.targetLanguage !== language) setLanguage(msg.targetLanguage, false);
+        break;
+      case 'caption':
+        onCaption(msg);
+        break;
+      case 'state':
+        session = { ...session, state: msg.state };
+        if (msg.state === 'ended') socket.stop();
+        break;
+      case 'languageChanged':
+        if (msg.targetLanguage !== language) setLanguage(msg.targetLanguage, false);
+        break;
+      case 'notice':
+        notice.textContent = msg.message;
+        break;
+      case 'error':
+        notice.textContent = msg.message;
+        break;
+    }
+    renderStatus();
+  }
+
+  function setLanguage(code: string, tellServer: boolean): void {
+    language = code;
+    langSelect.value = code;
+    store(LANG_KEY, code);
+    model.switchLanguage(code);
+    player.reset();
+    renderAllLines();
+    applyLabels();
+    if (tellServer) socket.sendJson({ type: 'setLanguage', targetLanguage: code });
+  }
+
+  const socket = new ReconnectingSocket(
+    () => {
+      const q = new URLSearchParams({ session: session.id, targetLanguage: language });
+      if (lastSeq >= 0) q.set('since', String(lastSeq));
+      return wsUrl(`/ws/listener?${q}`);
+    },
+    {
+      onOpen: () => socket.sendJson({ type: 'hello', protocol: PROTOCOL_VERSION }),
+      onMessage: (msg) => onMessage(msg as unknown as ListenerServerMessage),
+      onBinary: (data) => {
+        let packet: ReturnType<typeof decodeListenerAudioPacket>;
+        try {
+          packet = decodeListenerAudioPacket(data);
+        } catch {
+          return;
+        }
+        lastSeq = Math.max(lastSeq, packet.seq);
+        // Packets still in flight from the previous language after a switch.
+        if (packet.language !== language) return;
+        player.push(packet);
+      },
+      onStatus: (s, close) => {
+        status = s;
+        if (s === 'closed' && close) {
+          closeInfo = close;
+          notice.textContent = closeMessage(close);
+        }
+        renderStatus();
+      },
+    },
+  );
+
+  function closeMessage(close: CloseInfo): string {
+    if (close.code === 4404) return t.notFound;
+    if (close.code === 4410) return t.ended;
+    if (close.code === 4415 || close.code === 4422)
+      return `${t.unsupportedLanguage} (${describeClose(close)})`;
+    return `${t.connectionLost} ${describeClose(close)}`;
+  }
+
+  langSelect.addEventListener('change', () => setLanguage(langSelect.value, true));
+  listenBtn.addEventListener('click', async () => {
+    try {
+      await player.unlock();
+      listenBtn.hidden = true;
+      muteBtn.hidden = false;
+      muteBtn.focus();
+    } catch {
+      notice.textContent = t.audioUnavailable;
+    }
+  });
+  muteBtn.addEventListener('click', () => {
+    muted = !muted;
+    player.setMuted(muted);
+    muteBtn.setAttribute('aria-pressed', String(muted));
+    muteBtn.textContent = muted ? t.unmute : t.mute;
+  });
+  smallerBtn.addEventListener('click', () => {
+    sizeIndex = Math.max(0, sizeIndex - 1);
+    store(SIZE_KEY, String(sizeIndex));
+    applyLook();
+  });
+  largerBtn.addEventListener('click', () => {
+    sizeIndex = Math.min(FONT_SIZES.length - 1, sizeIndex + 1);
+    store(SIZE_KEY, String(sizeIndex));
+    applyLook();
+  });
+  themeBtn.addEventListener('click', () => {
+    dark = !dark;
+    store(THEME_KEY, dark ? 'dark' : 'light');
+    applyLook();
+  });
+
+  testHooks().listener = {
+    stats: () => ({
+      status,
+      language,
+      lastSeq,
+      reconnects: socket.reconnects,
+      lines: model.lines(),
+      player: player.stats(),
+    }),
+  };
+
+  app.replaceChildren(
+    h('header', { className: 'bar' }, title, live),
+    h(
+      'div',
+      { className: 'toolbar' },
+      h('div', { className: 'field' }, langLabel, langSelect),
+      listenBtn,
+      muteBtn,
+      h('div', { className: 'group' }, smallerBtn, largerBtn),
+      themeBtn,
+    ),
+    notice,
+    captions,
+    announcer,
+  );
+  if (typeof AudioContext === 'undefined') {
+    listenBtn.disabled = true;
+    notice.textContent = t.audioUnavailable;
+  }
+  applyLabels();
+  applyLook();
+  socket.start();
+}
+
+void main();

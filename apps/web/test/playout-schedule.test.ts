@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { type Piece, PlayoutSchedule } from '../src/pages/shared/playout-schedule.ts';
+
+const FRAME = 0.02;
+const pieces = (segmentId: number, count: number, from = 0): Piece[] =>
+  Array.from({ length: count }, (_, i) => ({ segmentId, offset: (from + i) * FRAME, duration: FRAME }));
+
+/** Check that intervals neither overlap nor leave gaps between consecutive pieces. */
+function gapsAndOverlaps(starts: number[], duration = FRAME): { gaps: number; overlaps: number } {
+  let gaps = 0;
+  let overlaps = 0;
+  for (let i = 1; i < starts.length; i++) {
+    const d = starts[i]! - (starts[i - 1]! + duration);
+    if (d > 1e-9) gaps++;
+    if (d < -1e-9) overlaps++;
+  }
+  return { gaps, overlaps };
+}
+
+describe('PlayoutSchedule', () => {
+  it('plays a sentence that arrives in one burst back to back after the cushion', () => {
+    const s = new PlayoutSchedule();
+    const starts = pieces(1, 50).map((p) => s.place(p, 10)!);
+    expect(starts[0]).toBeCloseTo(10.15, 6);
+    expect(gapsAndOverlaps(starts)).toEqual({ gaps: 0, overlaps: 0 });
+  });
+
+  it('absorbs network jitter smaller than the cushion without a gap', () => {
+    const s = new PlayoutSchedule();
+    const starts: number[] = [];
+    // Five-frame packets every 100 ms, each arriving up to 120 ms late.
+    const jitter = [0, 0.12, 0.03, 0.1, 0.0, 0.11, 0.05, 0.09];
+    for (let k = 0; k < jitter.length; k++) {
+      const now = 5 + k * 0.1 + jitter[k]!;
+      for (const p of pieces(7, 5, k * 5)) starts.push(s.place(p, now)!);
+    }
+    expect(gapsAndOverlaps(starts)).toEqual({ gaps: 0, overlaps: 0 });
+  });
+
+  it('slides the rest of a sentence when a piece comes too late, never overlapping', () => {
+    const s = new PlayoutSchedule();
+    const first = pieces(1, 5).map((p) => s.place(p, 0)!);
+    // The next packet arrives a full second later: its slot has long passed.
+    const late = pieces(1, 5, 5).map((p) => s.place(p, 1.2)!);
+    expect(late[0]).toBeGreaterThanOrEqual(1.2);
+    expect(gapsAndOverlaps(late)).toEqual({ gaps: 0, overlaps: 0 });
+    expect(late[0]!).toBeGreaterThan(first.at(-1)! + FRAME);
+  });
+
+  it('starts the next sentence only when the previous one has finished', () => {
+    const s = new PlayoutSchedule();
+    const a = pieces(1, 100).map((p) => s.place(p, 0)!);
+    const b = pieces(2, 10).map((p) => s.place(p, 0.5)!);
+    expect(b[0]).toBeCloseTo(a.at(-1)! + FRAME, 9);
+    expect(gapsAndOverlaps([...a, ...b])).toEqual({ gaps: 0, overlaps: 0 });
+  });
+
+  it('skips whole new sentences when the listener is far behind', () => {
+    const s = new PlayoutSchedule({ startDelay: 0.1, minLead: 0.02, maxBacklog: 1 });
+    pieces(1, 100).forEach((p) => s.place(p, 0));
+    expect(s.place(pieces(2, 1)[0]!, 0)).toBeNull();
+    expect(s.place(pieces(2, 1, 1)[0]!, 0)).toBeNull();
+    expect(s.skippedSegments).toBe(1);
+    // Once caught up, sentences play again.
+    expect(s.place(pieces(3, 1)[0]!, 2.5)).toBeCloseTo(2.6, 9);
+  });
+
+  it('forgets everything on reset', () => {
+    const s = new PlayoutSchedule();
+    pieces(1, 100).forEach((p) => s.place(p, 0));
+    s.reset();
+    expect(s.backlog(0)).toBe(0);
+    expect(s.place(pieces(1, 1)[0]!, 3)).toBeCloseTo(3.15, 9);
+  });
+});

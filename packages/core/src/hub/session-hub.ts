@@ -118,14 +118,16 @@ export class SessionHub {
     this.speakers.delete(sink);
   }
 
-  /** Send finished captions after `since` that this listener's language shows, marked as replay. */
-  replay(id: string, since: number): void {
+  /**
+   * Send finished captions after `since` that this listener's language shows, marked as replay;
+   * with `limit`, only the most recent ones (a fresh join needs context, not the whole talk).
+   */
+  replay(id: string, since: number, limit?: number): void {
     const l = this.listeners.get(id);
     if (!l) return;
-    for (const ev of this.history) {
-      if (ev.seq > since && this.wants(l.language, ev))
-        l.sink.sendText(JSON.stringify({ ...ev, replay: true }));
-    }
+    let events = this.history.filter((ev) => ev.seq > since && this.wants(l.language, ev));
+    if (limit !== undefined) events = events.slice(Math.max(0, events.length - limit));
+    for (const ev of events) l.sink.sendText(JSON.stringify({ ...ev, replay: true }));
   }
 
   /** Publishes the session state to everyone (the session, not the pipeline, owns it). */

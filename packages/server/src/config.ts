@@ -1,0 +1,182 @@
+/**
+ * The one configuration schema. Sources, lowest priority first: defaults, a JSON file
+ * (`--config` or BABELCAST_CONFIG), environment variables (BABELCAST_*), then explicit overrides
+ * (CLI flags, tests). Validated once at start; a bad value stops the server with a message that
+ * names the field.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const configSchema = z
+  .object({
+    host: z.string().default('0.0.0.0'),
+    port: port.default(8080),
+    /** Base URL listeners use (join links, QR codes). Defaults to the address the server listens on. */
+    publicUrl: z.url().optional(),
+    dataDir: z.string().default('.babelcast'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Off by default: transcripts of sermons, classes and meetings are not for log files. */
+    logTranscripts: z.boolean().default(false),
+    auth: z
+      .object({
+        /** Static API tokens for self-hosters (in addition to tokens made with `babelcast token create`). */
+        apiTokens: z.array(z.object({ name: z.string().min(1), token: z.string().min(16) })).default([]),
+        jwt: z
+          .object({
+            /** RS256/ES256 keys, e.g. https://cognito-idp.<region>.amazonaws.com/<poolId>/.well-known/jwks.json */
+            jwksUrl: z.url().optional(),
+            /** HS256 shared secret for self-hosted identity providers. */
+            hs256Secret: z.string().min(32).optional(),
+            issuer: z.string().optional(),
+            audience: z.string().optional(),
+            /** Claim that names the speaker (Cognito: "username" for access tokens, "cognito:username" for id tokens). */
+            nameClaim: z.string().default('name'),
+          })
+          .default({ nameClaim: 'name' }),
+      })
+      .default({ apiTokens: [], jwt: { nameClaim: 'name' } }),
+    engines: z
+      .object({
+        /** `embedded`: the engines that work on a fresh machine with no download. `fake`: deterministic test engines. */
+        preset: z.enum(['embedded', 'fake']).default('embedded'),
+        vad: z.string().optional(),
+        asr: z.string().optional(),
+        mt: z.string().optional(),
+        tts: z.string().optional(),
+        codec: z.string().optional(),
+        /** Per-engine options, keyed by engine id (e.g. { "apertium": { "pivot": "es" } }). */
+        options: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+        modelsDir: z.string().optional(),
+      })
+      .default({ preset: 'embedded', options: {} }),
+    pipeline: z
+      .object({
+        silenceMs: z.number().int().min(100).max(5000).default(500),
+        maxUtteranceMs: z.number().int().min(2000).max(60_000).default(10_000),
+        vadThreshold: z.number().min(0.05).max(0.95).default(0.5),
+        ttsRate: z.number().min(0.5).max(2).default(1),
+        /** 20 ms Opus frames per listener audio message. */
+        framesPerPacket: z.number().int().min(1).max(50).default(10),
+      })
+      .default({
+        silenceMs: 500,
+        maxUtteranceMs: 10_000,
+        vadThreshold: 0.5,
+        ttsRate: 1,
+        framesPerPacket: 10,
+      }),
+    limits: z
+      .object({
+        helloTimeoutMs: z.number().int().min(100).default(5000),
+        audioDropBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(32 * 1024),
+        maxBufferedBytes: z
+          .number()
+          .int()
+          .min(16 * 1024)
+          .default(1024 * 1024),
+        stuckMs: z.number().int().min(1000).default(15_000),
+        maxBadMessages: z.number().int().min(1).default(20),
+        historySize: z.number().int().min(10).max(10_000).default(500),
+        /** Captions replayed to a listener joining without `since`. */
+        joinReplay: z.number().int().min(0).max(1000).default(20),
+        heartbeatMs: z.number().int().min(1000).default(30_000),
+      })
+      .default({
+        helloTimeoutMs: 5000,
+        audioDropBytes: 32 * 1024,
+        maxBufferedBytes: 1024 * 1024,
+        stuckMs: 15_000,
+        maxBadMessages: 20,
+        historySize: 500,
+        joinReplay: 20,
+        heartbeatMs: 30_000,
+      }),
+    retentionHours: z.number().min(0).default(24),
+    tls: z
+      .object({
+        certFile: z.string().optional(),
+        keyFile: z.string().optional(),
+      })
+      .optional(),
+  })
+  .strict();
+
+export type BabelcastConfig = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables → partial config. Only documented variables are read. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const set = (path: string[], value: unknown) => {
+    let node = out;
+    for (const key of path.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path.at(-1)!] = value;
+  };
+  if (env.BABELCAST_HOST) set(['host'], env.BABELCAST_HOST);
+  if (env.BABELCAST_PORT) set(['port'], env.BABELCAST_PORT);
+  if (env.BABELCAST_PUBLIC_URL) set(['publicUrl'], env.BABELCAST_PUBLIC_URL);
+  if (env.BABELCAST_DATA_DIR) set(['dataDir'], env.BABELCAST_DATA_DIR);
+  if (env.BABELCAST_LOG_LEVEL) set(['logLevel'], env.BABELCAST_LOG_LEVEL);
+  if (env.BABELCAST_ENGINES) set(['engines', 'preset'], env.BABELCAST_ENGINES);
+  if (env.BABELCAST_JWKS_URL) set(['auth', 'jwt', 'jwksUrl'], env.BABELCAST_JWKS_URL);
+  if (env.BABELCAST_JWT_SECRET) set(['auth', 'jwt', 'hs256Secret'], env.BABELCAST_JWT_SECRET);
+  if (env.BABELCAST_JWT_ISSUER) set(['auth', 'jwt', 'issuer'], env.BABELCAST_JWT_ISSUER);
+  if (env.BABELCAST_JWT_AUDIENCE) set(['auth', 'jwt', 'audience'], env.BABELCAST_JWT_AUDIENCE);
+  if (env.BABELCAST_API_TOKEN) set(['auth', 'apiTokens'], [{ name: 'env', token: env.BABELCAST_API_TOKEN }]);
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}
+
+export function loadConfig(
+  options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput | Record<string, unknown> } = {},
+): BabelcastConfig {
+  const env = options.env ?? process.env;
+  let fromFile: Record<string, unknown> = {};
+  const file = options.file ?? env.BABELCAST_CONFIG;
+  if (file) {
+    try {
+      fromFile = JSON.parse(readFileSync(resolve(file), 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+  }
+  const merged = merge(
+    merge(fromFile, configFromEnv(env)),
+    (options.overrides ?? {}) as Record<string, unknown>,
+  );
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

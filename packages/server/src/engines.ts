@@ -1,0 +1,110 @@
+/**
+ * The engine registry: the one place that knows every engine package. Adding an engine means
+ * adding its package and one line here. Engine packages are imported lazily so a deployment that
+ * uses only fakes (tests) or only cloud engines never loads native libraries it does not need.
+ */
+import {
+  type AsrEngine,
+  type AudioEncoderEngine,
+  EnergyVad,
+  type EngineKind,
+  type EngineSet,
+  FakeAsr,
+  FakeMt,
+  FakeTts,
+  type MtEngine,
+  PcmCodec,
+  type TtsEngine,
+  type VadEngine,
+} from '@babelcast/core';
+import type { BabelcastConfig } from './config.ts';
+
+type Options = Record<string, unknown>;
+type Factory<E> = (options: Options, config: BabelcastConfig) => Promise<E>;
+
+interface Registry {
+  vad: Record<string, Factory<VadEngine>>;
+  asr: Record<string, Factory<AsrEngine>>;
+  mt: Record<string, Factory<MtEngine>>;
+  tts: Record<string, Factory<TtsEngine>>;
+  codec: Record<string, Factory<AudioEncoderEngine>>;
+}
+
+export const ENGINE_REGISTRY: Registry = {
+  vad: {
+    energy: async (o) => new EnergyVad(o),
+  },
+  asr: {
+    fake: async (o) => new FakeAsr(o),
+    pocketsphinx: async (o) => new (await import('@babelcast/engine-pocketsphinx')).PocketsphinxAsr(o),
+  },
+  mt: {
+    fake: async (o) => new FakeMt(o),
+  },
+  tts: {
+    fake: async (o) => new FakeTts(o),
+  },
+  codec: {
+    pcm: async () => new PcmCodec(),
+  },
+};
+
+/** Engine names per preset. `embedded` works on a fresh machine with Debian packages and no downloads. */
+export const PRESETS: Record<BabelcastConfig['engines']['preset'], Record<EngineKind, string>> = {
+  embedded: { vad: 'silero', asr: 'pocketsphinx', mt: 'apertium', tts: 'embedded', codec: 'opus' },
+  fake: { vad: 'energy', asr: 'fake', mt: 'fake', tts: 'fake', codec: 'pcm' },
+};
+
+export function engineNames(config: BabelcastConfig): Record<EngineKind, string> {
+  const preset = PRESETS[config.engines.preset];
+  const e = config.engines;
+  return {
+    vad: e.vad ?? preset.vad,
+    asr: e.asr ?? preset.asr,
+    mt: e.mt ?? preset.mt,
+    tts: e.tts ?? preset.tts,
+    codec: e.codec ?? preset.codec,
+  };
+}
+
+export class UnknownEngineError extends Error {}
+
+/** Instantiate (not yet init) the configured engines. */
+export async function createEngines(config: BabelcastConfig): Promise<EngineSet> {
+  const names = engineNames(config);
+  const make = async <K extends EngineKind>(kind: K) => {
+    const table = ENGINE_REGISTRY[kind] as Record<string, Factory<unknown>>;
+    const factory = table[names[kind]];
+    if (!factory) {
+      throw new UnknownEngineError(
+        `unknown ${kind} engine "${names[kind]}" (available: ${Object.keys(table).join(', ')})`,
+      );
+    }
+    const options = { ...(config.engines.options[names[kind]] ?? {}) };
+    if (config.engines.modelsDir && options.modelsDir === undefined)
+      options.modelsDir = config.engines.modelsDir;
+    return factory(options, config);
+  };
+  return {
+    vad: (await make('vad')) as VadEngine,
+    asr: (await make('asr')) as AsrEngine,
+    mt: (await make('mt')) as MtEngine,
+    tts: (await make('tts')) as TtsEngine,
+    codec: (await make('codec')) as AudioEncoderEngine,
+  };
+}
+
+/** Initialise all engines in parallel; on failure close what started and rethrow. */
+export async function initEngines(engines: EngineSet): Promise<void> {
+  const all = Object.values(engines);
+  const results = await Promise.allSettled(all.map((e) => e.init()));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await closeEngines(engines);
+    throw failed.reason;
+  }
+}
+
+export async function closeEngines(engines: EngineSet): Promise<void> {
+  await Promise.allSettled(Object.values(engines).map((e) => e.close()));
+}

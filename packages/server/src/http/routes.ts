@@ -1,0 +1,120 @@
+/** The HTTP API (see docs/protocol.md). */
+import { exportTranscript, type SessionManager, type Store, TRANSCRIPT_CONTENT_TYPE } from '@babelcast/core';
+import {
+  BabelcastError,
+  createSessionBody,
+  ErrorCode,
+  LANGUAGES,
+  type LanguagesResponse,
+  sessionState,
+  transcriptFormat,
+} from '@babelcast/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { type Authenticator, bearerFrom, type Principal } from '../auth.ts';
+import type { Metrics } from '@babelcast/core';
+
+export interface RouteDeps {
+  manager: SessionManager;
+  store: Store;
+  auth: Authenticator;
+  metrics: Metrics;
+  isReady: () => boolean;
+}
+
+const idParams = z.object({ id: z.string().min(1).max(64) });
+
+export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const { manager, store, auth } = deps;
+
+  async function speaker(request: FastifyRequest): Promise<Principal> {
+    const principal = await auth.authenticate(bearerFrom(request.headers.authorization));
+    if (!principal)
+      throw new BabelcastError(
+        ErrorCode.UNAUTHORIZED,
+        'a speaker token is required (Authorization: Bearer <token>)',
+      );
+    await store.upsertSpeaker({ id: principal.id, name: principal.name, createdAt: Date.now() });
+    return principal;
+  }
+
+  async function owned(request: FastifyRequest) {
+    const principal = await speaker(request);
+    const { id } = idParams.parse(request.params);
+    const record = await store.getSession(id);
+    if (!record) throw new BabelcastError(ErrorCode.SESSION_NOT_FOUND, `no session with id "${id}"`);
+    if (record.ownerId !== principal.id)
+      throw new BabelcastError(ErrorCode.FORBIDDEN, 'only the speaker who created the session may do that');
+    return record;
+  }
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_req, reply) => {
+    if (!deps.isReady()) return reply.status(503).send({ ready: false });
+    return { ready: true };
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  app.get('/api/languages', async (): Promise<LanguagesResponse> => {
+    const { sources, pairs } = manager.served;
+    const codes = new Set([...sources, ...pairs.map((p) => p.target)]);
+    const names: LanguagesResponse['names'] = {};
+    for (const c of codes) {
+      const known = LANGUAGES[c as keyof typeof LANGUAGES];
+      names[c] = known ? { name: known.name, native: known.native } : { name: c, native: c };
+    }
+    return { sources, pairs, names };
+  });
+
+  app.get('/api/me', async (request) => {
+    const p = await speaker(request);
+    return { speaker: { id: p.id, name: p.name } };
+  });
+
+  app.post('/api/sessions', async (request, reply) => {
+    const p = await speaker(request);
+    const body = createSessionBody.parse(request.body ?? {});
+    const session = await manager.create(p.id, body.sourceLanguage, body.title ?? null);
+    return reply.status(201).send(await manager.info(session.snapshot));
+  });
+
+  app.get('/api/sessions', async (request) => {
+    const p = await speaker(request);
+    const q = z.object({ state: sessionState.optional() }).parse(request.query);
+    const records = await store.listSessions({ ownerId: p.id, state: q.state, limit: 200 });
+    return { sessions: await Promise.all(records.map((r) => manager.info(r))) };
+  });
+
+  app.get('/api/sessions/:id', async (request) => {
+    const { id } = idParams.parse(request.params);
+    const record = await store.getSession(id);
+    if (!record) throw new BabelcastError(ErrorCode.SESSION_NOT_FOUND, `no session with id "${id}"`);
+    return manager.info(record);
+  });
+
+  const actions = { pause: 'paused', resume: 'live', end: 'ended' } as const;
+  for (const [action, state] of Object.entries(actions)) {
+    app.post(`/api/sessions/:id/${action}`, async (request) => {
+      const record = await owned(request);
+      return manager.info(await manager.transition(record.id, state));
+    });
+  }
+
+  app.get('/api/sessions/:id/transcript', async (request, reply) => {
+    const record = await owned(request);
+    const q = z
+      .object({ lang: z.string().max(8).optional(), format: transcriptFormat.default('txt') })
+      .parse(request.query);
+    const lang = q.lang ?? record.sourceLanguage;
+    const segments = await store.listSegments(record.id, {
+      lang,
+      kind: lang === record.sourceLanguage ? 'source' : 'translation',
+    });
+    reply.header('content-type', TRANSCRIPT_CONTENT_TYPE[q.format]);
+    reply.header('content-disposition', `attachment; filename="${record.id}.${lang}.${q.format}"`);
+    return exportTranscript(segments, q.format);
+  });
+}

@@ -1,0 +1,4 @@
+export * from './auth.ts';
+export * from './config.ts';
+export * from './engines.ts';
+export * from './server.ts';

@@ -1,0 +1,83 @@
+import type { ClientSink, Metrics } from '@babelcast/core';
+import { BabelcastError, ErrorCode, MAX_CONTROL_MESSAGE_BYTES } from '@babelcast/protocol';
+import type { WebSocket } from 'ws';
+import type { z } from 'zod';
+
+export function sinkFor(ws: WebSocket): ClientSink {
+  return {
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    sendText(data) {
+      if (ws.readyState === ws.OPEN) ws.send(data);
+    },
+    sendBinary(data) {
+      if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
+    },
+    close(code, reason) {
+      closeWith(ws, code, reason);
+    },
+  };
+}
+
+/** Close reasons are limited to 123 bytes by RFC 6455. */
+export function closeWith(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState === ws.CLOSED || ws.readyState === ws.CLOSING) return;
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  ws.close(code, r);
+}
+
+export function sendJson(ws: WebSocket, message: object): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+}
+
+export function sendError(ws: WebSocket, err: BabelcastError): void {
+  sendJson(ws, { type: 'error', code: err.code, message: err.message });
+}
+
+/** Parse and validate a JSON control message; throws BabelcastError with a stable code. */
+export function parseControl<T>(data: Buffer, schema: z.ZodType<T>, knownTypes: readonly string[]): T {
+  if (data.byteLength > MAX_CONTROL_MESSAGE_BYTES) {
+    throw new BabelcastError(
+      ErrorCode.PAYLOAD_TOO_LARGE,
+      `control message of ${data.byteLength} bytes exceeds ${MAX_CONTROL_MESSAGE_BYTES}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw new BabelcastError(ErrorCode.BAD_MESSAGE, 'message is not valid JSON');
+  }
+  const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || !knownTypes.includes(type)) {
+    throw new BabelcastError(
+      ErrorCode.UNKNOWN_MESSAGE,
+      `unknown message type ${JSON.stringify(type ?? null)}`,
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new BabelcastError(
+      ErrorCode.VALIDATION,
+      `invalid "${type}" message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Counts protocol errors; past the limit the peer is cut off. */
+export class ErrorBudget {
+  private count = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly metrics: Metrics,
+    private readonly role: 'speaker' | 'listener',
+  ) {}
+  /** Returns true when the budget is exhausted. */
+  spend(code: string): boolean {
+    this.metrics.badInput.inc({ role: this.role, code });
+    return ++this.count >= this.limit;
+  }
+}

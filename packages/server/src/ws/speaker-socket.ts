@@ -1,0 +1,207 @@
+/**
+ * The speaker's WebSocket. The credential arrives in the first message (`hello`), never in the
+ * URL, so it cannot end up in proxy or access logs (browsers cannot set headers on WebSockets;
+ * non-browser clients may use `Authorization: Bearer` on the upgrade instead).
+ *
+ * Audio acknowledgement: after each accepted (or duplicate) frame the server sends the highest
+ * seq it holds. A client keeps unacknowledged frames and resends them after a reconnect; the
+ * `ready` message says where to resume. Duplicates are dropped, so resending is always safe.
+ */
+import type { LiveSession, Metrics, SessionManager } from '@babelcast/core';
+import {
+  BabelcastError,
+  CloseCode,
+  decodeSpeakerAudioFrame,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  type SpeakerClientMessage,
+  speakerClientMessage,
+} from '@babelcast/protocol';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { type Authenticator, bearerFrom, type Principal } from '../auth.ts';
+import type { BabelcastConfig } from '../config.ts';
+import { closeWith, ErrorBudget, parseControl, sendError, sendJson, sinkFor } from './socket-utils.ts';
+
+const SPEAKER_TYPES = ['hello', 'pause', 'resume', 'end', 'inputStats', 'ping'] as const;
+
+export interface SpeakerSocketDeps {
+  manager: SessionManager;
+  auth: Authenticator;
+  metrics: Metrics;
+  logger: Logger;
+  config: BabelcastConfig;
+}
+
+/** The current speaker connection of each session: a new one replaces the old (e.g. after a network change). */
+const activeSpeakers = new WeakMap<LiveSession, WebSocket>();
+
+export function handleSpeakerSocket(
+  ws: WebSocket,
+  request: IncomingMessage,
+  url: URL,
+  deps: SpeakerSocketDeps,
+): void {
+  const { manager, auth, metrics, config } = deps;
+  const log = deps.logger.child({ role: 'speaker' });
+  const refuse = (code: number, reason: string): void => {
+    metrics.wsRejected.inc({ role: 'speaker', code: String(code) });
+    closeWith(ws, code, reason);
+  };
+  const budget = new ErrorBudget(config.limits.maxBadMessages, metrics, 'speaker');
+  const sessionId = url.searchParams.get('session');
+  if (!sessionId) {
+    refuse(CloseCode.BAD_REQUEST, 'missing ?session=<id>');
+    return;
+  }
+
+  let session: LiveSession | null = null;
+  let principal: Principal | null = null;
+  const sink = sinkFor(ws);
+  // Frames that arrive before hello is processed wait here, in order (bounded by the hello timeout).
+  const early: { data: Buffer; binary: boolean }[] = [];
+  let ready = false;
+  let helloPending = true;
+
+  const helloTimer = setTimeout(
+    () => refuse(CloseCode.TIMEOUT, 'no hello within the time limit'),
+    config.limits.helloTimeoutMs,
+  );
+
+  const onProtocolError = (err: unknown) => {
+    const e = err instanceof BabelcastError ? err : new BabelcastError(ErrorCode.INTERNAL, 'internal error');
+    if (!(err instanceof BabelcastError)) log.error({ err }, 'speaker message failed');
+    sendError(ws, e);
+    if (budget.spend(e.code)) refuse(CloseCode.PROTOCOL_ERROR, 'too many invalid messages');
+  };
+
+  const handleBinary = (data: Buffer) => {
+    if (!session) return;
+    const frame = decodeSpeakerAudioFrame(data);
+    session.acceptAudio(frame);
+    sendJson(ws, { type: 'ack', seq: session.lastSpeakerSeq });
+  };
+
+  const handleControl = async (msg: SpeakerClientMessage) => {
+    if (!session) return;
+    switch (msg.type) {
+      case 'hello':
+        throw new BabelcastError(ErrorCode.BAD_MESSAGE, 'hello was already received');
+      case 'pause':
+        await manager.transition(session.id, 'paused');
+        return;
+      case 'resume':
+        await manager.transition(session.id, 'live');
+        return;
+      case 'end':
+        await manager.transition(session.id, 'ended');
+        return;
+      case 'inputStats':
+        metrics.speakerInput.set({ session: session.id, measure: 'rms' }, msg.rmsDbfs);
+        metrics.speakerInput.set({ session: session.id, measure: 'peak' }, msg.peakDbfs);
+        if (msg.snrDb !== null) metrics.speakerInput.set({ session: session.id, measure: 'snr' }, msg.snrDb);
+        return;
+      case 'ping':
+        sendJson(ws, { type: 'pong', t: msg.t, serverTime: Date.now() });
+        return;
+    }
+  };
+
+  let chain: Promise<void> = Promise.resolve();
+  const process = (data: Buffer, binary: boolean) => {
+    // Serialise: a pause must not overtake the audio frames sent before it.
+    chain = chain.then(async () => {
+      try {
+        if (binary) handleBinary(data);
+        else await handleControl(parseControl(data, speakerClientMessage, SPEAKER_TYPES));
+      } catch (err) {
+        onProtocolError(err);
+      }
+    });
+  };
+
+  const start = async (helloToken: string | undefined, protocol: number) => {
+    if (protocol !== PROTOCOL_VERSION) {
+      return refuse(
+        CloseCode.UNSUPPORTED_PROTOCOL,
+        `protocol ${protocol} not supported; this server speaks ${PROTOCOL_VERSION}`,
+      );
+    }
+    principal = await auth.authenticate(helloToken ?? bearerFrom(request.headers.authorization));
+    if (!principal) {
+      refuse(CloseCode.UNAUTHORIZED, 'a valid speaker token is required to broadcast');
+      return;
+    }
+    let s: LiveSession;
+    try {
+      s = await manager.require(sessionId);
+    } catch (err) {
+      const code =
+        err instanceof BabelcastError && err.code === ErrorCode.SESSION_ENDED
+          ? CloseCode.SESSION_ENDED
+          : CloseCode.SESSION_NOT_FOUND;
+      refuse(code, (err as Error).message);
+      return;
+    }
+    if (s.ownerId !== principal.id) {
+      refuse(CloseCode.FORBIDDEN, 'only the speaker who created this session may broadcast into it');
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) return;
+    const previous = activeSpeakers.get(s);
+    if (previous && previous !== ws)
+      closeWith(previous, CloseCode.REPLACED, 'another connection took over this session');
+    activeSpeakers.set(s, ws);
+    session = s;
+    if (s.state === 'created') await manager.transition(s.id, 'live');
+    s.hub.addSpeaker(sink);
+    sendJson(ws, {
+      type: 'ready',
+      protocol: PROTOCOL_VERSION,
+      session: await manager.info(s.snapshot),
+      lastSeq: s.lastSpeakerSeq,
+    });
+    ready = true;
+    log.info({ session: s.id, speaker: principal.id }, 'speaker connected');
+    for (const m of early.splice(0)) process(m.data, m.binary);
+  };
+
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (ready) return process(data, isBinary);
+    if (helloPending) {
+      helloPending = false;
+      try {
+        if (isBinary)
+          throw new BabelcastError(ErrorCode.NOT_AUTHENTICATED_YET, 'the first message must be hello');
+        const msg = parseControl(data, speakerClientMessage, SPEAKER_TYPES);
+        if (msg.type !== 'hello')
+          throw new BabelcastError(ErrorCode.NOT_AUTHENTICATED_YET, 'the first message must be hello');
+        clearTimeout(helloTimer);
+        start(msg.token, msg.protocol).catch((err) => {
+          log.error({ err }, 'speaker start failed');
+          refuse(CloseCode.INTERNAL_ERROR, 'internal error');
+        });
+      } catch (err) {
+        clearTimeout(helloTimer);
+        const e = err as BabelcastError;
+        metrics.badInput.inc({ role: 'speaker', code: e.code ?? 'unknown' });
+        refuse(CloseCode.BAD_REQUEST, `${e.message}`);
+      }
+      return;
+    }
+    // Audio sent right after hello, before the server answered: keep it (nothing accepted is lost).
+    if (early.length < 100) early.push({ data, binary: isBinary });
+    else refuse(CloseCode.PROTOCOL_ERROR, 'too much data before ready');
+  });
+
+  ws.on('close', () => {
+    clearTimeout(helloTimer);
+    if (session) {
+      session.hub.removeSpeaker(sink);
+      if (activeSpeakers.get(session) === ws) activeSpeakers.delete(session);
+      log.info({ session: session.id }, 'speaker disconnected');
+    }
+  });
+  ws.on('error', (err) => log.warn({ err }, 'speaker socket error'));
+}

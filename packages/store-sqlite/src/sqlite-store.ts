@@ -1,0 +1,310 @@
+/**
+ * The single-node Store: one SQLite file in WAL mode through better-sqlite3. Calls are synchronous
+ * and fast (prepared statements, indexed lookups); they are wrapped in async methods so callers
+ * are written against the same interface a PostgreSQL store will implement.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  ApiTokenRecord,
+  SessionFilter,
+  SessionRecord,
+  SpeakerRecord,
+  Store,
+  TranscriptSegment,
+} from '@babelcast/core';
+import type { SessionState } from '@babelcast/protocol';
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.ts';
+
+export interface SqliteStoreOptions {
+  /** File path (its directory is created if missing), or ':memory:' for a throwaway database. */
+  path: string;
+  /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Purges delete at most this many segment rows per transaction and then yield to the event loop:
+ * better-sqlite3 blocks the thread, and a long delete would stall live audio and captions.
+ */
+const PURGE_BATCH = 2000;
+
+interface SessionRow {
+  id: string;
+  title: string | null;
+  source_language: string;
+  state: SessionState;
+  owner_id: string;
+  created_at: number;
+  updated_at: number;
+  ended_at: number | null;
+}
+
+interface SpeakerRow {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+interface ApiTokenRow {
+  id: string;
+  name: string;
+  speaker_id: string;
+  token_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+interface SegmentRow {
+  session_id: string;
+  segment_id: number;
+  seq: number;
+  lang: string;
+  kind: 'source' | 'translation';
+  text: string;
+  media_start_ms: number;
+  media_end_ms: number;
+  created_at: number;
+}
+
+const toSession = (r: SessionRow): SessionRecord => ({
+  id: r.id,
+  title: r.title,
+  sourceLanguage: r.source_language,
+  state: r.state,
+  ownerId: r.owner_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  endedAt: r.ended_at,
+});
+
+const toSpeaker = (r: SpeakerRow): SpeakerRecord => ({ id: r.id, name: r.name, createdAt: r.created_at });
+
+const toApiToken = (r: ApiTokenRow): ApiTokenRecord => ({
+  id: r.id,
+  name: r.name,
+  speakerId: r.speaker_id,
+  tokenHash: r.token_hash,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
+
+const toSegment = (r: SegmentRow): TranscriptSegment => ({
+  sessionId: r.session_id,
+  segmentId: r.segment_id,
+  seq: r.seq,
+  lang: r.lang,
+  kind: r.kind,
+  text: r.text,
+  mediaStartMs: r.media_start_ms,
+  mediaEndMs: r.media_end_ms,
+  createdAt: r.created_at,
+});
+
+const SESSION_COLUMNS = 'id, title, source_language, state, owner_id, created_at, updated_at, ended_at';
+const SEGMENT_COLUMNS =
+  'session_id, segment_id, seq, lang, kind, text, media_start_ms, media_end_ms, created_at';
+const TOKEN_COLUMNS = 'id, name, speaker_id, token_hash, created_at, revoked_at';
+/** Ended before the cutoff; a session ended without endedAt counts from its last update. */
+const EXPIRED = "state = 'ended' AND COALESCE(ended_at, updated_at) < ?";
+
+export class SqliteStore implements Store {
+  private readonly statements = new Map<string, Database.Statement>();
+  private purging: Promise<unknown> = Promise.resolve();
+  private closing = false;
+
+  private constructor(private readonly db: Database.Database) {}
+
+  /** Opens (creating if needed) and migrates the database. Throws SchemaVersionError if it is too new. */
+  static open(options: SqliteStoreOptions): SqliteStore {
+    const { path } = options;
+    const inMemory = path === ':memory:';
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+      if (!inMemory) db.pragma('journal_mode = WAL');
+      // WAL makes NORMAL durable against application crashes; only power loss can drop the last commits.
+      db.pragma('synchronous = NORMAL');
+      // Purged transcripts are private (sermons, classes, town halls): overwrite their pages, not just unlink them.
+      db.pragma('secure_delete = ON');
+      migrate(db, path);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteStore(db);
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  async createSession(s: SessionRecord): Promise<void> {
+    this.stmt(
+      `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES
+       (@id, @title, @sourceLanguage, @state, @ownerId, @createdAt, @updatedAt, @endedAt)`,
+    ).run(s);
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    const row = this.stmt(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`).get(id) as
+      | SessionRow
+      | undefined;
+    return row ? toSession(row) : null;
+  }
+
+  async listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.state) {
+      where.push('state = ?');
+      params.push(filter.state);
+    }
+    if (filter.ownerId) {
+      where.push('owner_id = ?');
+      params.push(filter.ownerId);
+    }
+    params.push(filter.limit ?? 1000);
+    const sql = `SELECT ${SESSION_COLUMNS} FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, rowid DESC LIMIT ?`;
+    return (this.stmt(sql).all(...params) as SessionRow[]).map(toSession);
+  }
+
+  async updateSessionState(id: string, state: SessionState, at: number): Promise<void> {
+    this.stmt(
+      `UPDATE sessions SET state = @state, updated_at = @at,
+         ended_at = CASE WHEN @state = 'ended' THEN @at ELSE ended_at END
+       WHERE id = @id`,
+    ).run({ id, state, at });
+  }
+
+  async upsertSpeaker(sp: SpeakerRecord): Promise<void> {
+    this.stmt(
+      `INSERT INTO speakers (id, name, created_at) VALUES (@id, @name, @createdAt)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name`,
+    ).run(sp);
+  }
+
+  async getSpeaker(id: string): Promise<SpeakerRecord | null> {
+    const row = this.stmt('SELECT id, name, created_at FROM speakers WHERE id = ?').get(id) as
+      | SpeakerRow
+      | undefined;
+    return row ? toSpeaker(row) : null;
+  }
+
+  async createApiToken(t: ApiTokenRecord): Promise<void> {
+    this.stmt(
+      `INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES
+       (@id, @name, @speakerId, @tokenHash, @createdAt, @revokedAt)`,
+    ).run(t);
+  }
+
+  async findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | null> {
+    const row = this.stmt(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?`).get(tokenHash) as
+      | ApiTokenRow
+      | undefined;
+    return row ? toApiToken(row) : null;
+  }
+
+  async listApiTokens(): Promise<ApiTokenRecord[]> {
+    const rows = this.stmt(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, rowid`).all();
+    return (rows as ApiTokenRow[]).map(toApiToken);
+  }
+
+  async revokeApiToken(id: string, at: number): Promise<boolean> {
+    const result = this.stmt('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(
+      at,
+      id,
+    );
+    return result.changes > 0;
+  }
+
+  async appendSegment(seg: TranscriptSegment): Promise<void> {
+    this.stmt(
+      `INSERT INTO segments (${SEGMENT_COLUMNS}) VALUES
+       (@sessionId, @segmentId, @seq, @lang, @kind, @text, @mediaStartMs, @mediaEndMs, @createdAt)`,
+    ).run(seg);
+  }
+
+  async listSegments(
+    sessionId: string,
+    filter: { lang?: string; kind?: 'source' | 'translation' } = {},
+  ): Promise<TranscriptSegment[]> {
+    const params: unknown[] = [sessionId];
+    let where = 'session_id = ?';
+    if (filter.lang) {
+      where += ' AND lang = ?';
+      params.push(filter.lang);
+    }
+    if (filter.kind) {
+      where += ' AND kind = ?';
+      params.push(filter.kind);
+    }
+    const rows = this.stmt(`SELECT ${SEGMENT_COLUMNS} FROM segments WHERE ${where} ORDER BY seq, id`).all(
+      ...params,
+    );
+    return (rows as SegmentRow[]).map(toSegment);
+  }
+
+  async lastNumbers(sessionId: string): Promise<{ seq: number; segmentId: number }> {
+    const row = this.stmt(
+      `SELECT COALESCE(MAX(seq), 0) AS seq, COALESCE(MAX(segment_id), 0) AS segmentId
+       FROM segments WHERE session_id = ?`,
+    ).get(sessionId) as { seq: number; segmentId: number };
+    return { seq: row.seq, segmentId: row.segmentId };
+  }
+
+  /**
+   * Session by session, segments in bounded batches, yielding between batches. A session row is
+   * deleted last, in the same transaction as its final batch, so an interrupted purge resumes on
+   * the next run. Concurrent calls are serialised.
+   */
+  purgeOlderThan(cutoff: number): Promise<{ sessions: number; segments: number }> {
+    const run = this.purging.then(() => this.purge(cutoff));
+    this.purging = run.catch(() => {});
+    return run;
+  }
+
+  private async purge(cutoff: number): Promise<{ sessions: number; segments: number }> {
+    const totals = { sessions: 0, segments: 0 };
+    const expired = this.stmt(`SELECT id FROM sessions WHERE ${EXPIRED}`).pluck().all(cutoff) as string[];
+    const deleteBatch = this.stmt(
+      'DELETE FROM segments WHERE id IN (SELECT id FROM segments WHERE session_id = ? LIMIT ?)',
+    );
+    const deleteSession = this.stmt(`DELETE FROM sessions WHERE id = ? AND ${EXPIRED}`);
+    const step = this.db.transaction((id: string) => {
+      const segments = deleteBatch.run(id, PURGE_BATCH).changes;
+      const done = segments < PURGE_BATCH;
+      const sessions = done ? deleteSession.run(id, cutoff).changes : 0;
+      return { segments, sessions, done };
+    });
+    for (const id of expired) {
+      for (;;) {
+        if (this.closing) return totals;
+        const r = step.immediate(id);
+        totals.segments += r.segments;
+        totals.sessions += r.sessions;
+        if (r.done) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Move the deleted pages out of the WAL into the (securely overwritten) main file.
+    if (totals.segments > 0 || totals.sessions > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return totals;
+  }
+
+  /** Stops a running purge at its next batch, then closes the file. Safe to call twice. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.purging;
+    if (this.db.open) this.db.close();
+  }
+}

@@ -14,6 +14,8 @@ export interface Principal {
   id: string;
   name: string;
   via: 'api-token' | 'jwt';
+  /** Operators may list and end every session (API tokens made with `token create --operator`). */
+  operator: boolean;
 }
 
 const API_TOKEN_PREFIX = 'bc_';
@@ -66,11 +68,17 @@ export class Authenticator {
     const hash = hashToken(token);
     const hashBuf = Buffer.from(hash, 'hex');
     for (const t of this.staticTokens) {
-      if (timingSafeEqual(t.hash, hashBuf)) return { id: `static:${t.name}`, name: t.name, via: 'api-token' };
+      if (timingSafeEqual(t.hash, hashBuf))
+        return { id: `static:${t.name}`, name: t.name, via: 'api-token', operator: false };
     }
     const record = await this.store.findApiTokenByHash(hash);
     if (!record || record.revokedAt) return null;
-    return { id: record.speakerId, name: record.name, via: 'api-token' };
+    return {
+      id: record.speakerId,
+      name: record.name,
+      via: 'api-token',
+      operator: record.speakerId.startsWith('operator:'),
+    };
   }
 
   private async jwt(token: string): Promise<Principal | null> {
@@ -96,7 +104,7 @@ export class Authenticator {
       claimString(payload, 'cognito:username') ??
       claimString(payload, 'username') ??
       payload.sub;
-    return { id: `jwt:${payload.sub}`, name, via: 'jwt' };
+    return { id: `jwt:${payload.sub}`, name, via: 'jwt', operator: false };
   }
 }
 

@@ -49,7 +49,7 @@ export interface RunningServer {
   store: Store;
   engines: EngineSet;
   /** Make a speaker API token (stored hashed); returns the token, shown once. */
-  createApiToken(name: string): Promise<string>;
+  createApiToken(name: string, role?: 'speaker' | 'operator'): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -59,9 +59,17 @@ export async function openStore(dataDir: string): Promise<Store> {
   return SqliteStore.open({ path: join(dataDir, 'babelcast.db') });
 }
 
-export async function createApiTokenIn(store: Store, name: string): Promise<string> {
+/**
+ * Makes an API token. Operator tokens (speaker id `operator:<name>`) may also list and end every
+ * session; speaker tokens (`token:<name>`) own what they create.
+ */
+export async function createApiTokenIn(
+  store: Store,
+  name: string,
+  role: 'speaker' | 'operator' = 'speaker',
+): Promise<string> {
   const token = generateApiToken();
-  const speakerId = `token:${name}`;
+  const speakerId = `${role === 'operator' ? 'operator' : 'token'}:${name}`;
   await store.upsertSpeaker({ id: speakerId, name, createdAt: Date.now() });
   await store.createApiToken({
     id: hashToken(token).slice(0, 16),
@@ -215,7 +223,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     metrics,
     store,
     engines,
-    createApiToken: (name) => createApiTokenIn(store, name),
+    createApiToken: (name, role) => createApiTokenIn(store, name, role),
     close() {
       closing ??= (async () => {
         ready = false;

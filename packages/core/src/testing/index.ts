@@ -1,2 +1,3 @@
 export * from './conformance.ts';
 export * from './shared-data.ts';
+export * from './store-conformance.ts';

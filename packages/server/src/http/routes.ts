@@ -43,8 +43,11 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
     const { id } = idParams.parse(request.params);
     const record = await store.getSession(id);
     if (!record) throw new BabelcastError(ErrorCode.SESSION_NOT_FOUND, `no session with id "${id}"`);
-    if (record.ownerId !== principal.id)
-      throw new BabelcastError(ErrorCode.FORBIDDEN, 'only the speaker who created the session may do that');
+    if (record.ownerId !== principal.id && !principal.operator)
+      throw new BabelcastError(
+        ErrorCode.FORBIDDEN,
+        'only the speaker who created the session (or an operator) may do that',
+      );
     return record;
   }
 
@@ -84,7 +87,11 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
   app.get('/api/sessions', async (request) => {
     const p = await speaker(request);
     const q = z.object({ state: sessionState.optional() }).parse(request.query);
-    const records = await store.listSessions({ ownerId: p.id, state: q.state, limit: 200 });
+    const records = await store.listSessions({
+      ownerId: p.operator ? undefined : p.id,
+      state: q.state,
+      limit: 200,
+    });
     return { sessions: await Promise.all(records.map((r) => manager.info(r))) };
   });
 

@@ -1,0 +1,78 @@
+import { loadConfig, startServer } from '@babelcast/server';
+import { type Command, intOption } from '../command.ts';
+import {
+  EMBEDDED_DEBIAN_PACKAGES,
+  installCommand,
+  installPackages,
+  missingPackages,
+} from '../system-packages.ts';
+
+export const start: Command = {
+  name: 'start',
+  summary: 'start the server (embedded engines by default)',
+  usage:
+    'start [--port N] [--host H] [--data-dir DIR] [--config FILE] [--engines embedded|fake] [--no-install]',
+  options: {
+    port: { type: 'string', short: 'p' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    config: { type: 'string', short: 'c' },
+    engines: { type: 'string' },
+    'public-url': { type: 'string' },
+    'no-install': { type: 'boolean' },
+  },
+  help: [
+    '  -p, --port N             port to listen on (0 picks a free one; default 8080)',
+    '      --host H             address to bind (default 0.0.0.0)',
+    '      --data-dir DIR       where the database lives (default .babelcast)',
+    '  -c, --config FILE        JSON config file (see docs/configuration.md)',
+    '      --engines PRESET     embedded (real engines, default) or fake (test engines)',
+    '      --public-url URL     base URL for join links and QR codes (e.g. behind a proxy)',
+    '      --no-install         do not install missing Debian packages; just report them',
+  ].join('\n'),
+  async run({ values }) {
+    const overrides: Record<string, unknown> = {};
+    const port = intOption(values.port, 'port');
+    if (port !== undefined) overrides.port = port;
+    if (values.host) overrides.host = values.host;
+    if (values['data-dir']) overrides.dataDir = values['data-dir'];
+    if (values['public-url']) overrides.publicUrl = values['public-url'];
+    if (values.engines) overrides.engines = { preset: values.engines };
+    const config = loadConfig({ file: values.config as string | undefined, overrides });
+    if (config.engines.preset === 'embedded') {
+      const missing = missingPackages(EMBEDDED_DEBIAN_PACKAGES);
+      if (missing.length > 0) {
+        console.log(`The embedded engines need Debian packages that are not installed: ${missing.join(' ')}`);
+        const installed = !values['no-install'] && installPackages(missing, (l) => console.log(l));
+        if (!installed) {
+          console.error(`Install them with:\n  ${installCommand(missing)}\nthen run this command again.`);
+          return 1;
+        }
+      }
+    }
+    const server = await startServer({ configFile: values.config as string | undefined, ...overrides });
+    const tokens = await server.store.listApiTokens();
+    const hasAuth =
+      tokens.length > 0 ||
+      server.config.auth.apiTokens.length > 0 ||
+      server.config.auth.jwt.jwksUrl ||
+      server.config.auth.jwt.hs256Secret;
+    console.log(`\nBabelcast is running at ${server.url}`);
+    console.log(`  speaker page: ${server.url}/speak`);
+    if (!hasAuth) {
+      const token = await server.createApiToken('admin');
+      console.log(
+        `\nFirst start: created a speaker token named "admin" (shown once, stored hashed):\n  ${token}\n`,
+      );
+    }
+    console.log('Press Ctrl+C to stop.');
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    console.log('\nStopping: flushing sessions…');
+    await server.close();
+    return 0;
+  },
+};

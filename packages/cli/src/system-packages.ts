@@ -22,9 +22,13 @@ export const EMBEDDED_DEBIAN_PACKAGES = [
   'flite',
 ] as const;
 
+/** Headless Chromium for the page tests (Playwright drives Debian's build; it downloads nothing). */
+export const BROWSER_TEST_PACKAGES = ['chromium'] as const;
+
 export function missingPackages(packages: readonly string[]): string[] {
   return packages.filter((p) => {
     try {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not a JS template
       const status = execFileSync('dpkg-query', ['-W', '-f=${Status}', p], {
         stdio: ['ignore', 'pipe', 'ignore'],
       }).toString();

@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { doctor } from './doctor.ts';
 import { sessionsEnd, sessionsList } from './sessions.ts';
+import { setup } from './setup.ts';
 import { start } from './start.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
 
@@ -13,4 +14,5 @@ export const COMMANDS: Command[] = [
   sessionsList,
   sessionsEnd,
   doctor,
+  setup,
 ];

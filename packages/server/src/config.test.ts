@@ -1,0 +1,46 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('has working defaults with no file and no environment', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.port).toBe(8080);
+    expect(c.engines.preset).toBe('embedded');
+    expect(c.pipeline.silenceMs).toBe(500);
+    expect(c.logTranscripts).toBe(false);
+    expect(c.retentionHours).toBe(24);
+  });
+
+  it('layers file < environment < overrides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bc-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ port: 7000, dataDir: '/from/file', pipeline: { silenceMs: 700 } }));
+    const c = loadConfig({
+      file,
+      env: { BABELCAST_PORT: '7001', BABELCAST_ENGINES: 'fake' },
+      overrides: { dataDir: '/from/flag' },
+    });
+    expect(c.port).toBe(7001);
+    expect(c.dataDir).toBe('/from/flag');
+    expect(c.engines.preset).toBe('fake');
+    expect(c.pipeline.silenceMs).toBe(700);
+    expect(c.pipeline.maxUtteranceMs).toBe(10_000);
+  });
+
+  it('fails loudly, naming each bad field', () => {
+    expect(() => loadConfig({ env: { BABELCAST_PORT: 'eighty' } })).toThrow(ConfigError);
+    try {
+      loadConfig({ env: {}, overrides: { port: 70000, pipeline: { silenceMs: 10 }, typo: true } });
+      expect.unreachable();
+    } catch (err) {
+      const msg = (err as Error).message;
+      expect(msg).toMatch(/port/);
+      expect(msg).toMatch(/pipeline\.silenceMs/);
+      expect(msg).toMatch(/typo/);
+    }
+    expect(() => loadConfig({ file: '/does/not/exist.json', env: {} })).toThrow(/cannot read config file/);
+  });
+});

@@ -1,0 +1,16 @@
+export { type DownloadOptions, type DownloadResult, downloadModel, missingFiles } from './download-model.ts';
+export {
+  type AsrModel,
+  asrModelSchema,
+  downloadCommand,
+  findModel,
+  type ModelCatalog,
+  modelCatalog,
+  modelCatalogSchema,
+  modelDir,
+  modelFiles,
+  parseModelCatalog,
+} from './model-catalog.ts';
+export { isModelInstalled, SherpaAsr, type SherpaAsrOptions } from './sherpa-asr.ts';
+export { bundledSileroModel, SileroVad, type SileroVadOptions } from './silero-vad.ts';
+export { WebRtcVad, type WebRtcVadOptions } from './webrtc-vad.ts';

@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EngineUnavailableError } from '@babelcast/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SherpaAsr } from './sherpa-asr.ts';
+
+const emptyModelsDir = mkdtempSync(join(tmpdir(), 'babelcast-models-'));
+afterAll(() => rmSync(emptyModelsDir, { recursive: true, force: true }));
+
+describe('SherpaAsr without a downloaded model', () => {
+  it('describes a streaming transducer from the catalog before init', () => {
+    const asr = new SherpaAsr({
+      modelsDir: emptyModelsDir,
+      model: 'sherpa-onnx-streaming-zipformer-en-2023-06-26',
+    });
+    expect(asr.capabilities).toEqual({ languages: ['en'], streaming: true, punctuated: false });
+    const whisper = new SherpaAsr({ modelsDir: emptyModelsDir, model: 'sherpa-onnx-whisper-tiny' });
+    expect(whisper.capabilities.streaming).toBe(false);
+    expect(whisper.capabilities.punctuated).toBe(true);
+    expect(whisper.capabilities.languages).toContain('de');
+  });
+
+  it('rejects init with the exact download command', async () => {
+    const asr = new SherpaAsr({ modelsDir: emptyModelsDir, model: 'sherpa-onnx-whisper-base' });
+    const failure = asr.init();
+    await expect(failure).rejects.toBeInstanceOf(EngineUnavailableError);
+    await expect(failure).rejects.toThrow('babelcast models download sherpa-onnx-whisper-base');
+    await expect(failure).rejects.toThrow(emptyModelsDir);
+    expect(() => asr.createStream({ language: 'en' })).toThrow(/before init/);
+    await asr.close();
+  });
+
+  it('rejects an unknown model name at init, listing the known ones', async () => {
+    const asr = new SherpaAsr({ modelsDir: emptyModelsDir, model: 'no-such-model' });
+    expect(asr.capabilities.languages).toEqual([]);
+    await expect(asr.init()).rejects.toThrow(
+      /unknown model "no-such-model"; known: .*sherpa-onnx-whisper-tiny/,
+    );
+  });
+});

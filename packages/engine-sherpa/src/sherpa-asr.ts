@@ -1,0 +1,280 @@
+import { existsSync } from 'node:fs';
+import {
+  type AsrCapabilities,
+  type AsrEngine,
+  type AsrResult,
+  type AsrStream,
+  type AsrStreamOptions,
+  EngineError,
+  type EngineInfo,
+  EngineUnavailableError,
+  int16ToFloat32,
+} from '@babelcast/core';
+import { missingFiles } from './download-model.ts';
+import {
+  type AsrModel,
+  downloadCommand,
+  findModel,
+  type ModelCatalog,
+  modelCatalog,
+  modelFiles,
+} from './model-catalog.ts';
+import {
+  loadSherpa,
+  type SherpaModule,
+  type SherpaOfflineRecognizer,
+  type SherpaOnlineRecognizer,
+  type SherpaOnlineStream,
+} from './sherpa-addon.ts';
+
+const ENGINE_ID = 'sherpa';
+const SAMPLE_RATE = 16000;
+
+export interface SherpaAsrOptions {
+  /** Folder holding downloaded models, one sub-folder per model name. */
+  modelsDir: string;
+  /** A name from models.json, e.g. "sherpa-onnx-streaming-zipformer-en-2023-06-26". */
+  model: string;
+  /** Threads per recogniser; 1 leaves the other core to the rest of the pipeline. */
+  numThreads?: number;
+  catalog?: ModelCatalog;
+}
+
+/**
+ * Recognition with sherpa-onnx models the operator downloaded. Streaming transducers (zipformer)
+ * give partial hypotheses while the person speaks; Whisper and SenseVoice recognise each finished
+ * utterance at once (no partials), on a worker thread (`decodeAsync`) so the event loop keeps going.
+ *
+ * No model can be downloaded on the development machines, so only the loading path up to the
+ * "model missing" error and the catalog are tested here; the recogniser calls follow the
+ * sherpa-onnx-node 1.13 API and its examples.
+ */
+export class SherpaAsr implements AsrEngine {
+  readonly info: EngineInfo;
+  readonly capabilities: AsrCapabilities;
+  /** Undefined when the configured name is not in the catalog; init() then says so. */
+  private readonly model: AsrModel | undefined;
+  private readonly catalog: ModelCatalog;
+  private loading: Promise<void> | undefined;
+  private online: SherpaOnlineRecognizer | undefined;
+  private offline: SherpaOfflineRecognizer | undefined;
+  private closed = false;
+
+  constructor(private readonly options: SherpaAsrOptions) {
+    this.catalog = options.catalog ?? modelCatalog();
+    this.model = findModel(options.model, this.catalog);
+    this.info = {
+      id: ENGINE_ID,
+      kind: 'asr',
+      description: `sherpa-onnx ${options.model} (${this.model?.kind ?? 'unknown model'})`,
+      local: true,
+    };
+    this.capabilities = {
+      languages: [...(this.model?.languages ?? [])],
+      streaming: this.model?.kind === 'online-transducer',
+      // Whisper and SenseVoice write cased, punctuated text; the transducers here emit bare words.
+      punctuated: this.model !== undefined && this.model.kind !== 'online-transducer',
+    };
+  }
+
+  init(): Promise<void> {
+    this.loading ??= this.load();
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const model = this.model;
+    if (!model) {
+      throw new EngineUnavailableError(
+        ENGINE_ID,
+        `unknown model "${this.options.model}"; known: ${this.catalog.models.map((m) => m.name).join(', ')}`,
+      );
+    }
+    const missing = missingFiles(this.options.modelsDir, model);
+    if (missing.length > 0) {
+      throw new EngineUnavailableError(
+        ENGINE_ID,
+        `model ${model.name} is not installed in ${this.options.modelsDir} (missing ${missing.join(', ')}); ` +
+          `download it with: ${downloadCommand(model.name)}`,
+      );
+    }
+    let sherpa: SherpaModule;
+    try {
+      sherpa = loadSherpa();
+    } catch (cause) {
+      throw new EngineUnavailableError(
+        ENGINE_ID,
+        `sherpa-onnx-node failed to load (${String(cause)}); run npm install`,
+        {
+          cause,
+        },
+      );
+    }
+    const files = modelFiles(this.options.modelsDir, model);
+    const numThreads = this.options.numThreads ?? 1;
+    try {
+      if (model.kind === 'online-transducer') {
+        this.online = new sherpa.OnlineRecognizer({
+          featConfig: { sampleRate: SAMPLE_RATE, featureDim: 80 },
+          modelConfig: {
+            transducer: { encoder: files.encoder, decoder: files.decoder, joiner: files.joiner },
+            tokens: files.tokens,
+            numThreads,
+            provider: 'cpu',
+            debug: 0,
+          },
+          decodingMethod: 'greedy_search',
+          // The pipeline's VAD decides where utterances end.
+          enableEndpoint: 0,
+        });
+      } else {
+        const modelConfig =
+          model.kind === 'offline-whisper'
+            ? {
+                whisper: {
+                  encoder: files.encoder,
+                  decoder: files.decoder,
+                  task: 'transcribe',
+                  tailPaddings: -1,
+                },
+              }
+            : { senseVoice: { model: files.model, useInverseTextNormalization: 1 } };
+        this.offline = await sherpa.OfflineRecognizer.createAsync({
+          featConfig: { sampleRate: SAMPLE_RATE, featureDim: 80 },
+          modelConfig: { ...modelConfig, tokens: files.tokens, numThreads, provider: 'cpu', debug: 0 },
+        });
+      }
+    } catch (cause) {
+      throw new EngineUnavailableError(
+        ENGINE_ID,
+        `sherpa-onnx could not load ${model.name} from ${this.options.modelsDir}; re-download it with: ${downloadCommand(model.name)}`,
+        { cause },
+      );
+    }
+  }
+
+  createStream(options: AsrStreamOptions): AsrStream {
+    if (this.closed || (!this.online && !this.offline)) {
+      throw new EngineError(ENGINE_ID, 'createStream() before init() or after close()', false);
+    }
+    if (!this.capabilities.languages.includes(options.language)) {
+      throw new EngineError(
+        ENGINE_ID,
+        `${this.options.model} does not recognise "${options.language}"`,
+        false,
+      );
+    }
+    if (this.online) return new OnlineTransducerStream(this.online, options);
+    return new OfflineUtteranceStream(this.offline!, this.model!, options);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // The addon frees native recognisers when they are garbage-collected; dropping them is enough.
+    this.online = undefined;
+    this.offline = undefined;
+  }
+}
+
+class OnlineTransducerStream implements AsrStream {
+  private stream: SherpaOnlineStream;
+  private lastPartial = '';
+  private closed = false;
+
+  constructor(
+    private readonly recognizer: SherpaOnlineRecognizer,
+    private readonly options: AsrStreamOptions,
+  ) {
+    this.stream = recognizer.createStream();
+  }
+
+  write(samples: Int16Array): void {
+    if (this.closed) throw new EngineError(ENGINE_ID, 'write() on a closed stream', false);
+    this.stream.acceptWaveform({ samples: int16ToFloat32(samples), sampleRate: SAMPLE_RATE });
+    this.decodeReady();
+    const text = this.recognizer.getResult(this.stream).text.trim().toLowerCase();
+    if (text !== '' && text !== this.lastPartial) {
+      this.lastPartial = text;
+      this.options.onPartial?.(text);
+    }
+  }
+
+  private decodeReady(): void {
+    try {
+      while (this.recognizer.isReady(this.stream)) this.recognizer.decode(this.stream);
+    } catch (cause) {
+      throw new EngineError(ENGINE_ID, 'decoding failed', true, { cause });
+    }
+  }
+
+  async finishUtterance(): Promise<AsrResult> {
+    if (this.closed) throw new EngineError(ENGINE_ID, 'finishUtterance() on a closed stream', false);
+    // Trailing silence pushes the last frames through the encoder's look-ahead.
+    this.stream.acceptWaveform({ samples: new Float32Array(SAMPLE_RATE * 0.3), sampleRate: SAMPLE_RATE });
+    this.decodeReady();
+    // Upstream models emit upper-case BPE text; Babelcast's unpunctuated path expects lowercase.
+    const text = this.recognizer.getResult(this.stream).text.trim().toLowerCase();
+    this.recognizer.reset(this.stream);
+    this.lastPartial = '';
+    return { text };
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+class OfflineUtteranceStream implements AsrStream {
+  private chunks: Int16Array[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly recognizer: SherpaOfflineRecognizer,
+    private readonly model: AsrModel,
+    private readonly options: AsrStreamOptions,
+  ) {}
+
+  write(samples: Int16Array): void {
+    if (this.closed) throw new EngineError(ENGINE_ID, 'write() on a closed stream', false);
+    this.chunks.push(samples.slice());
+  }
+
+  async finishUtterance(): Promise<AsrResult> {
+    if (this.closed) throw new EngineError(ENGINE_ID, 'finishUtterance() on a closed stream', false);
+    const length = this.chunks.reduce((n, c) => n + c.length, 0);
+    const audio = new Float32Array(length);
+    let at = 0;
+    for (const c of this.chunks) {
+      audio.set(int16ToFloat32(c), at);
+      at += c.length;
+    }
+    this.chunks = [];
+    if (length === 0) return { text: '' };
+    const stream = this.recognizer.createStream();
+    stream.acceptWaveform({ samples: audio, sampleRate: SAMPLE_RATE });
+    try {
+      const result = await this.recognizer.decodeAsync(stream);
+      return { text: result.text.trim() };
+    } catch (cause) {
+      throw new EngineError(
+        ENGINE_ID,
+        `${this.model.name} failed on an utterance (${this.options.language})`,
+        true,
+        {
+          cause,
+        },
+      );
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.chunks = [];
+  }
+}
+
+/** True when `<modelsDir>/<name>` holds every file the model needs. */
+export function isModelInstalled(modelsDir: string, name: string, catalog?: ModelCatalog): boolean {
+  const model = findModel(name, catalog);
+  return model !== undefined && existsSync(modelsDir) && missingFiles(modelsDir, model).length === 0;
+}

@@ -1,0 +1,176 @@
+import { CloseCode, decodeListenerAudioPacket } from '@babelcast/protocol';
+import { describe, expect, it } from 'vitest';
+import { type ClientSink, SessionHub } from './session-hub.ts';
+import { type BusMessage, InMemoryBus, subjects } from './bus.ts';
+
+class FakeSink implements ClientSink {
+  bufferedAmount = 0;
+  texts: Record<string, unknown>[] = [];
+  binaries: Uint8Array[] = [];
+  closed: { code: number; reason: string } | null = null;
+  sendText(data: string) {
+    this.texts.push(JSON.parse(data));
+  }
+  sendBinary(data: Uint8Array) {
+    this.binaries.push(data);
+  }
+  close(code: number, reason: string) {
+    this.closed = { code, reason };
+  }
+  captions() {
+    return this.texts.filter((t) => t.type === 'caption');
+  }
+}
+
+function setup(now = { t: 0 }) {
+  const bus = new InMemoryBus();
+  const demand: string[][] = [];
+  bus.subscribe(subjects.demand('s'), (m) => m.type === 'demand' && demand.push(m.languages));
+  const hub = new SessionHub({
+    sessionId: 's',
+    sourceLanguage: 'en',
+    bus,
+    countsDebounceMs: 0,
+    stuckMs: 5000,
+    now: () => now.t,
+  });
+  const publish = (m: BusMessage) => bus.publish(subjects.output('s'), m);
+  let seq = 0;
+  const caption = (kind: 'partial' | 'final' | 'translation', lang: string, segmentId: number) =>
+    publish({
+      type: 'caption',
+      event: {
+        type: 'caption',
+        kind,
+        seq: ++seq,
+        segmentId,
+        lang,
+        text: `${kind} ${segmentId}`,
+        mediaStartMs: 0,
+        mediaEndMs: 1,
+        emittedAt: 0,
+      },
+    });
+  const audio = (lang: string, segmentId: number) =>
+    publish({
+      type: 'audio',
+      packet: {
+        seq: ++seq,
+        segmentId,
+        packetIndex: 0,
+        offsetMs: 0,
+        sampleRate: 24000,
+        frameDurationMs: 20,
+        language: lang,
+        flags: 3,
+        frames: [new Uint8Array(60)],
+      },
+    });
+  return { hub, demand, caption, audio, now };
+}
+
+describe('SessionHub', () => {
+  it('routes by language: source text to all, translations and audio only to their language', () => {
+    const { hub, caption, audio } = setup();
+    const es = new FakeSink();
+    const fr = new FakeSink();
+    hub.addListener('a', es, 'es');
+    hub.addListener('b', fr, 'fr');
+    caption('final', 'en', 1);
+    caption('translation', 'es', 1);
+    caption('translation', 'fr', 1);
+    audio('es', 1);
+    expect(es.captions().map((c) => c.text)).toEqual(['final 1', 'translation 1']);
+    expect(es.captions()[1]!.lang).toBe('es');
+    expect(fr.captions().map((c) => c.lang)).toEqual(['en', 'fr']);
+    expect(es.binaries).toHaveLength(1);
+    expect(decodeListenerAudioPacket(es.binaries[0]!).language).toBe('es');
+    expect(fr.binaries).toHaveLength(0);
+  });
+
+  it('announces demand as languages gain their first and lose their last listener', () => {
+    const { hub, demand } = setup();
+    hub.addListener('a', new FakeSink(), 'es');
+    hub.addListener('b', new FakeSink(), 'es');
+    hub.addListener('c', new FakeSink(), 'fr');
+    hub.setLanguage('c', 'es');
+    hub.removeListener('a');
+    hub.removeListener('b');
+    hub.removeListener('c');
+    expect(demand).toEqual([['es'], ['es', 'fr'], ['es'], []]);
+  });
+
+  it('drops audio (never captions) for a listener that is behind, without delaying others', () => {
+    const { hub, caption, audio } = setup();
+    const slow = new FakeSink();
+    const fast = new FakeSink();
+    hub.addListener('slow', slow, 'es');
+    hub.addListener('fast', fast, 'es');
+    slow.bufferedAmount = 100_000;
+    for (let i = 1; i <= 5; i++) {
+      caption('translation', 'es', i);
+      audio('es', i);
+    }
+    expect(slow.binaries).toHaveLength(0);
+    expect(slow.captions()).toHaveLength(5);
+    expect(fast.binaries).toHaveLength(5);
+    expect(slow.closed).toBeNull();
+  });
+
+  it('disconnects a listener that stays stuck, with SLOW_CONSUMER', () => {
+    const { hub, audio, now } = setup();
+    const slow = new FakeSink();
+    hub.addListener('slow', slow, 'es');
+    slow.bufferedAmount = 100_000;
+    audio('es', 1);
+    now.t = 6000;
+    audio('es', 2);
+    expect(slow.closed?.code).toBe(CloseCode.SLOW_CONSUMER);
+    expect(hub.counts()).toEqual({});
+  });
+
+  it('disconnects a listener whose buffer passes the hard limit, even for captions', () => {
+    const { hub, caption } = setup();
+    const s = new FakeSink();
+    hub.addListener('x', s, 'es');
+    s.bufferedAmount = 2 * 1024 * 1024;
+    caption('final', 'en', 1);
+    expect(s.closed?.code).toBe(CloseCode.SLOW_CONSUMER);
+  });
+
+  it('replays finished captions after a seq, or only the most recent ones on a fresh join', () => {
+    const { hub, caption } = setup();
+    for (let i = 1; i <= 5; i++) {
+      caption('partial', 'en', i);
+      caption('final', 'en', i);
+      caption('translation', 'es', i);
+      caption('translation', 'fr', i);
+    }
+    const s = new FakeSink();
+    hub.addListener('x', s, 'es');
+    hub.replay('x', 12);
+    // seq 12 is fr translation of segment 3; after it: segments 4 and 5 (final + es translation each).
+    expect(s.captions().map((c) => `${c.kind}:${c.segmentId}`)).toEqual([
+      'final:4',
+      'translation:4',
+      'final:5',
+      'translation:5',
+    ]);
+    expect(s.captions().every((c) => c.replay === true)).toBe(true);
+    const t = new FakeSink();
+    hub.addListener('y', t, 'fr');
+    hub.replay('y', -1, 2);
+    expect(t.captions().map((c) => `${c.kind}:${c.segmentId}:${c.lang}`)).toEqual([
+      'final:5:en',
+      'translation:5:fr',
+    ]);
+  });
+
+  it('closes every listener with the given code', () => {
+    const { hub } = setup();
+    const s = new FakeSink();
+    hub.addListener('x', s, 'es');
+    hub.close(CloseCode.SESSION_ENDED, 'the session has ended');
+    expect(s.closed?.code).toBe(CloseCode.SESSION_ENDED);
+  });
+});

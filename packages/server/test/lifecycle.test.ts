@@ -1,0 +1,95 @@
+/** Restart survival, graceful shutdown and metrics, with the real SQLite store in a temp data dir. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFakeEngines, readWavFile } from '@babelcast/core';
+import { speechClip } from '@babelcast/core/testing';
+import { CloseCode, encodeSpeakerAudioFrame } from '@babelcast/protocol';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../src/server.ts';
+import { TestClient } from './ws-client.ts';
+
+const start = (dataDir: string) =>
+  startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir, engines: createFakeEngines() });
+
+describe('server lifecycle', () => {
+  it('keeps sessions, transcripts and numbering across a restart; shutdown pauses live sessions', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'babelcast-'));
+    let server = await start(dataDir);
+    const token = await server.createApiToken('alice');
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = (await (
+      await fetch(`${server.url}/api/sessions`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ sourceLanguage: 'en' }),
+      })
+    ).json()) as { id: string };
+    const ws = server.url.replace('http', 'ws');
+    const listener = new TestClient(`${ws}/ws/listener?session=${created.id}&targetLanguage=es`);
+    const speaker = new TestClient(`${ws}/ws/speaker?session=${created.id}`);
+    await speaker.opened;
+    speaker.send({ type: 'hello', protocol: 1, token });
+    const { samples } = readWavFile(speechClip('ljspeech-03.wav'));
+    const padded = new Int16Array(samples.length + 16000);
+    padded.set(samples);
+    let seq = 0;
+    for (let at = 0; at < padded.length; at += 3200)
+      speaker.send(
+        encodeSpeakerAudioFrame({ seq: ++seq, captureTimeMs: 0, samples: padded.slice(at, at + 3200) }),
+      );
+    await listener.until(
+      () => listener.messages('caption').some((c) => c.kind === 'translation'),
+      'a translation',
+    );
+    const lastSeqBefore = Math.max(...listener.messages('caption').map((c) => c.seq as number));
+
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/babelcast_stage_latency_seconds_count\{stage="mt",lang="es"\} [1-9]/);
+    expect(metrics).toMatch(/babelcast_listeners\{lang="es"\} 1/);
+    expect(metrics).not.toMatch(/alpha bravo/i); // no transcript text in metrics
+
+    await server.close();
+    expect((await listener.closedWith()).code).toBe(CloseCode.GOING_AWAY);
+    expect((await speaker.closedWith()).code).toBe(CloseCode.GOING_AWAY);
+
+    server = await start(dataDir);
+    try {
+      const info = (await (await fetch(`${server.url}/api/sessions/${created.id}`)).json()) as {
+        state: string;
+      };
+      expect(info.state).toBe('paused');
+      const txt = await (
+        await fetch(`${server.url}/api/sessions/${created.id}/transcript?lang=es&format=vtt`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).text();
+      expect(txt).toMatch(/^WEBVTT\n\n\d+\n00:00:0\d\.\d{3} --> /);
+      expect(txt).toMatch(/\[es\] /);
+      // The token survives too; the owner resumes and numbering continues after the old seqs.
+      const again = new TestClient(
+        `${server.url.replace('http', 'ws')}/ws/listener?session=${created.id}&targetLanguage=es`,
+      );
+      const sp = new TestClient(`${server.url.replace('http', 'ws')}/ws/speaker?session=${created.id}`);
+      await sp.opened;
+      sp.send({ type: 'hello', protocol: 1, token });
+      await sp.until(() => sp.messages('ready').length === 1, 'ready after restart');
+      sp.send({ type: 'resume' });
+      await again.until(() => again.messages('state').some((s) => s.state === 'live'), 'live again');
+      for (let at = 0; at < padded.length; at += 3200)
+        sp.send(
+          encodeSpeakerAudioFrame({ seq: ++seq, captureTimeMs: 0, samples: padded.slice(at, at + 3200) }),
+        );
+      await again.until(
+        () => again.messages('caption').some((c) => c.kind === 'translation' && !c.replay),
+        'new translation',
+      );
+      const fresh = again.messages('caption').filter((c) => !c.replay);
+      expect(Math.min(...fresh.map((c) => c.seq as number))).toBeGreaterThan(lastSeqBefore);
+      again.close();
+      sp.close();
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -14,6 +14,7 @@ export function pageHtml(page: PageName): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="dark light">
 <title>${TITLES[page]}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/app.css">
 <script type="module" src="/assets/${page}.js"></script>
 </head>

@@ -37,6 +37,27 @@ describe('PlayoutSchedule', () => {
     expect(gapsAndOverlaps(starts)).toEqual({ gaps: 0, overlaps: 0 });
   });
 
+  it('joins pieces whose decoded length differs slightly from the nominal frame', () => {
+    const s = new PlayoutSchedule();
+    const starts: number[] = [];
+    let end = 0;
+    for (let i = 0; i < 20; i++) {
+      // The decoder returns 19.5 ms for a nominal 20 ms frame.
+      const at = s.place({ segmentId: 1, offset: i * FRAME, duration: 0.0195 }, 0)!;
+      if (i > 0) expect(at).toBeCloseTo(end, 9);
+      end = at + 0.0195;
+      starts.push(at);
+    }
+    expect(gapsAndOverlaps(starts, 0.0195)).toEqual({ gaps: 0, overlaps: 0 });
+  });
+
+  it('leaves the silence of a lost packet in place', () => {
+    const s = new PlayoutSchedule();
+    const a = pieces(1, 5).map((p) => s.place(p, 0)!);
+    const b = pieces(1, 5, 10).map((p) => s.place(p, 0)!);
+    expect(b[0]! - (a.at(-1)! + FRAME)).toBeCloseTo(5 * FRAME, 9);
+  });
+
   it('slides the rest of a sentence when a piece comes too late, never overlapping', () => {
     const s = new PlayoutSchedule();
     const first = pieces(1, 5).map((p) => s.place(p, 0)!);
@@ -56,7 +77,7 @@ describe('PlayoutSchedule', () => {
   });
 
   it('skips whole new sentences when the listener is far behind', () => {
-    const s = new PlayoutSchedule({ startDelay: 0.1, minLead: 0.02, maxBacklog: 1 });
+    const s = new PlayoutSchedule({ startDelay: 0.1, minLead: 0.02, maxBacklog: 1, snap: 0.01 });
     pieces(1, 100).forEach((p) => s.place(p, 0));
     expect(s.place(pieces(2, 1)[0]!, 0)).toBeNull();
     expect(s.place(pieces(2, 1, 1)[0]!, 0)).toBeNull();

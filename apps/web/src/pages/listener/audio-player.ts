@@ -30,6 +30,11 @@ export interface PlayerStats {
   decoder: DecoderKind | 'pcm' | null;
   backlogSec: number;
   contextState: AudioContextState | 'none';
+  /** Silences inside a sentence and overlaps anywhere: both should stay 0. */
+  gapsInSentences: number;
+  overlaps: number;
+  /** Loudest decoded sample so far: proves the decoder produced sound, not silence. */
+  peak: number;
 }
 
 export class AudioPlayer {
@@ -46,6 +51,8 @@ export class AudioPlayer {
   private muted = false;
   private readonly counts = { packets: 0, frames: 0, decoded: 0, scheduled: 0 };
   private usedPcm = false;
+  private last: { segmentId: number; end: number } | null = null;
+  private readonly quality = { gapsInSentences: 0, overlaps: 0, peak: 0 };
 
   constructor(private readonly preferDecoder: DecoderKind | null = null) {}
 
@@ -101,12 +108,14 @@ export class AudioPlayer {
     this.sources.clear();
     this.pending.clear();
     this.schedule.reset();
+    this.last = null;
     this.decoder?.reset();
   }
 
   stats(): PlayerStats {
     return {
       ...this.counts,
+      ...this.quality,
       skippedSegments: this.schedule.skippedSegments,
       decoder: this.decoder?.kind ?? (this.usedPcm ? 'pcm' : null),
       backlogSec: this.context ? this.schedule.backlog(this.context.currentTime) : 0,
@@ -144,6 +153,7 @@ export class AudioPlayer {
       ctx.currentTime,
     );
     if (at === null) return;
+    this.checkContinuity(meta.segmentId, at, duration, samples);
     const buffer = ctx.createBuffer(1, samples.length, sampleRate);
     buffer.copyToChannel(samples as Float32Array<ArrayBuffer>, 0);
     const src = ctx.createBufferSource();
@@ -153,5 +163,19 @@ export class AudioPlayer {
     this.sources.add(src);
     src.start(at);
     this.counts.scheduled++;
+  }
+
+  private checkContinuity(segmentId: number, at: number, duration: number, samples: Float32Array): void {
+    // Half a sample of tolerance for floating-point clock arithmetic.
+    const eps = 0.5 / 24_000;
+    if (this.last) {
+      if (at < this.last.end - eps) this.quality.overlaps++;
+      else if (segmentId === this.last.segmentId && at > this.last.end + eps) this.quality.gapsInSentences++;
+    }
+    this.last = { segmentId, end: at + duration };
+    for (let i = 0; i < samples.length; i++) {
+      const a = Math.abs(samples[i]!);
+      if (a > this.quality.peak) this.quality.peak = a;
+    }
   }
 }

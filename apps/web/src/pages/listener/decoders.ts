@@ -33,6 +33,9 @@ export function pcm16ToFloat(frame: Uint8Array): Float32Array {
   return out;
 }
 
+/** Nominal frame length in µs, used to space chunk timestamps (20 ms Opus frames). */
+const FRAME_US = 20_000;
+
 const OPUS_CONFIG = { codec: 'opus', sampleRate: 24_000, numberOfChannels: 1 } as const;
 
 async function webCodecsDecoder(onFrame: (f: DecodedFrame) => void): Promise<FrameDecoder | null> {
@@ -48,7 +51,7 @@ async function webCodecsDecoder(onFrame: (f: DecodedFrame) => void): Promise<Fra
       output: (data) => {
         const samples = new Float32Array(data.numberOfFrames);
         data.copyTo(samples, { planeIndex: 0, format: 'f32-planar' });
-        onFrame({ key: data.timestamp, samples, sampleRate: data.sampleRate });
+        onFrame({ key: Math.round(data.timestamp / FRAME_US), samples, sampleRate: data.sampleRate });
         data.close();
       },
       error: () => {
@@ -62,8 +65,11 @@ async function webCodecsDecoder(onFrame: (f: DecodedFrame) => void): Promise<Fra
   return {
     kind: 'webcodecs',
     decode(frame, key) {
-      // The timestamp carries our key through the decoder to the output.
-      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: key, data: frame }));
+      // The timestamp carries our key through the decoder to the output. It must advance by one
+      // frame per chunk: Chromium discards output whose timestamps overlap earlier output.
+      decoder.decode(
+        new EncodedAudioChunk({ type: 'key', timestamp: key * FRAME_US, duration: FRAME_US, data: frame }),
+      );
     },
     reset() {
       if (decoder.state !== 'closed') decoder.reset();

@@ -15,9 +15,19 @@ export interface PlayoutOptions {
   minLead: number;
   /** Skip a new sentence when already this many seconds are queued. */
   maxBacklog: number;
+  /**
+   * A piece due within this distance of the end of the queue joins it exactly: decoders may return
+   * a few samples more or less than the nominal frame, which must not become clicks or overlaps.
+   */
+  snap: number;
 }
 
-export const DEFAULT_PLAYOUT: PlayoutOptions = { startDelay: 0.15, minLead: 0.02, maxBacklog: 12 };
+export const DEFAULT_PLAYOUT: PlayoutOptions = {
+  startDelay: 0.15,
+  minLead: 0.02,
+  maxBacklog: 12,
+  snap: 0.01,
+};
 
 export interface Piece {
   segmentId: number;
@@ -56,6 +66,10 @@ export class PlayoutSchedule {
     }
     if (anchor.skipped) return null;
     let start = anchor.zero + piece.offset;
+    if (Math.abs(start - this.end) <= this.options.snap && this.end >= earliest) {
+      anchor.zero += this.end - start;
+      start = this.end;
+    }
     // Late or out-of-order pieces must neither overlap what is queued nor play in the past.
     const floor = Math.max(earliest, this.end);
     if (start < floor) {

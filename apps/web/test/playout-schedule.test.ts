@@ -78,7 +78,7 @@ describe('PlayoutSchedule', () => {
 
   it('skips whole new sentences when the listener is far behind', () => {
     const s = new PlayoutSchedule({ startDelay: 0.1, minLead: 0.02, maxBacklog: 1, snap: 0.01 });
-    pieces(1, 100).forEach((p) => s.place(p, 0));
+    for (const p of pieces(1, 100)) s.place(p, 0);
     expect(s.place(pieces(2, 1)[0]!, 0)).toBeNull();
     expect(s.place(pieces(2, 1, 1)[0]!, 0)).toBeNull();
     expect(s.skippedSegments).toBe(1);
@@ -88,7 +88,7 @@ describe('PlayoutSchedule', () => {
 
   it('forgets everything on reset', () => {
     const s = new PlayoutSchedule();
-    pieces(1, 100).forEach((p) => s.place(p, 0));
+    for (const p of pieces(1, 100)) s.place(p, 0);
     s.reset();
     expect(s.backlog(0)).toBe(0);
     expect(s.place(pieces(1, 1)[0]!, 3)).toBeCloseTo(3.15, 9);

@@ -17,6 +17,8 @@ import {
   type TtsEngine,
   type VadEngine,
 } from '@babelcast/core';
+import { join, resolve } from 'node:path';
+import type { SherpaAsrOptions } from '@babelcast/engine-sherpa';
 import type { BabelcastConfig } from './config.ts';
 
 type Options = Record<string, unknown>;
@@ -32,19 +34,33 @@ interface Registry {
 
 export const ENGINE_REGISTRY: Registry = {
   vad: {
+    silero: async (o) => new (await import('@babelcast/engine-sherpa')).SileroVad(o),
+    webrtc: async (o) => new (await import('@babelcast/engine-sherpa')).WebRtcVad(o),
     energy: async (o) => new EnergyVad(o),
   },
   asr: {
     fake: async (o) => new FakeAsr(o),
     pocketsphinx: async (o) => new (await import('@babelcast/engine-pocketsphinx')).PocketsphinxAsr(o),
+    // Operator-downloaded models: `babelcast models download <name>` puts them in <dataDir>/models.
+    sherpa: async (o, config) =>
+      new (await import('@babelcast/engine-sherpa')).SherpaAsr({
+        model: 'sherpa-onnx-streaming-zipformer-en-2023-06-26',
+        ...o,
+        modelsDir: (o.modelsDir as string | undefined) ?? join(resolve(config.dataDir), 'models'),
+      } as SherpaAsrOptions),
   },
   mt: {
     fake: async (o) => new FakeMt(o),
   },
   tts: {
+    // flite for English (far more intelligible), espeak-ng for every other language.
+    embedded: async (o) => new (await import('@babelcast/engine-espeak')).CompositeTts(o),
+    'espeak-ng': async (o) => new (await import('@babelcast/engine-espeak')).EspeakTts(o),
+    flite: async (o) => new (await import('@babelcast/engine-espeak')).FliteTts(o),
     fake: async (o) => new FakeTts(o),
   },
   codec: {
+    opus: async (o) => new (await import('@babelcast/codec-opus')).OpusCodec(o),
     pcm: async () => new PcmCodec(),
   },
 };

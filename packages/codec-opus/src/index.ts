@@ -1,0 +1,7 @@
+export {
+  type OpusApplicationName,
+  OpusCodec,
+  type OpusCodecOptions,
+  type OpusSampleRate,
+} from './opus-codec.ts';
+export { OpusPacketDecoder } from './opus-packet-decoder.ts';

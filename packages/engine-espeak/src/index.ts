@@ -1,0 +1,3 @@
+export { CompositeTts, type CompositeTtsOptions } from './composite-tts.ts';
+export { EspeakTts, type EspeakTtsOptions } from './espeak-tts.ts';
+export { FliteTts, type FliteTtsOptions } from './flite-tts.ts';

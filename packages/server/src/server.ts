@@ -32,7 +32,9 @@ export interface StartOptions extends Record<string, unknown> {
   /** Path of a JSON config file. */
   configFile?: string;
   /** Use these engines instead of building them from config (tests inject failing or slow fakes). */
-  engines?: EngineSet;
+  engineSet?: EngineSet;
+  /** Engine config, or just a preset name (`'fake'`, `'embedded'`). */
+  engines?: unknown;
   /** Use this store instead of SQLite in dataDir. */
   store?: Store;
   logger?: Logger;
@@ -85,12 +87,13 @@ export async function createApiTokenIn(
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const {
     configFile,
-    engines: injectedEngines,
+    engineSet: injectedEngines,
     store: injectedStore,
     logger: injectedLogger,
     env,
     ...overrides
   } = options;
+  if (typeof overrides.engines === 'string') overrides.engines = { preset: overrides.engines };
   const config = loadConfig({ file: configFile, env, overrides });
   const logger = injectedLogger ?? createLogger({ level: config.logLevel });
   const metrics = new Metrics();

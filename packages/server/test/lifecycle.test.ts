@@ -10,7 +10,7 @@ import { startServer } from '../src/server.ts';
 import { TestClient } from './ws-client.ts';
 
 const start = (dataDir: string) =>
-  startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir, engines: createFakeEngines() });
+  startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir, engineSet: createFakeEngines() });
 
 describe('server lifecycle', () => {
   it('keeps sessions, transcripts and numbering across a restart; shutdown pauses live sessions', async () => {

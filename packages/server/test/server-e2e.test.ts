@@ -23,7 +23,7 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
-    engines: createFakeEngines(),
+    engineSet: createFakeEngines(),
     store: new MemoryStore(),
     limits: { helloTimeoutMs: 2000 },
   });

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineUnavailableError } from '@babelcast/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findModel, modelFiles } from './model-catalog.ts';
 import { SherpaAsr } from './sherpa-asr.ts';
+import { bundledSileroModel } from './silero-vad.ts';
 
 const emptyModelsDir = mkdtempSync(join(tmpdir(), 'babelcast-models-'));
 afterAll(() => rmSync(emptyModelsDir, { recursive: true, force: true }));
@@ -38,4 +40,28 @@ describe('SherpaAsr without a downloaded model', () => {
       /unknown model "no-such-model"; known: .*sherpa-onnx-whisper-tiny/,
     );
   });
+});
+
+describe('SherpaAsr with files that are not the model they claim to be', () => {
+  // sherpa-onnx exit()s from native code on such files; the child-process probe must turn that
+  // into a rejected init() while this process carries on.
+  it.each(['sherpa-onnx-streaming-zipformer-en-2023-06-26', 'sherpa-onnx-whisper-tiny'])(
+    '%s: rejects init and names the re-download command',
+    async (name) => {
+      const modelsDir = mkdtempSync(join(tmpdir(), 'babelcast-wrong-model-'));
+      try {
+        for (const file of Object.values(modelFiles(modelsDir, findModel(name)!))) {
+          mkdirSync(join(file, '..'), { recursive: true });
+          if (file.endsWith('.onnx')) copyFileSync(bundledSileroModel(), file);
+          else writeFileSync(file, 'a 0\n');
+        }
+        const failure = new SherpaAsr({ modelsDir, model: name }).init();
+        await expect(failure).rejects.toBeInstanceOf(EngineUnavailableError);
+        await expect(failure).rejects.toThrow(/metadata.*babelcast models download/);
+      } finally {
+        rmSync(modelsDir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });

@@ -11,6 +11,7 @@ import {
   int16ToFloat32,
 } from '@babelcast/core';
 import { missingFiles } from './download-model.ts';
+import { probeRecognizer } from './load-probe.ts';
 import {
   type AsrModel,
   downloadCommand,
@@ -112,10 +113,11 @@ export class SherpaAsr implements AsrEngine {
     }
     const files = modelFiles(this.options.modelsDir, model);
     const numThreads = this.options.numThreads ?? 1;
-    try {
-      if (model.kind === 'online-transducer') {
-        this.online = new sherpa.OnlineRecognizer({
-          featConfig: { sampleRate: SAMPLE_RATE, featureDim: 80 },
+    const featConfig = { sampleRate: SAMPLE_RATE, featureDim: 80 };
+    const online = model.kind === 'online-transducer';
+    const config = online
+      ? {
+          featConfig,
           modelConfig: {
             transducer: { encoder: files.encoder, decoder: files.decoder, joiner: files.joiner },
             tokens: files.tokens,
@@ -126,30 +128,41 @@ export class SherpaAsr implements AsrEngine {
           decodingMethod: 'greedy_search',
           // The pipeline's VAD decides where utterances end.
           enableEndpoint: 0,
-        });
-      } else {
-        const modelConfig =
-          model.kind === 'offline-whisper'
-            ? {
-                whisper: {
-                  encoder: files.encoder,
-                  decoder: files.decoder,
-                  task: 'transcribe',
-                  tailPaddings: -1,
-                },
-              }
-            : { senseVoice: { model: files.model, useInverseTextNormalization: 1 } };
-        this.offline = await sherpa.OfflineRecognizer.createAsync({
-          featConfig: { sampleRate: SAMPLE_RATE, featureDim: 80 },
-          modelConfig: { ...modelConfig, tokens: files.tokens, numThreads, provider: 'cpu', debug: 0 },
-        });
-      }
-    } catch (cause) {
+        }
+      : {
+          featConfig,
+          modelConfig: {
+            ...(model.kind === 'offline-whisper'
+              ? {
+                  whisper: {
+                    encoder: files.encoder,
+                    decoder: files.decoder,
+                    task: 'transcribe',
+                    tailPaddings: -1,
+                  },
+                }
+              : { senseVoice: { model: files.model, useInverseTextNormalization: 1 } }),
+            tokens: files.tokens,
+            numThreads,
+            provider: 'cpu',
+            debug: 0,
+          },
+        };
+    const reinstall = `re-download it with: ${downloadCommand(model.name)}`;
+    const probe = await probeRecognizer(online ? 'online' : 'offline', config);
+    if (!probe.ok) {
       throw new EngineUnavailableError(
         ENGINE_ID,
-        `sherpa-onnx could not load ${model.name} from ${this.options.modelsDir}; re-download it with: ${downloadCommand(model.name)}`,
-        { cause },
+        `sherpa-onnx cannot load ${model.name} from ${this.options.modelsDir} (${probe.detail}); ${reinstall}`,
       );
+    }
+    try {
+      if (online) this.online = new sherpa.OnlineRecognizer(config);
+      else this.offline = await sherpa.OfflineRecognizer.createAsync(config);
+    } catch (cause) {
+      throw new EngineUnavailableError(ENGINE_ID, `sherpa-onnx could not load ${model.name}; ${reinstall}`, {
+        cause,
+      });
     }
   }
 

@@ -43,12 +43,13 @@ export interface SherpaAsrOptions {
 
 /**
  * Recognition with sherpa-onnx models the operator downloaded. Streaming transducers (zipformer)
- * give partial hypotheses while the person speaks; Whisper and SenseVoice recognise each finished
- * utterance at once (no partials), on a worker thread (`decodeAsync`) so the event loop keeps going.
+ * give partial hypotheses while the person speaks; their decoding runs synchronously inside
+ * `write()`. Whisper and SenseVoice recognise each finished utterance at once (no partials), on a
+ * worker thread (`decodeAsync`) so the event loop keeps going.
  *
- * No model can be downloaded on the development machines, so only the loading path up to the
- * "model missing" error and the catalog are tested here; the recogniser calls follow the
- * sherpa-onnx-node 1.13 API and its examples.
+ * No real model can be downloaded on the development machines: the tests cover the catalog, the
+ * "not installed" error and the rejection of wrong model files (through the child-process probe).
+ * Recognition itself follows the sherpa-onnx-node 1.13 API and its examples and is untested here.
  */
 export class SherpaAsr implements AsrEngine {
   readonly info: EngineInfo;

@@ -19,3 +19,4 @@ export * from './store/memory-store.ts';
 export * from './store/store.ts';
 export * from './text/readable-text.ts';
 export * from './text/scoring.ts';
+export * from './engines/threaded/threaded-asr.ts';

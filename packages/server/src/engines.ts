@@ -14,6 +14,7 @@ import {
   FakeTts,
   type MtEngine,
   PcmCodec,
+  ThreadedAsr,
   type TtsEngine,
   type VadEngine,
 } from '@babelcast/core';
@@ -40,7 +41,15 @@ export const ENGINE_REGISTRY: Registry = {
   },
   asr: {
     fake: async (o) => new FakeAsr(o),
-    pocketsphinx: async (o) => new (await import('@babelcast/engine-pocketsphinx')).PocketsphinxAsr(o),
+    // Synchronous native code: on a worker thread by default so it never stalls fan-out.
+    pocketsphinx: async ({ inProcess, ...o }) =>
+      inProcess
+        ? new (await import('@babelcast/engine-pocketsphinx')).PocketsphinxAsr(o)
+        : new ThreadedAsr({
+            module: '@babelcast/engine-pocketsphinx',
+            exportName: 'PocketsphinxAsr',
+            options: o,
+          }),
     // Operator-downloaded models: `babelcast models download <name>` puts them in <dataDir>/models.
     sherpa: async (o, config) =>
       new (await import('@babelcast/engine-sherpa')).SherpaAsr({

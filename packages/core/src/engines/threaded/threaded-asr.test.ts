@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { describeAsrConformance } from '../../testing/conformance.ts';
+import { ThreadedAsr } from './threaded-asr.ts';
+
+const fakeSpec = { module: new URL('../fakes/fake-asr.ts', import.meta.url).href, exportName: 'FakeAsr' };
+
+describeAsrConformance('fake on a worker thread', () => new ThreadedAsr(fakeSpec));
+
+describe('ThreadedAsr', () => {
+  it('takes info and capabilities from the engine in the worker', async () => {
+    const asr = new ThreadedAsr({ ...fakeSpec, options: { languages: ['en', 'xx'] } });
+    await asr.init();
+    expect(asr.capabilities.languages).toEqual(['en', 'xx']);
+    expect(asr.info.id).toBe('fake');
+    await asr.close();
+  });
+
+  it('reports an engine that cannot load as unavailable', async () => {
+    const asr = new ThreadedAsr({ module: fakeSpec.module, exportName: 'NoSuchEngine' });
+    await expect(asr.init()).rejects.toThrow();
+    await asr.close();
+  });
+
+  it('fails the pending utterance when the worker dies, then recovers with a new worker', async () => {
+    const asr = new ThreadedAsr(fakeSpec);
+    await asr.init();
+    const stream = asr.createStream({ language: 'en' });
+    stream.write(new Int16Array(16000).fill(2000));
+    await asr.crashForTesting();
+    await expect(stream.finishUtterance()).rejects.toThrow(/restarting|stopped/);
+    await asr.init();
+    stream.write(new Int16Array(16000).fill(2000));
+    // Only the audio written after the restart counts: 1 s at 400 ms a word.
+    expect((await stream.finishUtterance()).text).toBe('alpha bravo charlie');
+    await asr.close();
+  });
+});

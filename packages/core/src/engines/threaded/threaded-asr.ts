@@ -1,0 +1,197 @@
+/**
+ * Runs a speech recogniser on a worker thread. Recognisers such as pocketsphinx are synchronous
+ * native code: on the main thread they would stall every WebSocket send of every session for the
+ * length of each call. On a worker the event loop stays free for fan-out and the second core does
+ * the recognition.
+ *
+ * The engine is constructed inside the worker from a module specifier, an export name and
+ * JSON-serialisable options. If the worker dies, pending utterances fail with a recoverable
+ * EngineError and the next write starts a new worker (streams are recreated transparently).
+ */
+import { Worker } from 'node:worker_threads';
+import type { AsrCapabilities, AsrEngine, AsrResult, AsrStream, AsrStreamOptions } from '../asr.ts';
+import { EngineError, type EngineInfo, EngineUnavailableError } from '../engine.ts';
+
+export interface ThreadedEngineSpec {
+  /** Package or file URL that exports the engine class, e.g. "@babelcast/engine-pocketsphinx". */
+  module: string;
+  exportName: string;
+  options?: Record<string, unknown>;
+}
+
+type WorkerMessage =
+  | { type: 'ready'; info: EngineInfo; capabilities: AsrCapabilities }
+  | { type: 'init-error'; message: string; unavailable: boolean }
+  | { type: 'partial'; id: number; text: string }
+  | { type: 'final'; id: number; req: number; result: AsrResult }
+  | { type: 'error'; id?: number; req?: number; message: string }
+  | { type: 'closed' };
+
+interface StreamState {
+  options: AsrStreamOptions;
+  /** Worker generation the stream was created in; a newer one means "recreate first". */
+  generation: number;
+}
+
+export class ThreadedAsr implements AsrEngine {
+  info: EngineInfo;
+  capabilities: AsrCapabilities = { languages: [], streaming: true, punctuated: false };
+  private worker: Worker | null = null;
+  private generation = 0;
+  private starting: Promise<void> | null = null;
+  private readonly streams = new Map<number, StreamState>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: AsrResult) => void; reject: (e: Error) => void; stream: number }
+  >();
+  private nextStream = 1;
+  private nextReq = 1;
+  private closed = false;
+
+  constructor(private readonly spec: ThreadedEngineSpec) {
+    this.info = {
+      id: spec.exportName,
+      kind: 'asr',
+      description: `${spec.exportName} on a worker thread`,
+      local: true,
+    };
+  }
+
+  init(): Promise<void> {
+    this.starting ??= this.spawn();
+    return this.starting;
+  }
+
+  private spawn(): Promise<void> {
+    const generation = ++this.generation;
+    const worker = new Worker(new URL('./asr-worker.js', import.meta.url), {
+      workerData: {
+        module: this.spec.module,
+        exportName: this.spec.exportName,
+        options: this.spec.options ?? {},
+      },
+    });
+    this.worker = worker;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: WorkerMessage) => {
+        switch (m.type) {
+          case 'ready':
+            this.info = { ...m.info, description: `${m.info.description} (worker thread)` };
+            this.capabilities = m.capabilities;
+            resolve();
+            return;
+          case 'init-error':
+            reject(
+              m.unavailable
+                ? new EngineUnavailableError(this.spec.exportName, m.message)
+                : new EngineError(this.spec.exportName, m.message, false),
+            );
+            void worker.terminate();
+            return;
+          case 'partial':
+            this.streams.get(m.id)?.options.onPartial?.(m.text);
+            return;
+          case 'final': {
+            const p = this.pending.get(m.req);
+            this.pending.delete(m.req);
+            p?.resolve(m.result);
+            return;
+          }
+          case 'error': {
+            if (m.req === undefined) return;
+            const p = this.pending.get(m.req);
+            this.pending.delete(m.req);
+            p?.reject(new EngineError(this.info.id, m.message));
+            return;
+          }
+        }
+      });
+      worker.on('error', (err) =>
+        reject(new EngineError(this.info.id, `worker failed: ${err.message}`, true, { cause: err })),
+      );
+      worker.on('exit', () => {
+        if (this.worker !== worker) return;
+        this.worker = null;
+        this.starting = null;
+        for (const [req, p] of this.pending) {
+          this.pending.delete(req);
+          p.reject(new EngineError(this.info.id, 'recogniser worker stopped; the utterance was lost'));
+        }
+        if (generation === this.generation && !this.closed) this.generation++;
+      });
+    });
+  }
+
+  private post(message: object, transfer?: ArrayBuffer[]): void {
+    this.worker?.postMessage(message, transfer);
+  }
+
+  /** Make sure the worker is up and the stream exists in the current generation. */
+  private ensure(id: number): boolean {
+    if (this.closed) return false;
+    if (!this.worker) {
+      // Restart in the background; audio written meanwhile is lost, which the pipeline reports.
+      void this.init().catch(() => {});
+      return false;
+    }
+    const s = this.streams.get(id);
+    if (!s) return false;
+    if (s.generation !== this.generation) {
+      this.post({ op: 'create', id, language: s.options.language });
+      s.generation = this.generation;
+    }
+    return true;
+  }
+
+  createStream(options: AsrStreamOptions): AsrStream {
+    const id = this.nextStream++;
+    this.streams.set(id, { options, generation: this.generation });
+    this.post({ op: 'create', id, language: options.language });
+    return {
+      write: (samples) => {
+        if (!this.ensure(id)) throw new EngineError(this.info.id, 'recogniser worker is restarting');
+        // Copy: the caller may reuse its buffer, and a transferred buffer is detached.
+        const copy = samples.slice();
+        this.post({ op: 'write', id, samples: copy.buffer }, [copy.buffer]);
+      },
+      finishUtterance: () => {
+        if (!this.ensure(id))
+          return Promise.reject(new EngineError(this.info.id, 'recogniser worker is restarting'));
+        const req = this.nextReq++;
+        return new Promise<AsrResult>((resolve, reject) => {
+          this.pending.set(req, { resolve, reject, stream: id });
+          this.post({ op: 'finish', id, req });
+        });
+      },
+      close: () => {
+        if (!this.streams.delete(id)) return;
+        this.post({ op: 'close', id });
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'closed') void worker.terminate();
+      });
+      worker.postMessage({ op: 'shutdown' });
+    });
+    await worker.terminate();
+    this.worker = null;
+  }
+
+  /** For tests: kill the worker as a crash would. */
+  async crashForTesting(): Promise<void> {
+    await this.worker?.terminate();
+  }
+}

@@ -25,7 +25,7 @@ export const start: Command = {
     '  -p, --port N             port to listen on (0 picks a free one; default 8080)',
     '      --host H             address to bind (default 0.0.0.0)',
     '      --data-dir DIR       where the database lives (default .babelcast)',
-    '  -c, --config FILE        JSON config file (see docs/configuration.md)',
+    '  -c, --config FILE        JSON config file (see the README, Configuration)',
     '      --engines PRESET     embedded (real engines, default) or fake (test engines)',
     '      --public-url URL     base URL for join links and QR codes (e.g. behind a proxy)',
     '      --no-install         do not install missing Debian packages; just report them',
@@ -51,6 +51,9 @@ export const start: Command = {
       }
     }
     const server = await startServer({ configFile: values.config as string | undefined, ...overrides });
+    // A bug in one session must not take every other session down with the process: log and go on.
+    process.on('unhandledRejection', (reason) => server.app.log.error({ err: reason }, 'unhandled rejection'));
+    process.on('uncaughtException', (err) => server.app.log.fatal({ err }, 'uncaught exception'));
     const tokens = await server.store.listApiTokens();
     const hasAuth =
       tokens.length > 0 ||

@@ -1,0 +1,1 @@
+export { ApertiumMt, type ApertiumMtOptions } from './apertium-mt.ts';

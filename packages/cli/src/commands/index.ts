@@ -1,8 +1,12 @@
 import type { Command } from '../command.ts';
+import { bench } from './bench.ts';
 import { doctor } from './doctor.ts';
+import { replayCommand } from './replay.ts';
 import { sessionsEnd, sessionsList } from './sessions.ts';
 import { setup } from './setup.ts';
 import { start } from './start.ts';
+import { transcribe } from './transcribe.ts';
+import { translate } from './translate.ts';
 import { tokenCreate, tokenList, tokenRevoke } from './token.ts';
 
 /** Every command, in the order `babelcast --help` lists them. Adding a command: one line here. */
@@ -14,5 +18,9 @@ export const COMMANDS: Command[] = [
   sessionsList,
   sessionsEnd,
   doctor,
+  replayCommand,
+  transcribe,
+  translate,
+  bench,
   setup,
 ];

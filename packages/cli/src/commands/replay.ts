@@ -1,0 +1,99 @@
+/**
+ * `babelcast replay`: play a recording into a server as a speaker and show what listeners get.
+ * Every latency and accuracy figure in docs/benchmarks.md comes from this client.
+ */
+import { type Command, UsageError } from '../command.ts';
+import { eventLine, type ReplayEvent, replay } from '../replay/index.ts';
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'stream a WAV file as a speaker and record what listeners receive (latency, text, audio)',
+  usage:
+    'replay <file.wav> --source en --listen es,fr [--server URL --token T] [--speed N] [--json] [--engines embedded|fake]',
+  options: {
+    source: { type: 'string', short: 's' },
+    listen: { type: 'string', short: 'l' },
+    server: { type: 'string' },
+    token: { type: 'string' },
+    speed: { type: 'string' },
+    json: { type: 'boolean' },
+    engines: { type: 'string' },
+    config: { type: 'string', short: 'c' },
+    settle: { type: 'string' },
+  },
+  allowPositionals: true,
+  help: [
+    '  -s, --source LANG        language spoken in the file (default en)',
+    '  -l, --listen LANGS       comma-separated listener languages (default es)',
+    '      --server URL         an existing server; without it one is started on a free port and stopped',
+    '      --token T            speaker token for --server (or BABELCAST_TOKEN)',
+    '      --speed N            1 = real time (default); 4 = four times faster',
+    '      --json               one JSON object per event, then a summary line',
+    '      --engines PRESET     engines of the server started here: embedded (default) or fake',
+    '  -c, --config FILE        config file for the server started here',
+    '      --settle MS          stop once nothing has arrived for this long after the file (default 3000)',
+    '',
+    'The file should be 16 kHz mono 16-bit PCM WAV; other rates and channel counts are converted.',
+  ].join('\n'),
+  async run({ values, positionals }) {
+    const file = positionals[0];
+    if (!file) throw new UsageError('give the WAV file to replay');
+    if (positionals.length > 1)
+      throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
+    const speed = values.speed === undefined ? 1 : Number(values.speed);
+    if (!(speed > 0)) throw new UsageError(`--speed must be a positive number, got "${values.speed}"`);
+    const settle = values.settle === undefined ? undefined : Number(values.settle);
+    if (settle !== undefined && !(settle >= 0)) throw new UsageError('--settle must be a number of ms');
+    const engines = values.engines as string | undefined;
+    if (engines !== undefined && engines !== 'embedded' && engines !== 'fake')
+      throw new UsageError(`--engines must be embedded or fake, got "${engines}"`);
+    const listen = ((values.listen as string | undefined) ?? 'es')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    let server: { url: string; token: string } | undefined;
+    if (values.server) {
+      const token = (values.token as string | undefined) ?? process.env.BABELCAST_TOKEN;
+      if (!token) throw new UsageError('--server needs a speaker token (--token or BABELCAST_TOKEN)');
+      server = { url: values.server as string, token };
+    }
+    const json = Boolean(values.json);
+    const source = (values.source as string | undefined) ?? 'en';
+    const show = (e: ReplayEvent) => {
+      if (json) {
+        process.stdout.write(`${eventLine(e)}\n`);
+        return;
+      }
+      if (e.type === 'final' || e.type === 'translation') {
+        process.stdout.write(
+          `${(e.receivedMs / 1000).toFixed(1).padStart(6)}s  ${e.lang.padEnd(3)} #${e.segment}  ${e.text}\n`,
+        );
+      }
+    };
+    const result = await replay({
+      file,
+      source,
+      listen,
+      server,
+      engines: engines as 'embedded' | 'fake' | undefined,
+      configFile: values.config as string | undefined,
+      speed,
+      settleMs: settle,
+      onEvent: show,
+      onInfo: (line) => process.stderr.write(`${line}\n`),
+    });
+    const s = result.summary;
+    if (json) {
+      process.stdout.write(`${JSON.stringify(s)}\n`);
+      return 0;
+    }
+    process.stdout.write('\nLatency (ms)        n     p50     p95\n');
+    for (const [stage, p] of Object.entries(s.latencyMs)) {
+      const f = (x: number | null) => (x === null ? '-' : String(Math.round(x))).padStart(7);
+      process.stdout.write(`  ${stage.padEnd(12)} ${String(p.n).padStart(5)} ${f(p.p50)} ${f(p.p95)}\n`);
+    }
+    for (const [lang, ms] of Object.entries(s.audioMs))
+      process.stdout.write(`  audio ${lang}: ${(ms / 1000).toFixed(1)} s of translated speech\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,5 @@
+export * from './connection.ts';
+export * from './replay.ts';
+export * from './speaker-audio.ts';
+export * from './stats.ts';
+export * from './engine-runs.ts';

@@ -45,7 +45,7 @@ export interface AxeViolation {
   id: string;
   impact: string | null;
   help: string;
-  nodes: { target: string[] }[];
+  nodes: { target: string[]; html: string; summary?: string }[];
 }
 
 /**
@@ -61,7 +61,7 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
       id: v.id,
       impact: v.impact,
       help: v.help,
-      nodes: v.nodes.map((n) => ({ target: n.target })),
+      nodes: v.nodes.map((n) => ({ target: n.target, html: n.html, summary: n.failureSummary })),
     }));
   });
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

@@ -106,8 +106,21 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
   langSelect.value = language;
   const listenBtn = h('button', { type: 'button', className: 'primary listen', id: 'listen' });
   const muteBtn = h('button', { type: 'button', id: 'mute', 'aria-pressed': 'false', hidden: true });
-  const smallerBtn = h('button', { type: 'button', id: 'smaller' }, 'A−');
-  const largerBtn = h('button', { type: 'button', id: 'larger' }, 'A+');
+  // The visible "A−"/"A+" is a glyph; the accessible name is the translated words beside it.
+  const smallerName = h('span', { className: 'visually-hidden' });
+  const largerName = h('span', { className: 'visually-hidden' });
+  const smallerBtn = h(
+    'button',
+    { type: 'button', id: 'smaller' },
+    h('span', { 'aria-hidden': 'true' }, 'A−'),
+    smallerName,
+  );
+  const largerBtn = h(
+    'button',
+    { type: 'button', id: 'larger' },
+    h('span', { 'aria-hidden': 'true' }, 'A+'),
+    largerName,
+  );
   const themeBtn = h('button', { type: 'button', id: 'theme' });
   const notice = h('p', { className: 'error', id: 'notice', role: 'alert' });
   const empty = h('p', { className: 'empty', id: 'empty' });
@@ -125,8 +138,8 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
     langLabel.textContent = t.language;
     listenBtn.textContent = t.listen;
     muteBtn.textContent = muted ? t.unmute : t.mute;
-    smallerBtn.setAttribute('aria-label', t.smaller);
-    largerBtn.setAttribute('aria-label', t.larger);
+    smallerName.textContent = t.smaller;
+    largerName.textContent = t.larger;
     themeBtn.textContent = t.darkMode;
     captions.setAttribute('aria-label', t.captions);
     empty.textContent = t.emptyCaptions;

@@ -55,7 +55,13 @@ export interface AxeViolation {
 export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    interface RawViolation {
+      id: string;
+      impact: string | null;
+      help: string;
+      nodes: { target: string[]; html: string; failureSummary?: string }[];
+    }
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: RawViolation[] }> } }).axe;
     const result = await axe.run();
     return result.violations.map((v) => ({
       id: v.id,

@@ -21,6 +21,7 @@ import { AudioUplink } from './audio-uplink.ts';
 import { listMicrophones, Microphone, microphoneUnavailableReason } from './microphone.ts';
 
 const TOKEN_KEY = 'babelcast.token';
+const UNACKED_LIMIT_S = 60;
 const app = document.getElementById('app')!;
 const hooks = testHooks();
 
@@ -39,8 +40,14 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Said on every view, before the speaker types a token only to find the microphone blocked. */
+const microphoneProblem = microphoneUnavailableReason();
+
 function show(...children: Node[]): void {
-  app.replaceChildren(...children);
+  const banner = microphoneProblem
+    ? h('p', { className: 'error banner', id: 'insecure' }, microphoneProblem)
+    : null;
+  app.replaceChildren(...(banner ? [banner] : []), ...children);
   const heading = app.querySelector('h1');
   if (heading) document.title = `Babelcast · ${heading.textContent}`;
 }
@@ -173,6 +180,17 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
     qr.innerHTML = svg;
     qr.querySelector('svg')?.setAttribute('aria-hidden', 'true');
   });
+  const joinHost = new URL(session.joinUrl, location.href).hostname;
+  const localOnly = joinHost === 'localhost' || joinHost.startsWith('127.') || joinHost === '[::1]';
+  const localWarning = localOnly
+    ? h(
+        'p',
+        { className: 'error', id: 'local-join-url' },
+        'This link only works on this computer. So that phones can open it, start Babelcast with ',
+        h('code', {}, 'BABELCAST_PUBLIC_URL=http://<this computer’s LAN address>:8080'),
+        '.',
+      )
+    : null;
   const copy = h('button', { type: 'button' }, 'Copy link');
   copy.addEventListener('click', async () => {
     await navigator.clipboard?.writeText(session.joinUrl).catch(() => {});
@@ -208,7 +226,7 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
   );
   const levelText = h('span', { className: 'level-text', id: 'level-text' }, '— dBFS');
   const warnings = h('ul', { className: 'warnings', id: 'warnings', 'aria-live': 'polite' });
-  const unavailable = microphoneUnavailableReason();
+  const unavailable = microphoneProblem;
 
   const listenersBody = h('tbody', { id: 'listeners' });
   const listenersTotal = h('p', { id: 'listeners-total' });
@@ -271,6 +289,9 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
             ? `Reconnecting…${waiting}`
             : 'Disconnected';
     connBadge.className = `badge conn-${status}`;
+    if (s && s.droppedMs > 0) {
+      alert.textContent = `${(s.droppedMs / 1000).toFixed(0)} s of audio could not be delivered during the outage (more than the ${UNACKED_LIMIT_S} s the page keeps).`;
+    }
     if (status === 'closed' && close) {
       alert.textContent = `The server closed the connection: ${describeClose(close)}.`;
       void stopCapture();
@@ -457,6 +478,7 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
         h('h2', { id: 'join-heading' }, 'Join'),
         h('p', {}, 'Listeners open this link or scan the code. No account needed.'),
         joinLink,
+        localWarning,
         qr,
         copy,
       ),
@@ -464,7 +486,6 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
         'section',
         { className: 'card', 'aria-labelledby': 'mic-heading' },
         h('h2', { id: 'mic-heading' }, 'Microphone'),
-        unavailable ? h('p', { className: 'error', id: 'insecure' }, unavailable) : null,
         h('label', { for: 'microphone' }, 'Input device'),
         micSelect,
         h('div', { className: 'controls' }, startBtn, pauseBtn, resumeBtn, endBtn, confirmEnd),

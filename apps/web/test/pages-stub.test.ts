@@ -21,7 +21,7 @@ const playerStats = (page: Page) =>
       ).__babelcast.listener.stats().player,
   );
 
-describe('listener page audio (Opus from a stub server)', () => {
+describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
   let server: StubServer;
   let chromium: LaunchedBrowser;
 
@@ -85,6 +85,14 @@ describe('listener page audio (Opus from a stub server)', () => {
     await page.selectOption('#language', 'fr');
     await expect.poll(() => page.locator('#listen').textContent()).toBe('Touchez pour écouter');
     expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(1);
+    await page.close();
+  });
+
+  it('tells the speaker plainly that the microphone needs HTTPS on a plain-HTTP LAN address', async () => {
+    const page = await chromium.browser.newPage();
+    const port = new URL(server.url).port;
+    await page.goto(`http://babelcast.test:${port}/speak`);
+    await expect.poll(() => page.locator('#insecure').textContent()).toContain('HTTPS');
     await page.close();
   });
 

@@ -67,6 +67,12 @@ describe('ApertiumMt', () => {
     expect(notices.some((n) => /SIGKILL.*restarting/.test(n))).toBe(true);
   }, 60_000);
 
+  it('reports the memory of apy and its pipelines', () => {
+    const { rssBytes, pssBytes } = mt.memory();
+    expect(pssBytes).toBeGreaterThan(20 * 2 ** 20);
+    expect(pssBytes).toBeLessThanOrEqual(rssBytes);
+  });
+
   it('keeps concurrent translations apart', async () => {
     const sentences = ['One cat.', 'Two dogs.', 'Three houses.', 'Four cars.', 'Five trees.', 'Six books.'];
     const out = await Promise.all(sentences.map((text) => mt.translate({ text, from: 'en', to: 'es' })));

@@ -10,6 +10,7 @@ import {
   type TranslateRequest,
 } from '@babelcast/core';
 import { type ApyLaunch, ApyProcess, LOOPBACK_LAUNCHER } from './apy-process.ts';
+import type { GroupMemory } from './process-group.ts';
 import { type ApertiumHop, buildRoutes, type InstalledPair, type Route, routeKey } from './pair-matrix.ts';
 
 export interface ApertiumMtOptions {
@@ -85,9 +86,9 @@ export class ApertiumMt implements MtEngine {
     return this.apy?.starts ?? 0;
   }
 
-  /** Resident memory of apy and its translation pipelines, in bytes (Linux). */
-  rssBytes(): number {
-    return this.apy?.rssBytes() ?? 0;
+  /** Memory of apy and its translation pipelines (Linux; about 150 MB PSS per loaded pair). */
+  memory(): GroupMemory {
+    return this.apy?.memory() ?? { rssBytes: 0, pssBytes: 0 };
   }
 
   init(): Promise<void> {

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EngineError } from '@babelcast/core';
 import { findFreePort } from './free-port.ts';
-import { processGroupRssBytes, signalGroup } from './process-group.ts';
+import { type GroupMemory, processGroupMembers, processGroupMemory, signalGroup } from './process-group.ts';
 
 export interface ApyLaunch {
   /** Interpreter + arguments that precede apy's own arguments, e.g. ["/usr/bin/python3", "-c", LAUNCHER, apyPath]. */
@@ -59,6 +59,17 @@ interface Readiness {
   resolve: (baseUrl: string | null) => void;
 }
 
+const GROUP_GONE_TIMEOUT_MS = 2_000;
+
+/** Pipeline processes die a few ms after apy; close() promises none is left. */
+async function waitForGroupGone(pgid: number): Promise<void> {
+  const deadline = Date.now() + GROUP_GONE_TIMEOUT_MS;
+  while (processGroupMembers(pgid).length > 0 && Date.now() < deadline) {
+    signalGroup(pgid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function readiness(): Readiness {
   let resolve!: (baseUrl: string | null) => void;
   const promise = new Promise<string | null>((r) => {
@@ -102,9 +113,9 @@ export class ApyProcess {
     return this.child?.pid;
   }
 
-  /** RSS of apy and all its pipeline processes. */
-  rssBytes(): number {
-    return this.child?.pid ? processGroupRssBytes(this.child.pid) : 0;
+  /** Memory of apy and all its pipeline processes. */
+  memory(): GroupMemory {
+    return this.child?.pid ? processGroupMemory(this.child.pid) : { rssBytes: 0, pssBytes: 0 };
   }
 
   /** First start: rejects with the reason (stderr tail) if apy does not come up. */
@@ -173,8 +184,10 @@ export class ApyProcess {
     clearInterval(this.healthTimer);
     this.ready.resolve(null);
     // apy keeps no state worth a graceful shutdown; SIGKILL to the group also ends its pipelines.
-    if (this.child?.pid) signalGroup(this.child.pid, 'SIGKILL');
+    const pgid = this.child?.pid;
+    if (pgid) signalGroup(pgid, 'SIGKILL');
     await this.childExit;
+    if (pgid) await waitForGroupGone(pgid);
     process.off('exit', this.onNodeExit);
   }
 

@@ -5,8 +5,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-const PAGE_BYTES = 4096;
-
 export function processGroupMembers(pgid: number): number[] {
   const members: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -23,18 +21,30 @@ export function processGroupMembers(pgid: number): number[] {
   return members;
 }
 
-/** Resident memory of every process in the group, in bytes. */
-export function processGroupRssBytes(pgid: number): number {
-  let total = 0;
+export interface GroupMemory {
+  /** Sum of resident set sizes: counts shared libraries and files once per process. */
+  rssBytes: number;
+  /** Sum of proportional set sizes: shared pages split between their users, the honest total. */
+  pssBytes: number;
+}
+
+/** Memory of every process in the group. */
+export function processGroupMemory(pgid: number): GroupMemory {
+  const total = { rssBytes: 0, pssBytes: 0 };
   for (const pid of processGroupMembers(pgid)) {
     try {
-      const resident = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
-      total += resident * PAGE_BYTES;
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      total.rssBytes += kib(rollup, 'Rss') * 1024;
+      total.pssBytes += kib(rollup, 'Pss') * 1024;
     } catch {
       // exited meanwhile
     }
   }
   return total;
+}
+
+function kib(rollup: string, field: string): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
 }
 
 /** Signal a whole group; a group that is already gone is not an error. */

@@ -28,11 +28,13 @@ describe('FliteTts', () => {
     expect(chunks[0]!.sampleRate).toBe(16000);
   });
 
-  it('slows down for a rate below 1', async () => {
+  it('slows down for a rate below 1 and speeds up above 1', async () => {
     const text = 'The quick brown fox jumps over the lazy dog.';
     const normal = seconds(await collect(tts.synthesize({ text, language: 'en' })));
     const slow = seconds(await collect(tts.synthesize({ text, language: 'en', rate: 0.5 })));
-    expect(slow).toBeGreaterThan(normal * 1.5);
+    const fast = seconds(await collect(tts.synthesize({ text, language: 'en', rate: 1.25 })));
+    expect(slow / normal).toBeCloseTo(2, 0);
+    expect(fast / normal).toBeCloseTo(0.8, 1);
   });
 
   it('speaks text that starts like an option instead of obeying it', async () => {
@@ -52,7 +54,14 @@ describe('FliteTts', () => {
     const pending = collect(
       tts.synthesize({ text: 'A rather long sentence. '.repeat(2000), language: 'en', signal: abort.signal }),
     );
-    while (childProcessesNamed('flite').length === 0) await new Promise((r) => setTimeout(r, 5));
+    let settled = false;
+    pending
+      .catch(() => {})
+      .finally(() => {
+        settled = true;
+      });
+    while (!settled && childProcessesNamed('flite').length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(false);
     abort.abort();
     await expect(pending).rejects.toThrow(/abort/i);
     expect(childProcessesNamed('flite')).toEqual([]);

@@ -28,6 +28,16 @@ export interface FliteTtsOptions {
 
 const DEFAULT_VOICES = ['kal16', 'slt', 'rms', 'awb', 'kal'];
 
+/** Voices that ship a duration_stretch other than 1 (measured: kal and kal16 speak 10 % slower). */
+const VOICE_DURATION_STRETCH: Record<string, number> = { kal: 1.1, kal16: 1.1 };
+
+/** flite has no rate option; duration_stretch scales every segment (2 = half speed). */
+function rateArgs(voice: string, rate: number): string[] {
+  if (rate === 1) return [];
+  const stretch = (VOICE_DURATION_STRETCH[voice] ?? 1) / Math.min(3, Math.max(0.33, rate));
+  return ['--setf', `duration_stretch=${stretch.toFixed(3)}`];
+}
+
 /**
  * CMU Flite, English only. Far more intelligible than espeak-ng for English. Not streaming: the
  * flite CLI synthesises the whole input before it writes the WAV (checked with flite 2.2), and it
@@ -73,25 +83,16 @@ export class FliteTts implements TtsEngine {
     if (!this.selected) throw new EngineError(this.info.id, 'synthesize() called before init()', false);
     const text = request.text.trim();
     if (!text) return;
-    // flite stretches durations: 2 = half speed. `-t` takes the next argument verbatim, so text
-    // starting with "-" is still text; flite's "-f /dev/stdin" was seen to hang, hence no stdin.
-    const stretch = 1 / Math.min(3, Math.max(0.33, request.rate ?? 1));
+    // `-t` takes the next argument verbatim, so text starting with "-" is still text; flite's
+    // "-f /dev/stdin" was seen to hang, hence no stdin.
+    const args = ['-voice', this.selected, ...rateArgs(this.selected, request.rate ?? 1), '-t', text];
     const dir = await mkdtemp(join(tmpdir(), 'babelcast-flite-'));
     const wav = join(dir, 'sentence.wav');
     try {
       yield* synthesizeWithChild({
         engineId: this.info.id,
         command: this.binary,
-        args: [
-          '-voice',
-          this.selected,
-          '--setf',
-          `duration_stretch=${stretch.toFixed(3)}`,
-          '-t',
-          text,
-          '-o',
-          wav,
-        ],
+        args: [...args, '-o', wav],
         signal: request.signal,
         installHint: 'apt-get install flite',
         outputFile: wav,

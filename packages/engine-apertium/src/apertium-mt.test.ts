@@ -99,6 +99,29 @@ describe('ApertiumMt lifecycle', () => {
     await expect(mt.translate({ text: 'Hello.', from: 'en', to: 'es' })).rejects.toBeInstanceOf(EngineError);
   }, 60_000);
 
+  it('fails a request with a recoverable EngineError when apy is not back in time, then recovers', async () => {
+    const mt = new ApertiumMt({ restartWaitMs: 1 });
+    await mt.init();
+    try {
+      await mt.translate({ text: 'Hello.', from: 'en', to: 'es' });
+      process.kill(mt.apyPid!, 'SIGKILL');
+      const error = await mt.translate({ text: 'Hello.', from: 'en', to: 'es' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EngineError);
+      expect((error as EngineError).recoverable).toBe(true);
+      expect(String(error)).toMatch(/restarting/);
+      let recovered: string | undefined;
+      for (let attempt = 0; attempt < 300 && recovered === undefined; attempt++) {
+        recovered = await mt.translate({ text: 'Hello.', from: 'en', to: 'es' }).catch(async () => {
+          await new Promise((r) => setTimeout(r, 100));
+          return undefined;
+        });
+      }
+      expect(recovered).toBe('Hola.');
+    } finally {
+      await mt.close();
+    }
+  }, 60_000);
+
   it('is unavailable, with install advice, when apertium-apy is missing', async () => {
     const error = await new ApertiumMt({ apyPath: '/nonexistent/apertium-apy' })
       .init()

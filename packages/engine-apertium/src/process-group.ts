@@ -47,11 +47,15 @@ function kib(rollup: string, field: string): number {
   return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
 }
 
-/** Signal a whole group; a group that is already gone is not an error. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+/**
+ * Signal a whole group. Never throws: a group that is already gone (ESRCH) is the usual case, and
+ * this runs from exit handlers and timers where an exception would crash the server.
+ */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    return true;
+  } catch {
+    return false;
   }
 }

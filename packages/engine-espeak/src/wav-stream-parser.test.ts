@@ -27,6 +27,12 @@ describe('WavStreamParser', () => {
     expect(b.push(trailing).length).toBe(samples.length);
   });
 
+  it('rejects stereo, which would otherwise play at half speed', () => {
+    const stereo = encodeWav(samples, 16000);
+    new DataView(stereo.buffer).setUint16(22, 2, true);
+    expect(() => new WavStreamParser().push(stereo)).toThrow(/mono/);
+  });
+
   it('rejects output that is not PCM16 WAV', () => {
     expect(() => new WavStreamParser().push(new TextEncoder().encode('Error: no such voice\n'))).toThrow(
       /RIFF/,

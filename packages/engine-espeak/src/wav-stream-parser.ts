@@ -61,10 +61,10 @@ export class WavStreamParser {
         const bits = view.getUint16(body + 14, true);
         if ((encoding !== 1 && encoding !== 0xfffe) || bits !== 16)
           throw new Error(`unsupported WAV encoding ${encoding}/${bits} bits; need 16-bit PCM`);
-        this.format = {
-          channels: view.getUint16(body + 2, true),
-          sampleRate: view.getUint32(body + 4, true),
-        };
+        const channels = view.getUint16(body + 2, true);
+        // Speech synthesisers write mono; interleaved stereo would play at half speed.
+        if (channels !== 1) throw new Error(`unsupported WAV with ${channels} channels; need mono`);
+        this.format = { channels, sampleRate: view.getUint32(body + 4, true) };
       }
       at = body + size + (size % 2);
     }

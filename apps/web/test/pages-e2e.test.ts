@@ -171,6 +171,10 @@ describe('speaker and listener pages in Chromium', () => {
     await expect.poll(() => speaker.locator('#transcript li:not(#partial)').count()).toBeGreaterThan(0);
     await expect.poll(() => speaker.locator('tr[data-lang="es"] td').last().textContent()).toMatch(/s$/);
 
+    expect(await speaker.locator('#speaker-alert').textContent()).toBe('');
+    // Screen readers get finished sentences, in the listener's language.
+    expect(await es.locator('#announcer').textContent()).toMatch(/^\[es\] /);
+
     await screenshot(speaker, 'speaker-live');
     await screenshot(es, 'listener-es-phone');
     await screenshot(fr, 'listener-fr');
@@ -240,6 +244,25 @@ describe('speaker and listener pages in Chromium', () => {
     const esStats = await listenerStats(es);
     for (const line of esStats.lines) if (!line.draft) expect(line.text).toMatch(/^\[es\] /);
     expect(esStats.reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('pauses and resumes, and listeners see it', async () => {
+    await speaker.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => es.locator('#live-indicator').textContent()).toBe('En pausa');
+    await expect.poll(() => speaker.locator('#session-state').textContent()).toBe('Paused');
+    await speaker.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => es.locator('#live-indicator').textContent()).toBe('En directo');
+  });
+
+  it('lets a listener enlarge the captions', async () => {
+    const size = () =>
+      es
+        .locator('.line')
+        .first()
+        .evaluate((el) => Number.parseFloat(getComputedStyle(el).fontSize));
+    const before = await size();
+    await es.getByRole('button', { name: 'Texto más grande' }).tap();
+    expect(await size()).toBeGreaterThan(before);
   });
 
   it('switches a listener’s language without reloading', async () => {

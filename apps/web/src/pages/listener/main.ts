@@ -307,7 +307,23 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
   }
 
   langSelect.addEventListener('change', () => setLanguage(langSelect.value, true));
+  // Phones dim and lock while the listener only reads; keep the screen on once they chose to listen.
+  let wakeLock: WakeLockSentinel | null = null;
+  const keepAwake = () => {
+    if (!('wakeLock' in navigator) || document.visibilityState !== 'visible') return;
+    navigator.wakeLock
+      .request('screen')
+      .then((lock) => {
+        wakeLock = lock;
+      })
+      .catch(() => {});
+  };
+  document.addEventListener('visibilitychange', () => {
+    if (player.unlocked && (!wakeLock || wakeLock.released)) keepAwake();
+  });
+
   listenBtn.addEventListener('click', async () => {
+    keepAwake();
     try {
       await player.unlock();
       listenBtn.hidden = true;

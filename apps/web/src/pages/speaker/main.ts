@@ -434,6 +434,11 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
     renderState();
   }
 
+  // Closing the tab mid-talk silently stops the broadcast; make that a deliberate choice.
+  window.addEventListener('beforeunload', (ev) => {
+    if (mic && session.state === 'live') ev.preventDefault();
+  });
+
   startBtn.addEventListener('click', () => void startCapture());
   pauseBtn.addEventListener('click', () => void control('pause'));
   resumeBtn.addEventListener('click', () => void control('resume'));

@@ -27,6 +27,8 @@ const UNUSED: Record<EngineKind, string> = {
 export interface EngineChoice {
   configFile?: string;
   preset?: 'embedded' | 'fake';
+  /** Engine names per kind, over the preset (e.g. { mt: 'fake' }). */
+  names?: Partial<Record<EngineKind, string>>;
 }
 
 /** Build and initialise the configured engines of the kinds in `needed`; the rest are fakes. */
@@ -36,7 +38,7 @@ export async function configuredEngines(
 ): Promise<{ engines: EngineSet; config: BabelcastConfig; names: Record<EngineKind, string> }> {
   const base = loadConfig({
     file: choice.configFile,
-    overrides: choice.preset ? { engines: { preset: choice.preset } } : {},
+    overrides: { engines: { ...(choice.preset ? { preset: choice.preset } : {}), ...choice.names } },
   });
   const names = engineNames(base);
   const pick: Partial<Record<EngineKind, string>> = {};

@@ -58,9 +58,13 @@ export interface ReplaySummary {
   server: string;
 }
 
+export type LatencyStage = 'partial' | 'final' | 'translation' | 'audio';
+
 export interface ReplayResult {
   events: ReplayEvent[];
   summary: ReplaySummary;
+  /** The latency samples behind the summary's percentiles, ms, so runs can be pooled. */
+  samples: Record<LatencyStage, number[]>;
 }
 
 export interface ReplayOptions {
@@ -86,6 +90,8 @@ export interface ReplayOptions {
   maxSettleMs?: number;
   title?: string;
   onEvent?: (event: ReplayEvent) => void;
+  /** Called once the listeners and the speaker are connected, before the first frame (benchmarks add load here). */
+  beforeStreaming?: (sessionId: string) => Promise<void>;
   /** Log lines for humans (conversion done, server started…); never on stdout in --json mode. */
   onInfo?: (line: string) => void;
 }
@@ -274,6 +280,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     });
     speaker.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, token }));
     await speaker.until(() => ready, CONNECT_TIMEOUT_MS, 'the speaker to be ready');
+    await options.beforeStreaming?.(sessionId);
 
     // Frames: the file, then silence so the endpointer closes the last utterance.
     const silenceFrames = Math.ceil(silenceMs / frameMs);
@@ -337,10 +344,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       listen,
       audioFlags,
     });
+    const { samples: latencySamples, ...rest } = summary;
     return {
       events,
+      samples: latencySamples,
       summary: {
-        ...summary,
+        ...rest,
         inputMs: Math.round((samples.length * 1000) / SPEAKER_SAMPLE_RATE),
         wallMs: Math.round(wallMs),
         sessionId,
@@ -360,7 +369,9 @@ function summarize(args: {
   source: string;
   listen: string[];
   audioFlags: WeakMap<ReplayEvent, { index: number; last: boolean }>;
-}): Pick<ReplaySummary, 'type' | 'transcript' | 'latencyMs' | 'audioMs'> {
+}): Pick<ReplaySummary, 'type' | 'transcript' | 'latencyMs' | 'audioMs'> & {
+  samples: Record<LatencyStage, number[]>;
+} {
   const { events, sentAt, frameMs } = args;
   // When the audio at media position `ms` left the client: the send time of the frame holding it.
   const sentAtMs = (ms: number) => {
@@ -431,6 +442,7 @@ function summarize(args: {
       audio: percentiles(audio),
     },
     audioMs,
+    samples: { partial, final, translation, audio },
   };
 }
 

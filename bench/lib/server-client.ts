@@ -1,0 +1,103 @@
+/** Starts bench/lib/server-process.ts as a child process and talks to it. */
+import { type ChildProcess, fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface Usage {
+  cpuMs: number;
+  wallMs: number;
+  rss: number;
+  rssPeak: number;
+}
+
+export class ServerProcess {
+  private nextId = 1;
+  private readonly pending = new Map<number, (v: unknown) => void>();
+  private constructor(
+    readonly child: ChildProcess,
+    readonly url: string,
+    readonly token: string,
+    readonly engines: Record<string, string>,
+  ) {
+    child.on('message', (m: { id?: number; result?: unknown }) => {
+      if (m.id !== undefined) {
+        this.pending.get(m.id)?.(m.result);
+        this.pending.delete(m.id);
+      }
+    });
+  }
+
+  static async start(options: {
+    engines: string | Record<string, unknown>;
+    probe?: boolean;
+  }): Promise<ServerProcess> {
+    const child = fork(join(here, 'server-process.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: {
+        ...process.env,
+        BENCH_ENGINES:
+          typeof options.engines === 'string' ? options.engines : JSON.stringify(options.engines),
+        BENCH_PROBE: options.probe ? '1' : '0',
+      },
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+    });
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) =>
+        reject(new Error(`bench server exited (${code}) before it was ready: ${stderr.trim().slice(-2000)}`));
+      child.once('exit', onExit);
+      child.once(
+        'message',
+        (m: { type: string; url: string; token: string; engines: Record<string, string> }) => {
+          child.off('exit', onExit);
+          resolve(new ServerProcess(child, m.url, m.token, m.engines));
+        },
+      );
+    });
+  }
+
+  request<T>(cmd: string): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (!this.child.connected) return reject(new Error('bench server is gone'));
+      this.pending.set(id, resolve as (v: unknown) => void);
+      this.child.send({ id, cmd });
+    });
+  }
+
+  usage(): Promise<Usage> {
+    return this.request('usage');
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    await Promise.race([this.request('stop'), new Promise((r) => setTimeout(r, 10_000))]);
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+/** CPU use between two samples, in % of one core. */
+export function cpuPercent(a: Usage, b: Usage): number {
+  return Math.round(((b.cpuMs - a.cpuMs) / Math.max(1, b.wallMs - a.wallMs)) * 1000) / 10;
+}
+
+export const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+export async function createSession(url: string, token: string, sourceLanguage = 'en'): Promise<string> {
+  const res = await fetch(`${url}/api/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ sourceLanguage, title: 'bench' }),
+  });
+  if (!res.ok) throw new Error(`cannot create a session: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}

@@ -1,0 +1,96 @@
+/**
+ * A Babelcast server in its own process, for benchmarks: its CPU and memory are then the
+ * server's alone, not the load generator's. Driven over IPC by ServerProcess (server-client.ts).
+ *
+ * With BENCH_PROBE=1 it also records when each caption and audio packet is published on the
+ * session bus (before the hub sends it to any socket), so listener processes can compute the
+ * delay the hub and the network stack add. This reaches into SessionManager's private options:
+ * bench-only instrumentation, never used by the product.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createLogger, type MessageBus } from '@babelcast/core';
+import { startServer } from '@babelcast/server';
+
+// A preset name ("fake", "embedded") or an engines config object as JSON ({"preset":"fake","codec":"opus"}).
+const enginesEnv = process.env.BENCH_ENGINES ?? 'fake';
+const engines: unknown = enginesEnv.startsWith('{') ? JSON.parse(enginesEnv) : enginesEnv;
+const probe = process.env.BENCH_PROBE === '1';
+const wallMs = () => performance.timeOrigin + performance.now();
+
+const dataDir = mkdtempSync(join(tmpdir(), 'babelcast-bench-'));
+const server = await startServer({
+  port: 0,
+  host: '127.0.0.1',
+  dataDir,
+  engines,
+  logger: createLogger({ level: 'warn', destination: process.stderr }),
+  limits: { heartbeatMs: 600_000 },
+});
+const token = await server.createApiToken('bench');
+
+/** seq → [publish time (epoch ms, fractional), 0 caption | 1 audio] */
+const published = new Map<number, [number, number]>();
+if (probe) {
+  const bus = (server.manager as unknown as { options: { bus: MessageBus } }).options.bus;
+  const publish = bus.publish.bind(bus);
+  bus.publish = (subject, message) => {
+    if (message.type === 'caption') published.set(message.event.seq, [wallMs(), 0]);
+    else if (message.type === 'audio') published.set(message.packet.seq, [wallMs(), 1]);
+    publish(subject, message);
+  };
+}
+
+let rssPeak = 0;
+const rssTimer = setInterval(() => {
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+}, 200);
+
+type Request = { id: number; cmd: 'usage' | 'published' | 'metrics' | 'resetPeak' | 'stop' };
+process.on('message', async (req: Request) => {
+  const reply = (result: unknown) => process.send!({ id: req.id, result });
+  switch (req.cmd) {
+    case 'usage': {
+      const cpu = process.cpuUsage();
+      const rss = process.memoryUsage().rss;
+      rssPeak = Math.max(rssPeak, rss);
+      reply({ cpuMs: (cpu.user + cpu.system) / 1000, wallMs: wallMs(), rss, rssPeak });
+      return;
+    }
+    case 'resetPeak':
+      rssPeak = process.memoryUsage().rss;
+      reply(null);
+      return;
+    case 'published':
+      reply([...published.entries()].map(([seq, [t, kind]]) => [seq, t, kind]));
+      published.clear();
+      return;
+    case 'metrics': {
+      const json = await server.metrics.registry.getMetricsAsJSON();
+      const pick = (name: string) =>
+        (json.find((m) => m.name === name)?.values ?? []).reduce((n, v) => n + Number(v.value), 0);
+      reply({
+        audioDropped: pick('babelcast_listener_audio_dropped_total'),
+        slowConsumers: pick('babelcast_slow_consumer_disconnects_total'),
+        engineFailures: pick('babelcast_engine_failures_total'),
+        pipelineDropped: pick('babelcast_pipeline_dropped_total'),
+      });
+      return;
+    }
+    case 'stop':
+      clearInterval(rssTimer);
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      reply(null);
+      process.disconnect();
+      return;
+  }
+});
+process.send!({
+  type: 'ready',
+  url: server.url,
+  token,
+  engines: Object.fromEntries(Object.entries(server.engines).map(([k, e]) => [k, e.info.id])),
+});

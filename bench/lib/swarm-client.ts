@@ -1,0 +1,71 @@
+/** Starts bench/lib/listener-swarm.ts child processes and talks to them. */
+import { type ChildProcess, fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HistogramJSON } from './histogram.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface SwarmReport {
+  listeners: number;
+  caption: HistogramJSON;
+  audio: HistogramJSON;
+  audioReceived: number;
+  captionsReceived: number;
+  unmatched: number;
+  closed: Record<string, number>;
+  minCaptions: number;
+  minAudio: number;
+  maxCaptions: number;
+  maxAudio: number;
+}
+
+export class Swarm {
+  private nextId = 1;
+  private readonly pending = new Map<number, (v: unknown) => void>();
+  private constructor(readonly child: ChildProcess) {
+    child.on('message', (m: { id?: number; result?: unknown }) => {
+      if (m.id === undefined) return;
+      this.pending.get(m.id)?.(m.result);
+      this.pending.delete(m.id);
+    });
+  }
+
+  static async start(): Promise<Swarm> {
+    const child = fork(join(here, 'listener-swarm.ts'), [], {
+      execArgv: ['--import', 'tsx', '--max-old-space-size=2048'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`listener process exited (${code})`)));
+    });
+    return new Swarm(child);
+  }
+
+  request<T>(message: Record<string, unknown>): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (!this.child.connected) return reject(new Error('listener process is gone'));
+      this.pending.set(id, resolve as (v: unknown) => void);
+      this.child.send({ id, ...message });
+    });
+  }
+
+  connect(url: string, count: number, parallel = 50) {
+    return this.request<{ ok: number; failed: number; ms: number }>({ cmd: 'connect', url, count, parallel });
+  }
+
+  report(published: Array<[number, number, number]>) {
+    return this.request<SwarmReport>({ cmd: 'report', published });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    await Promise.race([this.request({ cmd: 'stop' }), new Promise((r) => setTimeout(r, 10_000))]);
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+}

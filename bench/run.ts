@@ -1,0 +1,170 @@
+/**
+ * The benchmark suite behind `npm run bench` (`babelcast bench`). Each part is selectable; the
+ * report (JSON, Markdown, SVG chart) goes to bench/results/ stamped with the machine.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EngineKind } from '@babelcast/core';
+import { ENGINE_REGISTRY, PRESETS } from '@babelcast/server';
+import { runAccuracy } from './parts/accuracy.ts';
+import { runFanout } from './parts/fanout.ts';
+import { runLatency } from './parts/latency.ts';
+import { runSoak } from './parts/soak.ts';
+import { runThroughput } from './parts/throughput.ts';
+import { renderChart, renderMarkdown } from './report.ts';
+
+export const PARTS = ['latency', 'accuracy', 'throughput', 'fanout', 'soak', 'engines'] as const;
+export type Part = (typeof PARTS)[number];
+
+export interface BenchOptions {
+  parts: Part[];
+  quick: boolean;
+  engines: 'embedded' | 'fake';
+  soakMinutes?: number;
+  fanoutMax?: number;
+  outDir?: string;
+  log?: (line: string) => void;
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function machine() {
+  const cpu = cpus();
+  return {
+    cores: cpu.length,
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 1e8) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString(),
+    note: 'shared machine: other work may have been running; figures are noisy',
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: parts return heterogeneous JSON for the report
+export type Results = Record<string, any>;
+
+export async function runBench(options: BenchOptions): Promise<{ results: Results; files: string[] }> {
+  const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const q = options.quick;
+  // An engine the preset names but nobody has registered yet is replaced by its fake, and said so.
+  const engines: { preset: 'embedded' | 'fake' } & Partial<Record<EngineKind, string>> = {
+    preset: options.engines,
+  };
+  const substituted: string[] = [];
+  const fakes: Record<EngineKind, string> = {
+    vad: 'energy',
+    asr: 'fake',
+    mt: 'fake',
+    tts: 'fake',
+    codec: 'pcm',
+  };
+  for (const [kind, name] of Object.entries(PRESETS[options.engines]) as [EngineKind, string][]) {
+    if (!(name in ENGINE_REGISTRY[kind])) {
+      engines[kind] = fakes[kind];
+      substituted.push(`${kind} "${name}" is not registered: ${fakes[kind]} used instead`);
+    }
+  }
+  for (const s of substituted) log(`note: ${s}`);
+  const results: Results = { machine: machine(), quick: q, engines, substituted, parts: {} };
+  const started = Date.now();
+  const attempt = async (part: Part, run: () => Promise<unknown>) => {
+    if (!options.parts.includes(part)) return;
+    const t = Date.now();
+    log(`== ${part}`);
+    try {
+      results.parts[part] = { ...((await run()) as object), seconds: Math.round((Date.now() - t) / 1000) };
+    } catch (err) {
+      log(`${part} failed: ${(err as Error).stack ?? err}`);
+      results.parts[part] = { error: (err as Error).message, seconds: Math.round((Date.now() - t) / 1000) };
+    }
+  };
+
+  await attempt('latency', () =>
+    runLatency({
+      engines,
+      clips: q
+        ? ['ljspeech-01.wav', 'fleurs-en-03.wav']
+        : [
+            'long-en-01.wav',
+            'long-en-02.wav',
+            'ljspeech-01.wav',
+            'ljspeech-02.wav',
+            'librivox-01.wav',
+            'librivox-02.wav',
+          ],
+      listen: q ? ['es', 'fr'] : ['es', 'fr', 'pt'],
+      log,
+    }),
+  );
+  await attempt('accuracy', () =>
+    runAccuracy({
+      engines,
+      floresSentences: q ? 40 : 200,
+      clipsPerLanguage: q ? 5 : undefined,
+      targets: q ? ['es', 'fr'] : ['es', 'fr', 'pt', 'it', 'ca', 'de'],
+      log,
+    }),
+  );
+  await attempt('throughput', () =>
+    runThroughput({
+      engines,
+      clip: q ? 'ljspeech-01.wav' : 'long-en-02.wav',
+      asrClips: q
+        ? ['ljspeech-01.wav', 'fleurs-en-02.wav']
+        : ['long-en-01.wav', 'long-en-02.wav', 'librivox-01.wav'],
+      steps: q ? [1, 2, 4] : [1, 2, 3, 4, 6, 8, 10, 12, 16],
+      listen: ['es', 'fr'],
+      log,
+    }),
+  );
+  await attempt('fanout', () => {
+    const all = [100, 1000, 5000, 10_000, 15_000, 19_000];
+    const max = options.fanoutMax ?? (q ? 5000 : 19_000);
+    return runFanout({
+      steps: all.filter((n) => n <= max),
+      clip: q ? 'ljspeech-01.wav' : 'long-en-02.wav',
+      processes: 2,
+      log,
+    });
+  });
+  await attempt('soak', () =>
+    runSoak({
+      sessions: 10,
+      listenersPerSession: 50,
+      durationS: Math.round((options.soakMinutes ?? (q ? 1 : 30)) * 60),
+      log,
+    }),
+  );
+  await attempt('engines', async () => {
+    // The engine packages' own benchmarks (per-engine RTF, memory, detail): run them in full mode,
+    // cite their last results in a quick one.
+    const out: Results = {};
+    for (const name of ['asr-vad', 'mt-tts']) {
+      const script = join(root, 'bench', `${name}.bench.ts`);
+      const file = join(root, 'bench', 'results', `${name}.json`);
+      if (!q && existsSync(script)) {
+        log(`engines: running bench/${name}.bench.ts`);
+        execFileSync(process.execPath, ['--import', 'tsx', script], {
+          cwd: root,
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+      }
+      out[name] = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+    }
+    return out;
+  });
+
+  results.totalSeconds = Math.round((Date.now() - started) / 1000);
+  const outDir = options.outDir ?? join(root, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  const stamp = `${results.machine.date.slice(0, 16).replace(/[:T]/g, '-')}-${q ? 'quick' : 'full'}`;
+  const base = join(outDir, `bench-${stamp}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${base}.svg`, renderChart(results));
+  writeFileSync(`${base}.md`, renderMarkdown(results, `bench-${stamp}.svg`));
+  return { results, files: [`${base}.json`, `${base}.md`, `${base}.svg`] };
+}

@@ -116,7 +116,8 @@ export class ApertiumMt implements MtEngine {
     if (!text.trim()) return '';
     let result = text;
     for (const hop of route.hops) result = await this.translateHop(hop, result, signal);
-    return result.trim();
+    // Apertium leaves a double space where it drops a word it could not place; captions should not show it.
+    return result.replace(/\s+/g, ' ').trim();
   }
 
   private async start(): Promise<void> {

@@ -59,6 +59,8 @@ export const ENGINE_REGISTRY: Registry = {
       } as SherpaAsrOptions),
   },
   mt: {
+    // apertium-apy as a supervised child process; pairs discovered, Spanish pivot for the rest.
+    apertium: async (o) => new (await import('@babelcast/engine-apertium')).ApertiumMt(o),
     fake: async (o) => new FakeMt(o),
   },
   tts: {

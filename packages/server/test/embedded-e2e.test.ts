@@ -1,7 +1,7 @@
 /**
  * The product as a new user gets it: the embedded engines (Silero VAD, pocketsphinx, Apertium,
- * espeak-ng/flite, Opus), a real English recording, and a Spanish and a French listener. Asserts
- * on content: translated captions overlap the reference translation (chrF), and the voice decodes to
+ * espeak-ng/flite, Opus), real English recordings, and a Spanish and a French listener. Asserts on
+ * content: translated captions overlap the reference translations (chrF), and the voice decodes to
  * audible speech of plausible length.
  */
 import { mkdtempSync } from 'node:fs';
@@ -10,18 +10,22 @@ import { join } from 'node:path';
 import { OpusPacketDecoder } from '@babelcast/codec-opus';
 import { chrF, readWavFile, rmsDbfs } from '@babelcast/core';
 import { speechClip, speechTranslations } from '@babelcast/core/testing';
-import { encodeSpeakerAudioFrame } from '@babelcast/protocol';
+import { encodeSpeakerAudioFrame, type ListenerAudioPacket } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server.ts';
 import { TestClient } from './ws-client.ts';
 
 /**
- * Floors measured on this clip set (see docs/benchmarks.md): pocketsphinx mis-hears about a third
- * of the words and Apertium is rule-based, so the figures are low, but captions of random Spanish
- * text score under 15 against these references; the floors sit well above that and below what the
- * pipeline reaches.
+ * How the floors were chosen (measured on this machine, 2026-11-25): pocketsphinx mis-hears half or
+ * more of the words of these FLEURS clips (five speakers, lossy, some very quiet) and Apertium is
+ * rule-based, so translations score only chrF ≈ 25 (es) and ≈ 32 (fr) against the FLORES reference
+ * translations. Same-language text about something else scores ≈ 18 against the same references
+ * when paired sentence by sentence (the "mismatched" baseline below). So the test asks for an
+ * absolute floor between those two levels, and that each language scores clearly higher against its
+ * own references than against the references of the other clips.
  */
-const CHRF_FLOOR: Record<string, number> = { es: 25, fr: 20 };
+const CHRF_FLOOR: Record<string, number> = { es: 21, fr: 24 };
+const MIN_MARGIN_OVER_MISMATCHED = 3;
 const CLIPS = [
   'fleurs-en-01.wav',
   'fleurs-en-02.wav',
@@ -29,8 +33,10 @@ const CLIPS = [
   'fleurs-en-04.wav',
   'fleurs-en-05.wav',
 ];
+const LANGS = ['es', 'fr'] as const;
 
 let server: RunningServer;
+let token: string;
 beforeAll(async () => {
   server = await startServer({
     port: 0,
@@ -38,92 +44,101 @@ beforeAll(async () => {
     logLevel: 'silent',
     dataDir: mkdtempSync(join(tmpdir(), 'bc-emb-')),
   });
+  token = await server.createApiToken('e2e');
 }, 120_000);
 afterAll(async () => {
   await server?.close();
 });
 
+interface Heard {
+  text: string;
+  audio: ListenerAudioPacket[];
+}
+
+/** One session: the speaker streams one clip (+1.5 s of silence); listeners in es and fr. */
+async function runSession(clip: string): Promise<Record<(typeof LANGS)[number], Heard>> {
+  const res = await fetch(`${server.url}/api/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sourceLanguage: 'en' }),
+  });
+  const { id } = (await res.json()) as { id: string };
+  const ws = server.url.replace('http', 'ws');
+  const listeners = Object.fromEntries(
+    LANGS.map((l) => [l, new TestClient(`${ws}/ws/listener?session=${id}&targetLanguage=${l}`)]),
+  );
+  for (const l of Object.values(listeners))
+    await l.until(() => l.messages('welcome').length === 1, 'welcome');
+  const speaker = new TestClient(`${ws}/ws/speaker?session=${id}`);
+  await speaker.opened;
+  speaker.send({ type: 'hello', protocol: 1, token });
+  await speaker.until(() => speaker.messages('ready').length === 1, 'ready');
+  // Sent faster than real time: the pipeline is driven by samples, not by the wall clock.
+  const { samples } = readWavFile(speechClip(clip));
+  const padded = new Int16Array(samples.length + 24_000);
+  padded.set(samples);
+  let seq = 0;
+  for (let at = 0; at < padded.length; at += 3200) {
+    speaker.send(
+      encodeSpeakerAudioFrame({
+        seq: ++seq,
+        captureTimeMs: Date.now(),
+        samples: padded.slice(at, at + 3200),
+      }),
+    );
+  }
+  await speaker.until(
+    () => speaker.messages('ack').some((a) => a.seq === seq),
+    'all audio acknowledged',
+    60_000,
+  );
+  // Ending the session flushes the pipeline: every caption and voice packet is out before the close.
+  await fetch(`${server.url}/api/sessions/${id}/end`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const heard = {} as Record<(typeof LANGS)[number], Heard>;
+  for (const lang of LANGS) {
+    const client = listeners[lang]!;
+    await client.closedWith();
+    const translations = client.messages('caption').filter((c) => c.kind === 'translation');
+    expect(translations.every((t) => t.lang === lang)).toBe(true);
+    expect(client.received.audio.every((a) => a.language === lang)).toBe(true);
+    heard[lang] = { text: translations.map((t) => t.text as string).join(' '), audio: client.received.audio };
+  }
+  speaker.close();
+  return heard;
+}
+
 describe('embedded engines end to end', () => {
   it('gives Spanish and French listeners translated captions and audible voice from real English speech', async () => {
     expect(server.engines.asr.info.id).toBe('pocketsphinx');
     expect(server.engines.mt.info.id).toBe('apertium');
-    const token = await server.createApiToken('e2e');
-    const res = await fetch(`${server.url}/api/sessions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sourceLanguage: 'en' }),
-    });
-    const { id } = (await res.json()) as { id: string };
-    const ws = server.url.replace('http', 'ws');
-    const listeners = {
-      es: new TestClient(`${ws}/ws/listener?session=${id}&targetLanguage=es`),
-      fr: new TestClient(`${ws}/ws/listener?session=${id}&targetLanguage=fr`),
-    };
-    for (const l of Object.values(listeners))
-      await l.until(() => l.messages('welcome').length === 1, 'welcome');
-    const speaker = new TestClient(`${ws}/ws/speaker?session=${id}`);
-    await speaker.opened;
-    speaker.send({ type: 'hello', protocol: 1, token });
-    await speaker.until(() => speaker.messages('ready').length === 1, 'ready');
-
-    // Each clip, then 1.5 s of silence, in 200 ms frames; sent faster than real time (the pipeline
-    // is driven by samples, not wall time), one clip per utterance.
-    let seq = 0;
-    for (const clip of CLIPS) {
-      const { samples } = readWavFile(speechClip(clip));
-      const padded = new Int16Array(samples.length + 24_000);
-      padded.set(samples);
-      for (let at = 0; at < padded.length; at += 3200)
-        speaker.send(
-          encodeSpeakerAudioFrame({
-            seq: ++seq,
-            captureTimeMs: Date.now(),
-            samples: padded.slice(at, at + 3200),
-          }),
-        );
-    }
-    await speaker.until(
-      () => speaker.messages('ack').some((a) => a.seq === seq),
-      'all audio acknowledged',
-      60_000,
-    );
-
+    const sessions = [];
+    for (const clip of CLIPS) sessions.push(await runSession(clip));
     const refs = speechTranslations();
-    for (const [lang, client] of Object.entries(listeners)) {
-      await client.until(
-        () => {
-          const finals = client.messages('caption').filter((c) => c.kind === 'final');
-          const tr = client.messages('caption').filter((c) => c.kind === 'translation');
-          return (
-            finals.length >= CLIPS.length &&
-            tr.length === finals.length &&
-            client.received.audio.some((a) => a.segmentId === tr.at(-1)!.segmentId && (a.flags & 2) !== 0)
-          );
-        },
-        `${lang} captions and voice`,
-        120_000,
-      );
-      const translations = client.messages('caption').filter((c) => c.kind === 'translation');
-      const hypothesis = translations.map((t) => t.text as string).join(' ');
-      const reference = CLIPS.map((c) => refs.get(c)!.get(lang)!).join(' ');
-      const score = chrF([{ hypothesis, reference }]);
+    for (const lang of LANGS) {
+      const hyps = sessions.map((s) => s[lang].text);
+      const reference = (i: number) => refs.get(CLIPS[i % CLIPS.length]!)!.get(lang)!;
+      const aligned = chrF(hyps.map((h, i) => ({ hypothesis: h, reference: reference(i) })));
+      const mismatched = chrF(hyps.map((h, i) => ({ hypothesis: h, reference: reference(i + 1) })));
       console.log(
-        `${lang}: chrF ${score.toFixed(1)} over ${translations.length} segments\n  hyp: ${hypothesis.slice(0, 200)}\n  ref: ${reference.slice(0, 200)}`,
+        `${lang}: chrF ${aligned.toFixed(1)} (against mismatched references: ${mismatched.toFixed(1)})\n  ${hyps.join('\n  ')}`,
       );
-      expect(score).toBeGreaterThan(CHRF_FLOOR[lang]!);
+      expect(aligned).toBeGreaterThan(CHRF_FLOOR[lang]!);
+      expect(aligned - mismatched).toBeGreaterThan(MIN_MARGIN_OVER_MISMATCHED);
 
-      // The voice: decode every packet of every segment; audible, and about as long as speech of that text.
-      const decoder = new OpusPacketDecoder(24000);
-      const pcm = decoder.decodeAll(client.received.audio.flatMap((p) => p.frames));
-      decoder.close();
-      const seconds = pcm.length / 24000;
-      const words = hypothesis.split(/\s+/).length;
-      expect(seconds).toBeGreaterThan(words * 0.15);
-      expect(seconds).toBeLessThan(words * 1.5);
-      expect(rmsDbfs(pcm)).toBeGreaterThan(-40);
-      expect(client.received.audio.every((a) => a.language === lang)).toBe(true);
+      // The voice: decode every packet; audible, and about as long as speaking that text takes.
+      for (const s of sessions) {
+        const decoder = new OpusPacketDecoder(24000);
+        const pcm = decoder.decodeAll(s[lang].audio.flatMap((p) => p.frames));
+        decoder.close();
+        const words = s[lang].text.split(/\s+/).filter(Boolean).length;
+        const seconds = pcm.length / 24000;
+        expect(seconds).toBeGreaterThan(words * 0.15);
+        expect(seconds).toBeLessThan(words * 1.5 + 1);
+        expect(rmsDbfs(pcm)).toBeGreaterThan(-40);
+      }
     }
-    speaker.close();
-    for (const l of Object.values(listeners)) l.close();
   }, 240_000);
 });

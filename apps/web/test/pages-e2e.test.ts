@@ -172,6 +172,9 @@ describe('speaker and listener pages in Chromium', () => {
     await expect.poll(() => speaker.locator('tr[data-lang="es"] td').last().textContent()).toMatch(/s$/);
 
     expect(await speaker.locator('#speaker-alert').textContent()).toBe('');
+    // The meter shows the recording's level, and a clean studio recording raises no warning.
+    expect(await speaker.locator('#level-text').textContent()).toMatch(/^-\d+ dBFS$/);
+    expect(await speaker.locator('#warnings li').count()).toBe(0);
     // Screen readers get finished sentences, in the listener's language.
     expect(await es.locator('#announcer').textContent()).toMatch(/^\[es\] /);
 
@@ -185,6 +188,11 @@ describe('speaker and listener pages in Chromium', () => {
     expect(await seriousAxeViolations(es)).toEqual([]);
     await fr.getByRole('button', { name: 'Mode sombre' }).click();
     expect(await seriousAxeViolations(fr)).toEqual([]);
+    await screenshot(fr, 'listener-fr-dark');
+    await speaker.emulateMedia({ colorScheme: 'dark' });
+    expect(await seriousAxeViolations(speaker)).toEqual([]);
+    await screenshot(speaker, 'speaker-live-dark');
+    await speaker.emulateMedia({ colorScheme: 'light' });
   });
 
   it('loses no audio when the speaker’s connection is cut mid-sentence', async () => {

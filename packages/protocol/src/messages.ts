@@ -164,6 +164,8 @@ export interface ListenerWelcomeMessage {
   authenticated: boolean;
   /** Latest seq the session has produced so far. */
   seq: number;
+  /** How binary audio packets are encoded ("opus"; "pcm16" with test engines). */
+  audio: { codec: 'opus' | 'pcm16'; sampleRate: number; frameDurationMs: number };
 }
 export interface LanguageChangedMessage {
   type: 'languageChanged';

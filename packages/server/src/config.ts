@@ -87,6 +87,8 @@ export const configSchema = z
         /** Captions replayed to a listener joining without `since`. */
         joinReplay: z.number().int().min(0).max(1000).default(20),
         heartbeatMs: z.number().int().min(1000).default(30_000),
+        /** A language is still produced this long after its last listener left (reconnecting phones). */
+        demandGraceMs: z.number().int().min(0).max(600_000).default(15_000),
       })
       .default({
         helloTimeoutMs: 5000,
@@ -97,6 +99,7 @@ export const configSchema = z
         historySize: 500,
         joinReplay: 20,
         heartbeatMs: 30_000,
+        demandGraceMs: 15_000,
       }),
     retentionHours: z.number().min(0).default(24),
     tls: z

@@ -140,6 +140,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       audioDropBytes: config.limits.audioDropBytes,
       maxBufferedBytes: config.limits.maxBufferedBytes,
       stuckMs: config.limits.stuckMs,
+      demandGraceMs: config.limits.demandGraceMs,
     },
   });
   const auth = new Authenticator(config.auth, store);
@@ -159,7 +160,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     maxPayload: SPEAKER_AUDIO_MAX_FRAME_BYTES + 1024,
     perMessageDeflate: false,
   });
-  const deps = { manager, auth, metrics, logger, config };
+  const deps = { manager, auth, metrics, logger, config, codec: engines.codec.capabilities };
   app.server.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws/speaker' && url.pathname !== '/ws/listener') {

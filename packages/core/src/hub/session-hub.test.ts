@@ -1,5 +1,5 @@
 import { CloseCode, decodeListenerAudioPacket } from '@babelcast/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type ClientSink, SessionHub } from './session-hub.ts';
 import { type BusMessage, InMemoryBus, subjects } from './bus.ts';
 
@@ -32,6 +32,7 @@ function setup(now = { t: 0 }) {
     bus,
     countsDebounceMs: 0,
     stuckMs: 5000,
+    demandGraceMs: 0,
     now: () => now.t,
   });
   const publish = (m: BusMessage) => bus.publish(subjects.output('s'), m);
@@ -98,6 +99,28 @@ describe('SessionHub', () => {
     hub.removeListener('b');
     hub.removeListener('c');
     expect(demand).toEqual([['es'], ['es', 'fr'], ['es'], []]);
+  });
+
+  it('keeps producing a language for a grace period after its last listener leaves', () => {
+    vi.useFakeTimers();
+    try {
+      const bus = new InMemoryBus();
+      const demand: string[][] = [];
+      bus.subscribe(subjects.demand('g'), (m) => m.type === 'demand' && demand.push(m.languages));
+      const hub = new SessionHub({ sessionId: 'g', sourceLanguage: 'en', bus, demandGraceMs: 10_000 });
+      hub.addListener('a', new FakeSink(), 'es');
+      hub.removeListener('a');
+      vi.advanceTimersByTime(5_000);
+      hub.addListener('b', new FakeSink(), 'es'); // the same phone, reconnected: nothing changes
+      hub.removeListener('b');
+      vi.advanceTimersByTime(9_999);
+      expect(demand).toEqual([['es']]);
+      vi.advanceTimersByTime(1);
+      expect(demand).toEqual([['es'], []]);
+      hub.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('drops audio (never captions) for a listener that is behind, without delaying others', () => {

@@ -44,6 +44,12 @@ export interface SessionHubOptions {
   stuckMs?: number;
   /** Listener-count broadcasts are coalesced over this window. */
   countsDebounceMs?: number;
+  /**
+   * A language keeps being produced this long after its last listener leaves, so a phone that
+   * drops off for a few seconds (tunnel, Wi-Fi handover) gets the translations it missed when it
+   * reconnects with `since`. After it, the language costs nothing.
+   */
+  demandGraceMs?: number;
   now?: () => number;
 }
 
@@ -61,6 +67,9 @@ export class SessionHub {
   private readonly unsubscribe: Unsubscribe;
   private readonly opts: Required<Omit<SessionHubOptions, 'observer'>> & { observer?: HubObserver };
   private demanded = '';
+  /** Languages with no listener left, still produced until their grace timer fires. */
+  private readonly lingering = new Map<string, NodeJS.Timeout>();
+  private heard = new Set<string>();
   private countsTimer: NodeJS.Timeout | null = null;
   private lastSeq = 0;
   private state: SessionState = 'created';
@@ -73,6 +82,7 @@ export class SessionHub {
       maxBufferedBytes: 1024 * 1024,
       stuckMs: 15_000,
       countsDebounceMs: 250,
+      demandGraceMs: 15_000,
       now: Date.now,
       ...options,
     };
@@ -141,6 +151,8 @@ export class SessionHub {
     this.closed = true;
     this.unsubscribe();
     if (this.countsTimer) clearTimeout(this.countsTimer);
+    for (const t of this.lingering.values()) clearTimeout(t);
+    this.lingering.clear();
     for (const l of this.listeners.values()) l.sink.close(code, reason);
     this.listeners.clear();
     this.speakers.clear();
@@ -244,13 +256,7 @@ export class SessionHub {
   private listenersChanged(): void {
     const counts = this.counts();
     this.opts.observer?.listenersChanged(this.opts.sessionId, counts);
-    // Tell the pipeline at once: a new language should be translated from the very next sentence.
-    const languages = Object.keys(counts).sort();
-    const key = languages.join(',');
-    if (key !== this.demanded) {
-      this.demanded = key;
-      this.opts.bus.publish(subjects.demand(this.opts.sessionId), { type: 'demand', languages });
-    }
+    this.updateDemand(new Set(Object.keys(counts)));
     if (this.countsTimer || this.closed) return;
     this.countsTimer = setTimeout(() => {
       this.countsTimer = null;
@@ -264,8 +270,35 @@ export class SessionHub {
 
   /** Re-announce demand, e.g. when a pipeline (re)starts and missed earlier announcements. */
   announceDemand(): void {
-    const languages = Object.keys(this.counts()).sort();
-    this.demanded = languages.join(',');
+    this.demanded = '';
+    this.updateDemand(this.heard);
+  }
+
+  /**
+   * Tell the pipeline which languages to produce. A new language is announced at once (it is
+   * translated from the very next sentence); one that lost its last listener only after the grace.
+   */
+  private updateDemand(current: Set<string>): void {
+    if (this.closed) return;
+    for (const lang of this.heard) {
+      if (current.has(lang) || this.lingering.has(lang) || this.opts.demandGraceMs <= 0) continue;
+      const timer = setTimeout(() => {
+        this.lingering.delete(lang);
+        this.updateDemand(this.heard);
+      }, this.opts.demandGraceMs);
+      timer.unref?.();
+      this.lingering.set(lang, timer);
+    }
+    for (const lang of current) {
+      const timer = this.lingering.get(lang);
+      if (timer) clearTimeout(timer);
+      this.lingering.delete(lang);
+    }
+    this.heard = current;
+    const languages = [...new Set([...current, ...this.lingering.keys()])].sort();
+    const key = languages.join(',');
+    if (key === this.demanded) return;
+    this.demanded = key;
     this.opts.bus.publish(subjects.demand(this.opts.sessionId), { type: 'demand', languages });
   }
 }

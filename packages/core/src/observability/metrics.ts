@@ -63,6 +63,11 @@ export class Metrics implements PipelineObserver, HubObserver {
     labelNames: ['role', 'code'],
     registers: [this.registry],
   });
+  readonly speakerGapFrames = new Counter({
+    name: 'babelcast_speaker_audio_gap_frames_total',
+    help: 'Speaker audio frames missing from the sequence (lost beyond what the client could resend).',
+    registers: [this.registry],
+  });
   readonly badInput = new Counter({
     name: 'babelcast_bad_input_total',
     help: 'Malformed frames or messages received, by error code.',
@@ -118,6 +123,9 @@ export class Metrics implements PipelineObserver, HubObserver {
   }
   audioDropped(lang: string): void {
     this.audioDroppedTotal.inc({ lang });
+  }
+  speakerAudioGap(frames: number): void {
+    this.speakerGapFrames.inc(frames);
   }
   slowConsumerClosed(): void {
     this.slowConsumers.inc();

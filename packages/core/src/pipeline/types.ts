@@ -15,6 +15,8 @@ export interface PipelineObserver {
   engineFailure(kind: 'asr' | 'mt' | 'tts' | 'codec' | 'vad', engineId: string): void;
   dropped(what: 'voice' | 'translation', lang: string): void;
   audioSeconds(kind: 'input' | 'speech' | 'synthesized', lang: string, seconds: number): void;
+  /** Speaker frames that never arrived (seq jumped): audio lost beyond what the client could resend. */
+  speakerAudioGap(frames: number): void;
 }
 
 export const nullObserver: PipelineObserver = {
@@ -22,6 +24,7 @@ export const nullObserver: PipelineObserver = {
   engineFailure() {},
   dropped() {},
   audioSeconds() {},
+  speakerAudioGap() {},
 };
 
 /** One finished piece of transcript, source or translation, as it is stored and exported. */

@@ -37,7 +37,13 @@ export interface LiveSessionOptions {
   logger: Logger;
   observer: PipelineObserver & HubObserver;
   pipeline?: Pick<SessionPipelineOptions, 'endpointing' | 'track'>;
-  hub?: { historySize?: number; audioDropBytes?: number; maxBufferedBytes?: number; stuckMs?: number };
+  hub?: {
+    historySize?: number;
+    audioDropBytes?: number;
+    maxBufferedBytes?: number;
+    stuckMs?: number;
+    demandGraceMs?: number;
+  };
   /** Numbering resumes after what the store already holds. */
   firstSeq: number;
   firstSegmentId: number;
@@ -121,6 +127,7 @@ export class LiveSession {
   acceptAudio(frame: SpeakerAudioFrame): AudioVerdict {
     if (this.lastAudioSeq !== null && frame.seq <= this.lastAudioSeq) return 'duplicate';
     if (this.lastAudioSeq !== null && frame.seq > this.lastAudioSeq + 1) {
+      this.options.observer.speakerAudioGap(frame.seq - this.lastAudioSeq - 1);
       this.options.logger.warn(
         { session: this.id, expected: this.lastAudioSeq + 1, got: frame.seq },
         'speaker audio gap',

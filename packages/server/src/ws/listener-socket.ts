@@ -2,7 +2,13 @@
  * A listener's WebSocket. Listeners are anonymous: a token, if one is sent, only sets the
  * `authenticated` flag; a missing, malformed or expired one never stops anybody listening.
  */
-import { type LiveSession, type Metrics, type SessionManager, targetsFor } from '@babelcast/core';
+import {
+  type CodecCapabilities,
+  type LiveSession,
+  type Metrics,
+  type SessionManager,
+  targetsFor,
+} from '@babelcast/core';
 import {
   BabelcastError,
   CloseCode,
@@ -25,6 +31,7 @@ const LISTENER_TYPES = ['hello', 'setLanguage', 'replay', 'ping'] as const;
 
 export interface ListenerSocketDeps {
   manager: SessionManager;
+  codec: CodecCapabilities;
   auth: Authenticator;
   metrics: Metrics;
   logger: Logger;
@@ -57,6 +64,7 @@ export function handleListenerSocket(
   deps: ListenerSocketDeps,
 ): void {
   const { manager, auth, metrics, config } = deps;
+  const { codec, sampleRate, frameDurationMs } = deps.codec;
   const log = deps.logger.child({ role: 'listener' });
   const refuse = (code: number, reason: string): void => {
     metrics.wsRejected.inc({ role: 'listener', code: String(code) });
@@ -172,6 +180,7 @@ export function handleListenerSocket(
       targetLanguage: language,
       authenticated,
       seq: s.hub.seq,
+      audio: { codec, sampleRate, frameDurationMs },
     });
     if (since === null) s.hub.replay(id, -1, config.limits.joinReplay);
     else s.hub.replay(id, since);

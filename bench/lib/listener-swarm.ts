@@ -68,19 +68,22 @@ async function connect(
 ): Promise<{ ok: number; failed: number; ms: number }> {
   const started = performance.now();
   let next = 0;
+  // Several connects may run at once (one per session): count only this call's listeners.
+  const mine: Listener[] = [];
   const worker = async () => {
     while (next < count) {
       next++;
       const l = open(url);
       listeners.push(l);
+      mine.push(l);
       const deadline = Date.now() + 30_000;
       while (!l.welcomed && l.closedCode === null && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 5));
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
-  const ok = listeners.filter((l) => l.welcomed && l.closedCode === null).length;
-  return { ok, failed: listeners.length - ok, ms: Math.round(performance.now() - started) };
+  const ok = mine.filter((l) => l.welcomed && l.closedCode === null).length;
+  return { ok, failed: mine.length - ok, ms: Math.round(performance.now() - started) };
 }
 
 function report(published: Array<[number, number, number]>) {

@@ -96,7 +96,11 @@ export async function runSoak(options: SoakOptions) {
     const avg = (xs: Array<{ rssMb: number }>) =>
       xs.reduce((n, x) => n + x.rssMb, 0) / Math.max(1, xs.length);
     const growthMb = Math.round((avg(rssLast) - avg(rssFirst)) * 10) / 10;
-    const closed = reports.reduce((n, r) => n + Object.values(r.closed).reduce((a, b) => a + b, 0), 0);
+    // Listeners are closed with SESSION_ENDED (4410) when each replay ends its session: not a loss.
+    const closed = reports.reduce(
+      (n, r) => n + Object.entries(r.closed).reduce((a, [code, c]) => a + (code === '4410' ? 0 : c), 0),
+      0,
+    );
     return {
       sessions: options.sessions,
       listenersPerSession: options.listenersPerSession,

@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { bench } from './bench.ts';
 import { doctor } from './doctor.ts';
+import { modelsDownload, modelsList } from './models.ts';
 import { replayCommand } from './replay.ts';
 import { sessionsEnd, sessionsList } from './sessions.ts';
 import { setup } from './setup.ts';
@@ -23,4 +24,6 @@ export const COMMANDS: Command[] = [
   translate,
   bench,
   setup,
+  modelsList,
+  modelsDownload,
 ];

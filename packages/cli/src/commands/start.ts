@@ -52,7 +52,9 @@ export const start: Command = {
     }
     const server = await startServer({ configFile: values.config as string | undefined, ...overrides });
     // A bug in one session must not take every other session down with the process: log and go on.
-    process.on('unhandledRejection', (reason) => server.app.log.error({ err: reason }, 'unhandled rejection'));
+    process.on('unhandledRejection', (reason) =>
+      server.app.log.error({ err: reason }, 'unhandled rejection'),
+    );
     process.on('uncaughtException', (err) => server.app.log.fatal({ err }, 'uncaught exception'));
     const tokens = await server.store.listApiTokens();
     const hasAuth =

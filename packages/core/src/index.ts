@@ -20,3 +20,4 @@ export * from './store/store.ts';
 export * from './text/readable-text.ts';
 export * from './text/scoring.ts';
 export * from './engines/threaded/threaded-asr.ts';
+export * from './engines/threaded/threaded-asr-pool.ts';

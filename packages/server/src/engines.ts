@@ -14,7 +14,7 @@ import {
   FakeTts,
   type MtEngine,
   PcmCodec,
-  ThreadedAsr,
+  ThreadedAsrPool,
   type TtsEngine,
   type VadEngine,
 } from '@babelcast/core';
@@ -41,15 +41,15 @@ export const ENGINE_REGISTRY: Registry = {
   },
   asr: {
     fake: async (o) => new FakeAsr(o),
-    // Synchronous native code: on a worker thread by default so it never stalls fan-out.
-    pocketsphinx: async ({ inProcess, ...o }) =>
+    // Synchronous native code: on worker threads (one per core by default) so it never stalls
+    // fan-out and sessions spread over the cores. `inProcess: true` runs it on the main thread.
+    pocketsphinx: async ({ inProcess, threads, ...o }) =>
       inProcess
         ? new (await import('@babelcast/engine-pocketsphinx')).PocketsphinxAsr(o)
-        : new ThreadedAsr({
-            module: '@babelcast/engine-pocketsphinx',
-            exportName: 'PocketsphinxAsr',
-            options: o,
-          }),
+        : new ThreadedAsrPool(
+            { module: '@babelcast/engine-pocketsphinx', exportName: 'PocketsphinxAsr', options: o },
+            typeof threads === 'number' ? threads : undefined,
+          ),
     // Operator-downloaded models: `babelcast models download <name>` puts them in <dataDir>/models.
     sherpa: async (o, config) =>
       new (await import('@babelcast/engine-sherpa')).SherpaAsr({

@@ -35,3 +35,22 @@ describe('ThreadedAsr', () => {
     await asr.close();
   });
 });
+
+describe('ThreadedAsrPool', () => {
+  it('spreads streams over its workers and recognises on each', async () => {
+    const { ThreadedAsrPool } = await import('./threaded-asr-pool.ts');
+    const pool = new ThreadedAsrPool(fakeSpec, 2);
+    await pool.init();
+    expect(pool.info.description).toMatch(/2 worker threads/);
+    const streams = [0, 1, 2].map(() => pool.createStream({ language: 'en' }));
+    const results = await Promise.all(
+      streams.map((s, i) => {
+        s.write(new Int16Array(8000 * (i + 1)).fill(2000));
+        return s.finishUtterance();
+      }),
+    );
+    expect(results.map((r) => r.text.split(' ').length)).toEqual([1, 3, 4]);
+    for (const s of streams) s.close();
+    await pool.close();
+  });
+});

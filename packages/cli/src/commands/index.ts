@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { certCreate } from './cert.ts';
 import { bench } from './bench.ts';
 import { doctor } from './doctor.ts';
 import { modelsDownload, modelsList } from './models.ts';
@@ -26,4 +27,5 @@ export const COMMANDS: Command[] = [
   setup,
   modelsList,
   modelsDownload,
+  certCreate,
 ];

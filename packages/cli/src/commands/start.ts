@@ -1,5 +1,5 @@
 import { loadConfig, startServer } from '@babelcast/server';
-import { type Command, intOption } from '../command.ts';
+import { type Command, intOption, UsageError } from '../command.ts';
 import {
   EMBEDDED_DEBIAN_PACKAGES,
   installCommand,
@@ -19,6 +19,8 @@ export const start: Command = {
     config: { type: 'string', short: 'c' },
     engines: { type: 'string' },
     'public-url': { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
     'no-install': { type: 'boolean' },
   },
   help: [
@@ -28,6 +30,7 @@ export const start: Command = {
     '  -c, --config FILE        JSON config file (see the README, Configuration)',
     '      --engines PRESET     embedded (real engines, default) or fake (test engines)',
     '      --public-url URL     base URL for join links and QR codes (e.g. behind a proxy)',
+    '      --cert FILE --key FILE   serve HTTPS with this certificate (see "babelcast cert create")',
     '      --no-install         do not install missing Debian packages; just report them',
   ].join('\n'),
   async run({ values }) {
@@ -38,6 +41,10 @@ export const start: Command = {
     if (values['data-dir']) overrides.dataDir = values['data-dir'];
     if (values['public-url']) overrides.publicUrl = values['public-url'];
     if (values.engines) overrides.engines = { preset: values.engines };
+    if (values.cert || values.key) {
+      if (!values.cert || !values.key) throw new UsageError('--cert and --key go together');
+      overrides.tls = { certFile: values.cert, keyFile: values.key };
+    }
     const config = loadConfig({ file: values.config as string | undefined, overrides });
     if (config.engines.preset === 'embedded') {
       const missing = missingPackages(EMBEDDED_DEBIAN_PACKAGES);

@@ -141,4 +141,55 @@ describe('embedded engines end to end', () => {
       }
     }
   }, 240_000);
+
+  it('emits no text for silence or noise', async () => {
+    const res = await fetch(`${server.url}/api/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sourceLanguage: 'en' }),
+    });
+    const { id } = (await res.json()) as { id: string };
+    const ws = server.url.replace('http', 'ws');
+    const listener = new TestClient(`${ws}/ws/listener?session=${id}&targetLanguage=es`);
+    await listener.until(() => listener.messages('welcome').length === 1, 'welcome');
+    const speaker = new TestClient(`${ws}/ws/speaker?session=${id}`);
+    await speaker.opened;
+    speaker.send({ type: 'hello', protocol: 1, token });
+    // 3 s of digital silence, 4 s of hiss at about -40 dBFS, 3 s of a 50 Hz mains hum.
+    const seconds = 10;
+    const audio = new Int16Array(16000 * seconds);
+    let seed = 7;
+    for (let i = 16000 * 3; i < 16000 * 7; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      audio[i] = Math.round(((seed / 0x7fffffff) * 2 - 1) * 600);
+    }
+    for (let i = 16000 * 7; i < audio.length; i++)
+      audio[i] = Math.round(800 * Math.sin((2 * Math.PI * 50 * i) / 16000));
+    let seq = 0;
+    for (let at = 0; at < audio.length; at += 3200)
+      speaker.send(
+        encodeSpeakerAudioFrame({ seq: ++seq, captureTimeMs: 0, samples: audio.slice(at, at + 3200) }),
+      );
+    await speaker.until(() => speaker.messages('ack').some((a) => a.seq === seq), 'acks');
+    await fetch(`${server.url}/api/sessions/${id}/end`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await listener.closedWith();
+    expect(listener.messages('caption')).toEqual([]);
+    expect(listener.received.audio).toEqual([]);
+    speaker.close();
+  }, 60_000);
+
+  it('keeps the session going when the translator process dies', async () => {
+    const mt = server.engines.mt as unknown as { apyPid?: number; apyStarts: number };
+    const startsBefore = mt.apyStarts;
+    expect(mt.apyPid).toBeGreaterThan(0);
+    process.kill(mt.apyPid!, 'SIGKILL');
+    const heard = await runSession('ljspeech-01.wav');
+    // The translator was restarted and this session still got Spanish and French.
+    expect(mt.apyStarts).toBeGreaterThan(startsBefore);
+    expect(heard.es.text).toMatch(/\b(el|la|de|que|en)\b/i);
+    expect(heard.fr.text).toMatch(/\b(le|la|de|que|les)\b/i);
+  }, 120_000);
 });

@@ -25,7 +25,15 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { type Authenticator, bearerFrom } from '../auth.ts';
 import type { BabelcastConfig } from '../config.ts';
-import { closeWith, ErrorBudget, parseControl, sendError, sendJson, sinkFor } from './socket-utils.ts';
+import {
+  closeWith,
+  ErrorBudget,
+  parseControl,
+  sendError,
+  sendJson,
+  sessionOrRefuse,
+  sinkFor,
+} from './socket-utils.ts';
 
 const LISTENER_TYPES = ['hello', 'setLanguage', 'replay', 'ping'] as const;
 
@@ -153,17 +161,8 @@ export function handleListenerSocket(
   });
 
   (async () => {
-    let s: LiveSession;
-    try {
-      s = await manager.require(sessionId);
-    } catch (err) {
-      const code =
-        err instanceof BabelcastError && err.code === ErrorCode.SESSION_ENDED
-          ? CloseCode.SESSION_ENDED
-          : CloseCode.SESSION_NOT_FOUND;
-      refuse(code, (err as Error).message);
-      return;
-    }
+    const s = await sessionOrRefuse(manager, sessionId, refuse);
+    if (!s) return;
     const problem = checkTarget(manager, s, target);
     if (problem) {
       refuse(problem.code, problem.reason);

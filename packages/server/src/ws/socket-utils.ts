@@ -1,5 +1,5 @@
-import type { ClientSink, Metrics } from '@babelcast/core';
-import { BabelcastError, ErrorCode, MAX_CONTROL_MESSAGE_BYTES } from '@babelcast/protocol';
+import type { ClientSink, LiveSession, Metrics, SessionManager } from '@babelcast/core';
+import { BabelcastError, CloseCode, ErrorCode, MAX_CONTROL_MESSAGE_BYTES } from '@babelcast/protocol';
 import type { WebSocket } from 'ws';
 import type { z } from 'zod';
 
@@ -79,5 +79,20 @@ export class ErrorBudget {
   spend(code: string): boolean {
     this.metrics.badInput.inc({ role: this.role, code });
     return ++this.count >= this.limit;
+  }
+}
+
+/** The live session, or null after refusing the socket with SESSION_NOT_FOUND / SESSION_ENDED. */
+export async function sessionOrRefuse(
+  manager: SessionManager,
+  id: string,
+  refuse: (code: number, reason: string) => void,
+): Promise<LiveSession | null> {
+  try {
+    return await manager.require(id);
+  } catch (err) {
+    const ended = err instanceof BabelcastError && err.code === ErrorCode.SESSION_ENDED;
+    refuse(ended ? CloseCode.SESSION_ENDED : CloseCode.SESSION_NOT_FOUND, (err as Error).message);
+    return null;
   }
 }

@@ -22,7 +22,15 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { type Authenticator, bearerFrom, type Principal } from '../auth.ts';
 import type { BabelcastConfig } from '../config.ts';
-import { closeWith, ErrorBudget, parseControl, sendError, sendJson, sinkFor } from './socket-utils.ts';
+import {
+  closeWith,
+  ErrorBudget,
+  parseControl,
+  sendError,
+  sendJson,
+  sessionOrRefuse,
+  sinkFor,
+} from './socket-utils.ts';
 
 const SPEAKER_TYPES = ['hello', 'pause', 'resume', 'end', 'inputStats', 'ping'] as const;
 
@@ -133,17 +141,8 @@ export function handleSpeakerSocket(
       refuse(CloseCode.UNAUTHORIZED, 'a valid speaker token is required to broadcast');
       return;
     }
-    let s: LiveSession;
-    try {
-      s = await manager.require(sessionId);
-    } catch (err) {
-      const code =
-        err instanceof BabelcastError && err.code === ErrorCode.SESSION_ENDED
-          ? CloseCode.SESSION_ENDED
-          : CloseCode.SESSION_NOT_FOUND;
-      refuse(code, (err as Error).message);
-      return;
-    }
+    const s = await sessionOrRefuse(manager, sessionId, refuse);
+    if (!s) return;
     if (s.ownerId !== principal.id) {
       refuse(CloseCode.FORBIDDEN, 'only the speaker who created this session may broadcast into it');
       return;

@@ -17,6 +17,11 @@ export const EMBEDDED_DEBIAN_PACKAGES = [
   'apertium-es-pt',
   'apertium-es-it',
   'apertium-fr-es',
+  // More targets through the Spanish pivot (captions; a voice where espeak-ng has one).
+  'apertium-eo-en',
+  'apertium-oc-es',
+  'apertium-spa-ast',
+  'apertium-spa-arg',
   // Voices: flite for English, espeak-ng for the rest.
   'espeak-ng',
   'flite',

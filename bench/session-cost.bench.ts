@@ -97,7 +97,12 @@ for (const n of values.sessions!.split(',').map(Number)) {
     const runs = await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         await new Promise((r) => setTimeout(r, i * 300));
-        return replay({ file: speechClip(values.clip!), source: 'en', listen, server: { url: server.url, token: server.token } });
+        return replay({
+          file: speechClip(values.clip!),
+          source: 'en',
+          listen,
+          server: { url: server.url, token: server.token },
+        });
       }),
     );
     clearInterval(sampler);
@@ -121,13 +126,22 @@ for (const n of values.sessions!.split(',').map(Number)) {
 }
 const out = {
   date: new Date().toISOString(),
-  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 1e8) / 10, node: process.version },
+  machine: {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model,
+    memoryGb: Math.round(totalmem() / 1e8) / 10,
+    node: process.version,
+  },
   clip: values.clip,
   results,
 };
 writeFileSync(new URL('./results/session-cost.json', import.meta.url), JSON.stringify(out, null, 2));
-console.log('\n| sessions | target languages | CPU s per speech s (whole tree) | peak PSS of the tree (MB) | peak server RSS (MB) | worst translation p95 (ms) |');
+console.log(
+  '\n| sessions | target languages | CPU s per speech s (whole tree) | peak PSS of the tree (MB) | peak server RSS (MB) | worst translation p95 (ms) |',
+);
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of results) {
-  console.log(`| ${r.sessions} | ${r.targetLanguages.join(', ')} | ${r.cpuSecondsPerSpeechSecond} | ${r.peakTreePssMb} (idle ${r.idleTreePssMb}) | ${r.peakServerRssMb} | ${r.worstTranslationP95Ms} |`);
+  console.log(
+    `| ${r.sessions} | ${r.targetLanguages.join(', ')} | ${r.cpuSecondsPerSpeechSecond} | ${r.peakTreePssMb} (idle ${r.idleTreePssMb}) | ${r.peakServerRssMb} | ${r.worstTranslationP95Ms} |`,
+  );
 }

@@ -127,6 +127,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     logger,
     observer: metrics,
     joinUrl: (id) => `${publicUrl}/join/${id}`,
+    logTranscripts: config.logTranscripts,
     pipeline: {
       endpointing: {
         silenceMs: config.pipeline.silenceMs,

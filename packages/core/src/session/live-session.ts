@@ -44,6 +44,8 @@ export interface LiveSessionOptions {
     stuckMs?: number;
     demandGraceMs?: number;
   };
+  /** Log every final and translation (off by default: talks are often private). */
+  logTranscripts?: boolean;
   /** Numbering resumes after what the store already holds. */
   firstSeq: number;
   firstSegmentId: number;
@@ -161,6 +163,11 @@ export class LiveSession {
       firstSegmentId: options.firstSegmentId + 1,
       ...options.pipeline,
       onTranscript: (segment) => {
+        if (options.logTranscripts) {
+          // Opt-in only. `caption` is not a redacted key, unlike `text`.
+          const { segmentId, lang, kind, text } = segment;
+          options.logger.info({ session: this.id, segmentId, lang, kind, caption: text }, 'transcript');
+        }
         this.storeWrites = this.storeWrites
           .then(() => options.store.appendSegment(segment))
           .catch((err) => options.logger.error({ err, session: this.id }, 'transcript segment not stored'));

@@ -30,6 +30,7 @@ export interface SessionManagerOptions {
   joinUrl: (id: string) => string;
   pipeline?: LiveSessionOptions['pipeline'];
   hub?: LiveSessionOptions['hub'];
+  logTranscripts?: boolean;
   now?: () => number;
 }
 
@@ -154,6 +155,7 @@ export class SessionManager {
       observer: options.observer,
       pipeline: options.pipeline,
       hub: options.hub,
+      logTranscripts: options.logTranscripts,
       firstSeq: numbers.seq,
       firstSegmentId: numbers.segmentId,
       now: this.now,

@@ -2,13 +2,7 @@
  * A listener's WebSocket. Listeners are anonymous: a token, if one is sent, only sets the
  * `authenticated` flag; a missing, malformed or expired one never stops anybody listening.
  */
-import {
-  type CodecCapabilities,
-  type LiveSession,
-  type Metrics,
-  type SessionManager,
-  targetsFor,
-} from '@babelcast/core';
+import { type LiveSession, type SessionManager, targetsFor } from '@babelcast/core';
 import {
   BabelcastError,
   CloseCode,
@@ -21,30 +15,20 @@ import {
 } from '@babelcast/protocol';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { type Authenticator, bearerFrom } from '../auth.ts';
-import type { BabelcastConfig } from '../config.ts';
+import { bearerFrom } from '../auth.ts';
 import {
   closeWith,
   ErrorBudget,
   parseControl,
   sendError,
   sendJson,
+  type SocketDeps,
   sessionOrRefuse,
   sinkFor,
 } from './socket-utils.ts';
 
 const LISTENER_TYPES = ['hello', 'setLanguage', 'replay', 'ping'] as const;
-
-export interface ListenerSocketDeps {
-  manager: SessionManager;
-  codec: CodecCapabilities;
-  auth: Authenticator;
-  metrics: Metrics;
-  logger: Logger;
-  config: BabelcastConfig;
-}
 
 /** Why a target language cannot be served, as a close code + reason; null if it can. */
 function checkTarget(
@@ -69,7 +53,7 @@ export function handleListenerSocket(
   ws: WebSocket,
   request: IncomingMessage,
   url: URL,
-  deps: ListenerSocketDeps,
+  deps: SocketDeps,
 ): void {
   const { manager, auth, metrics, config } = deps;
   const { codec, sampleRate, frameDurationMs } = deps.codec;

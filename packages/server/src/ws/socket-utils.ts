@@ -1,6 +1,20 @@
-import type { ClientSink, LiveSession, Metrics, SessionManager } from '@babelcast/core';
+import type { ClientSink, CodecCapabilities, LiveSession, Metrics, SessionManager } from '@babelcast/core';
 import { BabelcastError, CloseCode, ErrorCode, MAX_CONTROL_MESSAGE_BYTES } from '@babelcast/protocol';
+import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import type { Authenticator } from '../auth.ts';
+import type { BabelcastConfig } from '../config.ts';
+
+/** What both socket handlers need from the server. */
+export interface SocketDeps {
+  manager: SessionManager;
+  auth: Authenticator;
+  metrics: Metrics;
+  logger: Logger;
+  config: BabelcastConfig;
+  /** Announced to listeners so they know how to decode audio packets. */
+  codec: CodecCapabilities;
+}
 import type { z } from 'zod';
 
 export function sinkFor(ws: WebSocket): ClientSink {

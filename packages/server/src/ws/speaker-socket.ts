@@ -7,7 +7,7 @@
  * seq it holds. A client keeps unacknowledged frames and resends them after a reconnect; the
  * `ready` message says where to resume. Duplicates are dropped, so resending is always safe.
  */
-import type { LiveSession, Metrics, SessionManager } from '@babelcast/core';
+import type { LiveSession } from '@babelcast/core';
 import {
   BabelcastError,
   CloseCode,
@@ -18,29 +18,20 @@ import {
   speakerClientMessage,
 } from '@babelcast/protocol';
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { type Authenticator, bearerFrom, type Principal } from '../auth.ts';
-import type { BabelcastConfig } from '../config.ts';
+import { bearerFrom, type Principal } from '../auth.ts';
 import {
   closeWith,
   ErrorBudget,
   parseControl,
   sendError,
   sendJson,
+  type SocketDeps,
   sessionOrRefuse,
   sinkFor,
 } from './socket-utils.ts';
 
 const SPEAKER_TYPES = ['hello', 'pause', 'resume', 'end', 'inputStats', 'ping'] as const;
-
-export interface SpeakerSocketDeps {
-  manager: SessionManager;
-  auth: Authenticator;
-  metrics: Metrics;
-  logger: Logger;
-  config: BabelcastConfig;
-}
 
 /** The current speaker connection of each session: a new one replaces the old (e.g. after a network change). */
 const activeSpeakers = new WeakMap<LiveSession, WebSocket>();
@@ -49,7 +40,7 @@ export function handleSpeakerSocket(
   ws: WebSocket,
   request: IncomingMessage,
   url: URL,
-  deps: SpeakerSocketDeps,
+  deps: SocketDeps,
 ): void {
   const { manager, auth, metrics, config } = deps;
   const log = deps.logger.child({ role: 'speaker' });

@@ -87,6 +87,8 @@ export const configSchema = z
         /** Captions replayed to a listener joining without `since`. */
         joinReplay: z.number().int().min(0).max(1000).default(20),
         heartbeatMs: z.number().int().min(1000).default(30_000),
+        /** Speech waiting for the recogniser beyond which the speaker's socket stops being read. */
+        maxAsrBacklogSeconds: z.number().min(1).max(600).default(20),
         /** A language is still produced this long after its last listener left (reconnecting phones). */
         demandGraceMs: z.number().int().min(0).max(600_000).default(15_000),
       })
@@ -100,6 +102,7 @@ export const configSchema = z
         joinReplay: 20,
         heartbeatMs: 30_000,
         demandGraceMs: 15_000,
+        maxAsrBacklogSeconds: 20,
       }),
     retentionHours: z.number().min(0).default(24),
     tls: z

@@ -68,6 +68,11 @@ export class Metrics implements PipelineObserver, HubObserver {
     help: 'Speaker audio frames missing from the sequence (lost beyond what the client could resend).',
     registers: [this.registry],
   });
+  readonly speakerBackpressure = new Counter({
+    name: 'babelcast_speaker_backpressure_total',
+    help: 'Times a speaker socket was paused because the recogniser was behind (node overloaded).',
+    registers: [this.registry],
+  });
   readonly badInput = new Counter({
     name: 'babelcast_bad_input_total',
     help: 'Malformed frames or messages received, by error code.',

@@ -92,6 +92,10 @@ export class LiveSession {
   get activeLanguages(): string[] {
     return this.pipeline?.activeLanguages ?? [];
   }
+  /** Speech waiting for the recogniser, in seconds (0 without a pipeline). */
+  get asrBacklogSeconds(): number {
+    return this.pipeline?.asrBacklogSeconds ?? 0;
+  }
 
   async transition(to: SessionState): Promise<void> {
     const from = this.record.state;

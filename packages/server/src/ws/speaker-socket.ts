@@ -75,11 +75,36 @@ export function handleSpeakerSocket(
     if (budget.spend(e.code)) refuse(CloseCode.PROTOCOL_ERROR, 'too many invalid messages');
   };
 
+  // Backpressure: if the recogniser falls behind (an overloaded node), stop reading this socket
+  // until it catches up. TCP then holds the speaker's frames and the page keeps them unacknowledged
+  // (it resends after a reconnect), so the queue in front of the recogniser stays bounded and
+  // nothing accepted is dropped.
+  let paused = false;
+  const maxBacklog = config.limits.maxAsrBacklogSeconds;
+  const relieve = () => {
+    if (!session || ws.readyState !== ws.OPEN) return;
+    if (session.asrBacklogSeconds > maxBacklog / 2) {
+      setTimeout(relieve, 200).unref();
+      return;
+    }
+    paused = false;
+    ws.resume();
+  };
   const handleBinary = (data: Buffer) => {
     if (!session) return;
     const frame = decodeSpeakerAudioFrame(data);
     session.acceptAudio(frame);
     sendJson(ws, { type: 'ack', seq: session.lastSpeakerSeq });
+    if (!paused && session.asrBacklogSeconds > maxBacklog) {
+      paused = true;
+      metrics.speakerBackpressure.inc();
+      log.warn(
+        { session: session.id, backlogSeconds: session.asrBacklogSeconds },
+        'recogniser behind; pausing speaker input',
+      );
+      ws.pause();
+      setTimeout(relieve, 200).unref();
+    }
   };
 
   const handleControl = async (msg: SpeakerClientMessage) => {

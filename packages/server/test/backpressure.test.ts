@@ -1,0 +1,77 @@
+/** An overloaded recogniser pauses the speaker's socket instead of queueing without bound or dropping audio. */
+import { type AsrStreamOptions, createFakeEngines, FakeAsr, readWavFile } from '@babelcast/core';
+import { speechClip } from '@babelcast/core/testing';
+import { encodeSpeakerAudioFrame } from '@babelcast/protocol';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../src/server.ts';
+import { TestClient } from './ws-client.ts';
+
+/** A recogniser that needs 600 ms per utterance: far slower than the audio arrives. */
+class SlowAsr extends FakeAsr {
+  override createStream(options: AsrStreamOptions) {
+    const inner = super.createStream(options);
+    return {
+      ...inner,
+      finishUtterance: async () => {
+        await new Promise((r) => setTimeout(r, 600));
+        return inner.finishUtterance();
+      },
+    };
+  }
+}
+
+describe('recogniser backpressure', () => {
+  it('pauses reading the speaker while the recogniser is behind, then takes every frame', async () => {
+    const server = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      engineSet: { ...createFakeEngines(), asr: new SlowAsr() },
+      limits: { maxAsrBacklogSeconds: 2 },
+    });
+    try {
+      const token = await server.createApiToken('s');
+      const res = await fetch(`${server.url}/api/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sourceLanguage: 'en' }),
+      });
+      const { id } = (await res.json()) as { id: string };
+      const ws = server.url.replace('http', 'ws');
+      const listener = new TestClient(`${ws}/ws/listener?session=${id}&targetLanguage=es`);
+      await listener.until(() => listener.messages('welcome').length === 1, 'welcome');
+      const speaker = new TestClient(`${ws}/ws/speaker?session=${id}`);
+      await speaker.opened;
+      speaker.send({ type: 'hello', protocol: 1, token });
+      const { samples } = readWavFile(speechClip('long-en-02.wav'));
+      let seq = 0;
+      // 45 s of speech sent at once: the recogniser needs several seconds for it.
+      for (let at = 0; at < samples.length; at += 3200)
+        speaker.send(
+          encodeSpeakerAudioFrame({ seq: ++seq, captureTimeMs: 0, samples: samples.slice(at, at + 3200) }),
+        );
+      for (let i = 0; i < 8; i++)
+        speaker.send(
+          encodeSpeakerAudioFrame({ seq: ++seq, captureTimeMs: 0, samples: new Int16Array(3200) }),
+        );
+      await speaker.until(
+        () => speaker.messages('ack').some((a) => a.seq === seq),
+        'every frame acknowledged',
+        60_000,
+      );
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toMatch(/babelcast_speaker_backpressure_total [1-9]/);
+      expect(metrics).toMatch(/babelcast_speaker_audio_gap_frames_total 0/);
+      // Nothing was lost: every utterance still reaches the listener.
+      await listener.until(
+        () => listener.messages('caption').filter((c) => c.kind === 'translation').length >= 4,
+        'translations',
+        30_000,
+      );
+      speaker.close();
+      listener.close();
+    } finally {
+      await server.close();
+    }
+  }, 90_000);
+});

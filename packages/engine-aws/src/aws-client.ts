@@ -26,15 +26,28 @@ export interface ResolvableClientConfig {
   credentials: AwsCredentialIdentityProvider;
 }
 
-/** Constructor config shared by the three SDK clients. */
-export function sdkClientConfig(options: AwsClientOptions, defaults: { requestTimeoutMs: number }) {
-  const requestTimeout = options.requestTimeoutMs ?? defaults.requestTimeoutMs;
+/** Constructor config shared by the SDK clients (without `requestHandler`, which differs for HTTP/2). */
+export function sdkClientConfig(options: AwsClientOptions) {
   return {
     ...(options.region ? { region: options.region } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: { requestTimeout, connectionTimeout: Math.min(requestTimeout, 5_000) },
+  };
+}
+
+/** HTTP/2 handler options (Polly and Transcribe Streaming): the timeout is per-stream inactivity and throws. */
+export function http2HandlerConfig(options: AwsClientOptions, defaultTimeoutMs = 10_000) {
+  return { requestTimeout: options.requestTimeoutMs ?? defaultTimeoutMs };
+}
+
+/** HTTP/1.1 handler options: without throwOnRequestTimeout the SDK only logs a warning and waits on. */
+export function http1HandlerConfig(options: AwsClientOptions, defaultTimeoutMs = 10_000) {
+  const requestTimeout = options.requestTimeoutMs ?? defaultTimeoutMs;
+  return {
+    requestTimeout,
+    connectionTimeout: Math.min(requestTimeout, 5_000),
+    throwOnRequestTimeout: true,
   };
 }
 

@@ -1,0 +1,172 @@
+import {
+  EngineError,
+  type EngineInfo,
+  type SynthesizeRequest,
+  type TtsCapabilities,
+  type TtsChunk,
+  type TtsEngine,
+} from '@babelcast/core';
+import { PollyClient, SynthesizeSpeechCommand } from '@aws-sdk/client-polly';
+import {
+  type AwsClientOptions,
+  checkAwsAccess,
+  http2HandlerConfig,
+  sdkClientConfig,
+  toEngineError,
+  usdPerMillion,
+} from './aws-client.ts';
+import { DEFAULT_POLLY_VOICES, type PollyVoice } from './polly-voices.ts';
+
+export interface AwsPollyTtsOptions extends AwsClientOptions {
+  /** Per-language voices, merged over DEFAULT_POLLY_VOICES (so one language can be changed alone). */
+  voices?: Record<string, PollyVoice>;
+  /** Offer only these languages (each needs a voice). Default: every language with a voice. */
+  languages?: string[];
+}
+
+/** Amazon Polly list prices, USD per million characters. */
+export const POLLY_USD_PER_MILLION_CHARS = { neural: 16, standard: 4 } as const;
+
+const SAMPLE_RATE = 16000;
+
+/**
+ * Amazon Polly (SynthesizeSpeech) as 16 kHz PCM, yielded chunk by chunk as the response body
+ * arrives, so the first audio plays before the whole sentence is synthesised. Verified against a
+ * local fake that speaks Polly's REST-JSON protocol and checks SigV4 signatures, not against AWS.
+ */
+export class AwsPollyTts implements TtsEngine {
+  readonly info: EngineInfo = {
+    id: 'aws-polly',
+    kind: 'tts',
+    description: 'Amazon Polly (cloud, billed per character)',
+    local: false,
+  };
+  readonly capabilities: TtsCapabilities;
+  private readonly voices: Record<string, PollyVoice>;
+  private client: PollyClient | undefined;
+  private initializing: Promise<void> | undefined;
+
+  constructor(private readonly options: AwsPollyTtsOptions = {}) {
+    this.voices = { ...DEFAULT_POLLY_VOICES, ...options.voices };
+    const languages = options.languages ?? Object.keys(this.voices);
+    const voiceless = languages.filter((l) => !this.voices[l]);
+    if (voiceless.length)
+      throw new Error(`aws-polly: no voice configured for ${voiceless.join(', ')}; add them to "voices"`);
+    this.capabilities = { languages: [...languages].sort(), streaming: true };
+  }
+
+  init(): Promise<void> {
+    this.initializing ??= this.start().catch((err: unknown) => {
+      this.initializing = undefined;
+      throw err;
+    });
+    return this.initializing;
+  }
+
+  async close(): Promise<void> {
+    this.client?.destroy();
+    this.client = undefined;
+    this.initializing = undefined;
+  }
+
+  async *synthesize({ text, language, rate, signal }: SynthesizeRequest): AsyncIterable<TtsChunk> {
+    signal?.throwIfAborted();
+    const voice = this.capabilities.languages.includes(language) ? this.voices[language] : undefined;
+    if (!voice) throw new EngineError(this.info.id, `no Polly voice for ${language}`, false);
+    const client = this.client;
+    if (!client) throw new EngineError(this.info.id, 'init() was not called or the engine is closed', false);
+    if (!text.trim()) return;
+    const ssml = rate !== undefined && rate !== 1;
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      const out = await client.send(
+        new SynthesizeSpeechCommand({
+          Engine: voice.engine,
+          VoiceId: voice.voice as never,
+          LanguageCode: voice.languageCode as never,
+          OutputFormat: 'pcm',
+          SampleRate: String(SAMPLE_RATE),
+          TextType: ssml ? 'ssml' : 'text',
+          Text: ssml ? withRate(text, rate) : text,
+        }),
+        { abortSignal: signal },
+      );
+      // Billed on the characters Polly reports (SSML tags excluded), known as soon as headers arrive.
+      const billed = out.RequestCharacters ?? text.length;
+      this.options.onCost?.(usdPerMillion(billed, POLLY_USD_PER_MILLION_CHARS[voice.engine]));
+      const stream = out.AudioStream as unknown;
+      if (!stream || typeof stream !== 'object' || !(Symbol.asyncIterator in stream))
+        throw new EngineError(this.info.id, 'Polly returned no audio stream');
+      body = stream as AsyncIterable<Uint8Array>;
+    } catch (err) {
+      throw toEngineError(this.info.id, err, signal);
+    }
+    yield* pcmChunks(body, this.info.id, signal);
+  }
+
+  private async start(): Promise<void> {
+    const client = new PollyClient({
+      ...sdkClientConfig(this.options),
+      // The SDK's default for Polly is HTTP/2 (it also serves the bidirectional StartSpeechSynthesisStream).
+      requestHandler: http2HandlerConfig(this.options),
+    });
+    try {
+      await checkAwsAccess(this.info.id, client.config);
+    } catch (err) {
+      client.destroy();
+      throw err;
+    }
+    this.client = client;
+  }
+}
+
+/** Signed 16-bit little-endian mono, as Polly's "pcm" format is documented; network chunks may split a sample. */
+async function* pcmChunks(
+  body: AsyncIterable<Uint8Array>,
+  engineId: string,
+  signal?: AbortSignal,
+): AsyncIterable<TtsChunk> {
+  let carry: number | undefined;
+  try {
+    for await (const piece of body) {
+      signal?.throwIfAborted();
+      let bytes = piece;
+      if (carry !== undefined) {
+        bytes = new Uint8Array(piece.length + 1);
+        bytes[0] = carry;
+        bytes.set(piece, 1);
+        carry = undefined;
+      }
+      if (bytes.length % 2 === 1) {
+        carry = bytes[bytes.length - 1];
+        bytes = bytes.subarray(0, bytes.length - 1);
+      }
+      if (bytes.length === 0) continue;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const samples = new Int16Array(bytes.length / 2);
+      for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(i * 2, true);
+      yield { samples, sampleRate: SAMPLE_RATE };
+    }
+  } catch (err) {
+    throw signal?.aborted
+      ? signal.reason
+      : new EngineError(engineId, `Polly audio stream broke: ${(err as Error).message}`, true, {
+          cause: err,
+        });
+  } finally {
+    // A consumer that stops early (barge-in, abort) must not leave the socket streaming.
+    (body as { destroy?: () => void }).destroy?.();
+  }
+}
+
+/** Polly accepts 20%–200% in SSML <prosody rate>. */
+function withRate(text: string, rate: number): string {
+  const percent = Math.round(Math.min(2, Math.max(0.2, rate)) * 100);
+  const escaped = text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+  return `<speak><prosody rate="${percent}%">${escaped}</prosody></speak>`;
+}

@@ -1,0 +1,108 @@
+import {
+  EngineError,
+  type EngineInfo,
+  type LanguagePair,
+  type MtCapabilities,
+  type MtEngine,
+  type TranslateRequest,
+} from '@babelcast/core';
+import { TranslateClient, TranslateTextCommand } from '@aws-sdk/client-translate';
+import {
+  type AwsClientOptions,
+  checkAwsAccess,
+  http1HandlerConfig,
+  sdkClientConfig,
+  toEngineError,
+  usdPerMillion,
+} from './aws-client.ts';
+import { AMAZON_TRANSLATE_LANGUAGES } from './translate-languages.ts';
+
+export interface AwsTranslateMtOptions extends AwsClientOptions {
+  /** Languages to offer, all-to-all. Default: every base language Amazon Translate documents. */
+  languages?: string[];
+  /** Formality for targets that support it (Translate's `Settings.Formality`). Default: none. */
+  formality?: 'FORMAL' | 'INFORMAL';
+}
+
+/** Amazon Translate list price, standard real-time translation: USD 15 per million source characters. */
+export const TRANSLATE_USD_PER_MILLION_CHARS = 15;
+
+/**
+ * Amazon Translate (TranslateText), one request per sentence. Verified against a local fake that
+ * speaks Translate's JSON 1.1 wire protocol and checks SigV4 signatures, not against AWS itself.
+ */
+export class AwsTranslateMt implements MtEngine {
+  readonly info: EngineInfo = {
+    id: 'aws-translate',
+    kind: 'mt',
+    description: 'Amazon Translate (cloud, billed per character)',
+    local: false,
+  };
+  readonly capabilities: MtCapabilities;
+  private readonly languages: Set<string>;
+  private client: TranslateClient | undefined;
+  private initializing: Promise<void> | undefined;
+
+  constructor(private readonly options: AwsTranslateMtOptions = {}) {
+    this.languages = new Set(options.languages ?? AMAZON_TRANSLATE_LANGUAGES);
+    const pairs: LanguagePair[] = [];
+    for (const from of this.languages)
+      for (const to of this.languages) if (from !== to) pairs.push({ from, to, via: [] });
+    this.capabilities = { pairs };
+  }
+
+  init(): Promise<void> {
+    this.initializing ??= this.start().catch((err: unknown) => {
+      this.initializing = undefined;
+      throw err;
+    });
+    return this.initializing;
+  }
+
+  async close(): Promise<void> {
+    this.client?.destroy();
+    this.client = undefined;
+    this.initializing = undefined;
+  }
+
+  async translate({ text, from, to, signal }: TranslateRequest): Promise<string> {
+    signal?.throwIfAborted();
+    if (from === to || !this.languages.has(from) || !this.languages.has(to))
+      throw new EngineError(this.info.id, `no Amazon Translate pair ${from}→${to}`, false);
+    const client = this.client;
+    if (!client) throw new EngineError(this.info.id, 'init() was not called or the engine is closed', false);
+    if (!text.trim()) return '';
+    try {
+      const out = await client.send(
+        new TranslateTextCommand({
+          Text: text,
+          SourceLanguageCode: from,
+          TargetLanguageCode: to,
+          ...(this.options.formality ? { Settings: { Formality: this.options.formality } } : {}),
+        }),
+        { abortSignal: signal },
+      );
+      // Billed on the source characters, whitespace included, whether or not the output is used.
+      this.options.onCost?.(usdPerMillion(text.length, TRANSLATE_USD_PER_MILLION_CHARS));
+      if (typeof out.TranslatedText !== 'string')
+        throw new EngineError(this.info.id, 'Amazon Translate returned no TranslatedText');
+      return out.TranslatedText;
+    } catch (err) {
+      throw toEngineError(this.info.id, err, signal);
+    }
+  }
+
+  private async start(): Promise<void> {
+    const client = new TranslateClient({
+      ...sdkClientConfig(this.options),
+      requestHandler: http1HandlerConfig(this.options),
+    });
+    try {
+      await checkAwsAccess(this.info.id, client.config);
+    } catch (err) {
+      client.destroy();
+      throw err;
+    }
+    this.client = client;
+  }
+}

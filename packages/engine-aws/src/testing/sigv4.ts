@@ -1,0 +1,138 @@
+/**
+ * An independent SigV4 header-signature check for the local fakes (written from the AWS
+ * "Signature Version 4 signing process" description, not with the SDK's signer), so a test fails
+ * if the SDK sends something other than what it signed, or signs for the wrong service or region.
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+export interface SigV4Expectation {
+  service: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface SigV4Request {
+  method: string;
+  path: string;
+  /** Lower-case header names, as node gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The whole body; ignored when x-amz-content-sha256 names the payload hash (streaming bodies). */
+  body?: Buffer;
+}
+
+export interface SigV4Verdict {
+  ok: boolean;
+  /** AWS's error name when not ok. */
+  error?: 'MissingAuthenticationTokenException' | 'InvalidSignatureException' | 'UnrecognizedClientException';
+  message?: string;
+  /** From the Authorization header, for assertions. */
+  credentialScope?: { accessKeyId: string; date: string; region: string; service: string };
+  signature?: string;
+  signingKey?: Buffer;
+  amzDate?: string;
+}
+
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
+
+export function verifySigV4(req: SigV4Request, expect: SigV4Expectation): SigV4Verdict {
+  const header = single(req.headers.authorization);
+  if (!header)
+    return {
+      ok: false,
+      error: 'MissingAuthenticationTokenException',
+      message: 'Missing Authentication Token',
+    };
+  const m = AUTH.exec(header);
+  if (!m)
+    return { ok: false, error: 'InvalidSignatureException', message: `malformed Authorization: ${header}` };
+  const [, accessKeyId, date, region, service, signedHeaders, signature] = m as unknown as string[];
+  const credentialScope = { accessKeyId: accessKeyId!, date: date!, region: region!, service: service! };
+  const fail = (error: SigV4Verdict['error'], message: string): SigV4Verdict => ({
+    ok: false,
+    error,
+    message,
+    credentialScope,
+  });
+  if (accessKeyId !== expect.accessKeyId)
+    return fail('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  if (service !== expect.service)
+    return fail(
+      'InvalidSignatureException',
+      `Credential should be scoped to correct service: '${expect.service}'.`,
+    );
+  if (region !== expect.region)
+    return fail(
+      'InvalidSignatureException',
+      `Credential should be scoped to a valid region: '${expect.region}'.`,
+    );
+  const amzDate = single(req.headers['x-amz-date']);
+  if (!amzDate?.startsWith(date!))
+    return fail('InvalidSignatureException', 'x-amz-date missing or not the scope date');
+
+  const names = signedHeaders!.split(';');
+  const canonicalHeaders = names
+    .map((name) => {
+      const value =
+        name === 'host'
+          ? (single(req.headers.host) ?? single(req.headers[':authority']))
+          : single(req.headers[name]);
+      return `${name}:${(value ?? '').trim().replace(/\s+/g, ' ')}\n`;
+    })
+    .join('');
+  const payloadHash = single(req.headers['x-amz-content-sha256']) ?? sha256Hex(req.body ?? Buffer.alloc(0));
+  const [path, query = ''] = req.path.split('?') as [string, string?];
+  const canonicalRequest = [
+    req.method,
+    path
+      .split('/')
+      .map((s) => encodeRfc3986(encodeRfc3986(decodeURIComponent(s))))
+      .join('/'),
+    canonicalQuery(query),
+    canonicalHeaders,
+    signedHeaders,
+    payloadHash,
+  ].join('\n');
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
+  const signingKey = deriveSigningKey(expect.secretAccessKey, date!, region!, service!);
+  const expected = hmac(signingKey, stringToSign).toString('hex');
+  if (expected !== signature)
+    return fail(
+      'InvalidSignatureException',
+      'The request signature we calculated does not match the signature you provided.',
+    );
+  return { ok: true, credentialScope, signature, signingKey, amzDate };
+}
+
+export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
+  const kDate = hmac(Buffer.from(`AWS4${secret}`), date);
+  return hmac(hmac(hmac(kDate, region), service), 'aws4_request');
+}
+
+export function hmac(key: Buffer, data: string | Buffer): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+export function sha256Hex(data: string | Buffer | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function single(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+function encodeRfc3986(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function canonicalQuery(query: string): string {
+  if (!query) return '';
+  return query
+    .split('&')
+    .map((kv) => kv.split('=').map((p) => encodeRfc3986(decodeURIComponent(p ?? ''))) as [string, string?])
+    .sort(([a, av = ''], [b, bv = '']) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : 1))
+    .map(([k, v = '']) => `${k}=${v}`)
+    .join('&');
+}

@@ -129,8 +129,9 @@ export function toEngineError(engineId: string, err: unknown, signal?: AbortSign
     status === 429 ||
     (status !== undefined && status >= 500) ||
     e.$fault === 'server' ||
-    // No HTTP status: a timeout, a reset connection, DNS. The next call may well work.
-    status === undefined;
+    // No HTTP status and not a modelled client error (those also arrive inside event streams):
+    // a timeout, a reset connection, DNS. The next call may well work.
+    (status === undefined && e.$fault !== 'client');
   return new EngineError(engineId, what, recoverable, { cause: err });
 }
 

@@ -11,3 +11,11 @@ export {
 } from './aws-translate-mt.ts';
 export { DEFAULT_POLLY_VOICES, type PollyVoice, type PollyVoiceEngine } from './polly-voices.ts';
 export { AMAZON_TRANSLATE_LANGUAGES } from './translate-languages.ts';
+export {
+  AwsTranscribeAsr,
+  type AwsTranscribeAsrOptions,
+  DEFAULT_TRANSCRIBE_LANGUAGES,
+  TRANSCRIBE_MIN_BILLED_SECONDS,
+  TRANSCRIBE_USD_PER_MINUTE,
+  type TranscribeSender,
+} from './aws-transcribe-asr.ts';

@@ -6,7 +6,7 @@ import {
   type TtsChunk,
   type TtsEngine,
 } from '@babelcast/core';
-import { PollyClient, SynthesizeSpeechCommand } from '@aws-sdk/client-polly';
+import { type LanguageCode, PollyClient, SynthesizeSpeechCommand, type VoiceId } from '@aws-sdk/client-polly';
 import {
   type AwsClientOptions,
   checkAwsAccess,
@@ -82,8 +82,9 @@ export class AwsPollyTts implements TtsEngine {
       const out = await client.send(
         new SynthesizeSpeechCommand({
           Engine: voice.engine,
-          VoiceId: voice.voice as never,
-          LanguageCode: voice.languageCode as never,
+          // Strings, not the SDK's enums: voices AWS adds later need no code change here.
+          VoiceId: voice.voice as VoiceId,
+          LanguageCode: voice.languageCode as LanguageCode,
           OutputFormat: 'pcm',
           SampleRate: String(SAMPLE_RATE),
           TextType: ssml ? 'ssml' : 'text',

@@ -23,7 +23,12 @@ import type { SherpaAsrOptions } from '@babelcast/engine-sherpa';
 import type { BabelcastConfig } from './config.ts';
 
 type Options = Record<string, unknown>;
-type Factory<E> = (options: Options, config: BabelcastConfig) => Promise<E>;
+/** What the server gives factories besides options: cloud engines report spend through it. */
+export interface EngineHooks {
+  onCost(kind: EngineKind, engine: string, usd: number): void;
+}
+type Factory<E> = (options: Options, config: BabelcastConfig, hooks: EngineHooks) => Promise<E>;
+const noHooks: EngineHooks = { onCost() {} };
 
 interface Registry {
   vad: Record<string, Factory<VadEngine>>;
@@ -41,6 +46,12 @@ export const ENGINE_REGISTRY: Registry = {
   },
   asr: {
     fake: async (o) => new FakeAsr(o),
+    // Amazon Transcribe Streaming: one request per utterance (billed at least 15 s each).
+    'aws-transcribe': async (o, _c, hooks) =>
+      new (await import('@babelcast/engine-aws')).AwsTranscribeAsr({
+        ...o,
+        onCost: (usd: number) => hooks.onCost('asr', 'aws-transcribe', usd),
+      }),
     // Synchronous native code: on worker threads (one per core by default) so it never stalls
     // fan-out and sessions spread over the cores. `inProcess: true` runs it on the main thread.
     pocketsphinx: async ({ inProcess, threads, ...o }) =>
@@ -61,6 +72,11 @@ export const ENGINE_REGISTRY: Registry = {
   mt: {
     // apertium-apy as a supervised child process; pairs discovered, Spanish pivot for the rest.
     apertium: async (o) => new (await import('@babelcast/engine-apertium')).ApertiumMt(o),
+    'aws-translate': async (o, _c, hooks) =>
+      new (await import('@babelcast/engine-aws')).AwsTranslateMt({
+        ...o,
+        onCost: (usd: number) => hooks.onCost('mt', 'aws-translate', usd),
+      }),
     fake: async (o) => new FakeMt(o),
   },
   tts: {
@@ -68,6 +84,11 @@ export const ENGINE_REGISTRY: Registry = {
     embedded: async (o) => new (await import('@babelcast/engine-espeak')).CompositeTts(o),
     'espeak-ng': async (o) => new (await import('@babelcast/engine-espeak')).EspeakTts(o),
     flite: async (o) => new (await import('@babelcast/engine-espeak')).FliteTts(o),
+    'aws-polly': async (o, _c, hooks) =>
+      new (await import('@babelcast/engine-aws')).AwsPollyTts({
+        ...o,
+        onCost: (usd: number) => hooks.onCost('tts', 'aws-polly', usd),
+      }),
     fake: async (o) => new FakeTts(o),
   },
   codec: {
@@ -97,7 +118,10 @@ export function engineNames(config: BabelcastConfig): Record<EngineKind, string>
 export class UnknownEngineError extends Error {}
 
 /** Instantiate (not yet init) the configured engines. */
-export async function createEngines(config: BabelcastConfig): Promise<EngineSet> {
+export async function createEngines(
+  config: BabelcastConfig,
+  hooks: EngineHooks = noHooks,
+): Promise<EngineSet> {
   const names = engineNames(config);
   const make = async <K extends EngineKind>(kind: K) => {
     const table = ENGINE_REGISTRY[kind] as Record<string, Factory<unknown>>;
@@ -110,7 +134,7 @@ export async function createEngines(config: BabelcastConfig): Promise<EngineSet>
     const options = { ...(config.engines.options[names[kind]] ?? {}) };
     if (config.engines.modelsDir && options.modelsDir === undefined)
       options.modelsDir = config.engines.modelsDir;
-    return factory(options, config);
+    return factory(options, config, hooks);
   };
   return {
     vad: (await make('vad')) as VadEngine,

@@ -99,7 +99,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const metrics = new Metrics();
   const dataDir = resolve(config.dataDir);
   const store = injectedStore ?? (await openStore(dataDir));
-  const engines = injectedEngines ?? (await createEngines(config));
+  const engines =
+    injectedEngines ??
+    (await createEngines(config, {
+      onCost: (kind, engine, usd) => metrics.engineCostUsd.inc({ kind, engine }, usd),
+    }));
   let ready = false;
   try {
     await initEngines(engines);

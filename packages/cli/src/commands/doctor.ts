@@ -3,7 +3,7 @@
  * (languages, pairs). Each engine is really initialised, so "available" means it just worked.
  */
 import { type Engine, type EngineKind, EngineUnavailableError } from '@babelcast/core';
-import { ENGINE_REGISTRY, engineNames, loadConfig } from '@babelcast/server';
+import { ENGINE_REGISTRY, type EngineHooks, engineNames, loadConfig } from '@babelcast/server';
 import type { Command } from '../command.ts';
 import { EMBEDDED_DEBIAN_PACKAGES, installCommand, missingPackages } from '../system-packages.ts';
 
@@ -42,9 +42,9 @@ export const doctor: Command = {
     const selected = engineNames(config);
     const report: { kind: string; id: string; selected: boolean; available: boolean; detail: string }[] = [];
     for (const kind of Object.keys(ENGINE_REGISTRY) as EngineKind[]) {
-      const table = ENGINE_REGISTRY[kind] as Record<
+      const table = ENGINE_REGISTRY[kind] as unknown as Record<
         string,
-        (o: Record<string, unknown>, c: typeof config) => Promise<Engine>
+        (o: Record<string, unknown>, c: typeof config, hooks: EngineHooks) => Promise<Engine>
       >;
       for (const [id, factory] of Object.entries(table)) {
         let engine: Engine | undefined;
@@ -55,6 +55,7 @@ export const doctor: Command = {
               ...(config.engines.modelsDir ? { modelsDir: config.engines.modelsDir } : {}),
             },
             config,
+            { onCost() {} },
           );
           await engine.init();
           report.push({

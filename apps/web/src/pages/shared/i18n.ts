@@ -1,5 +1,6 @@
 /**
- * The listener page's own labels, in the languages it most often serves. A listener who picks
+ * The listener page's own labels, in the languages it most often serves (Occitan, Aragonese and
+ * Asturian, which Apertium also serves, still fall back to English: no reviewed strings yet). A listener who picks
  * Spanish captions gets Spanish buttons too; languages without a dictionary fall back to English.
  */
 const en = {
@@ -167,6 +168,52 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     unsupportedLanguage: 'Diese Sprache ist in dieser Sitzung nicht verfügbar.',
     audioUnavailable: 'Ton kann in diesem Browser nicht abgespielt werden; Untertitel funktionieren.',
     connectionLost: 'Verbindung verloren.',
+  },
+  gl: {
+    pageTitle: 'Tradución en directo',
+    language: 'Idioma',
+    listen: 'Toca para escoitar',
+    listening: 'Escoitando',
+    mute: 'Silenciar',
+    unmute: 'Activar o son',
+    smaller: 'Texto máis pequeno',
+    larger: 'Texto máis grande',
+    darkMode: 'Modo escuro',
+    captions: 'Subtítulos',
+    live: 'En directo',
+    paused: 'En pausa',
+    waiting: 'Agardando polo orador',
+    ended: 'A sesión rematou',
+    connecting: 'Conectando…',
+    reconnecting: 'Reconectando…',
+    emptyCaptions: 'Os subtítulos aparecerán aquí cando fale o orador.',
+    notFound: 'Esta sesión non existe. Revisa a ligazón.',
+    unsupportedLanguage: 'Este idioma non está dispoñible nesta sesión.',
+    audioUnavailable: 'O son non pode reproducirse neste navegador; os subtítulos si funcionan.',
+    connectionLost: 'Perdeuse a conexión.',
+  },
+  eo: {
+    pageTitle: 'Rekta traduko',
+    language: 'Lingvo',
+    listen: 'Tuŝu por aŭskulti',
+    listening: 'Aŭskultante',
+    mute: 'Silentigi',
+    unmute: 'Malsilentigi',
+    smaller: 'Pli malgranda teksto',
+    larger: 'Pli granda teksto',
+    darkMode: 'Malhela reĝimo',
+    captions: 'Subtekstoj',
+    live: 'Rekte',
+    paused: 'Paŭzita',
+    waiting: 'Atendante la parolanton',
+    ended: 'La kunsido finiĝis',
+    connecting: 'Konektante…',
+    reconnecting: 'Rekonektante…',
+    emptyCaptions: 'La subtekstoj aperos ĉi tie kiam la parolanto parolos.',
+    notFound: 'Ĉi tiu kunsido ne ekzistas. Kontrolu la ligilon.',
+    unsupportedLanguage: 'Ĉi tiu lingvo ne disponeblas en ĉi tiu kunsido.',
+    audioUnavailable: 'La sono ne povas ludi en ĉi tiu retumilo; la subtekstoj tamen funkcias.',
+    connectionLost: 'La konekto perdiĝis.',
   },
 };
 

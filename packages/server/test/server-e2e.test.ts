@@ -148,9 +148,19 @@ describe('a live session end to end (fake engines, real clip)', () => {
     expect(srt.status).toBe(200);
     expect(await srt.text()).toMatch(/^1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\n\[es\] /);
 
+    // The speaker page's input levels reach the metrics, labelled by session, until it ends.
+    sp.send({ type: 'inputStats', rmsDbfs: -23.5, peakDbfs: -3, snrDb: 31, clipping: false });
+    sp.send({ type: 'ping', t: 1 });
+    await sp.until(() => sp.messages('pong').length === 1, 'pong after stats');
+    const metricsLive = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metricsLive).toContain(
+      `babelcast_speaker_input_level_dbfs{session="${session.id}",measure="snr"} 31`,
+    );
+
     const ended = await api(`/api/sessions/${session.id}/end`, { method: 'POST', token });
     expect(ended.body.state).toBe('ended');
     expect((await es.closedWith()).code).toBe(CloseCode.SESSION_ENDED);
+    expect(await (await fetch(`${server.url}/metrics`)).text()).not.toContain(`session="${session.id}"`);
     for (const c of [sp, fr, de]) c.close();
   });
 

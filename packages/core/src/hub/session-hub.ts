@@ -31,6 +31,8 @@ export interface HubObserver {
   listenersChanged(sessionId: string, counts: ListenerCounts): void;
   audioDropped(lang: string): void;
   slowConsumerClosed(): void;
+  /** The session ended: per-session series (labelled by session id) can be dropped. */
+  sessionEnded?(sessionId: string): void;
 }
 
 export interface SessionHubOptions {

@@ -132,6 +132,11 @@ export class Metrics implements PipelineObserver, HubObserver {
   speakerAudioGap(frames: number): void {
     this.speakerGapFrames.inc(frames);
   }
+  sessionEnded(sessionId: string): void {
+    // Keeps the number of label sets bounded by the live sessions, not by every session ever held.
+    for (const measure of ['rms', 'peak', 'snr']) this.speakerInput.remove({ session: sessionId, measure });
+    this.listenersChanged(sessionId, {});
+  }
   slowConsumerClosed(): void {
     this.slowConsumers.inc();
   }

@@ -102,7 +102,10 @@ export class SessionManager {
   async transition(id: string, to: SessionState): Promise<SessionRecord> {
     const s = await this.require(id);
     await s.transition(to);
-    if (to === 'ended') this.live.delete(id);
+    if (to === 'ended') {
+      this.live.delete(id);
+      this.options.observer.sessionEnded?.(id);
+    }
     return s.snapshot;
   }
 

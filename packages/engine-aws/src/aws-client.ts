@@ -81,6 +81,24 @@ export async function checkAwsAccess(engineId: string, config: ResolvableClientC
   }
 }
 
+/**
+ * `checkAwsAccess` for a client the engine just made: on failure the client is destroyed (unless
+ * the caller owns it, as tests that inject one do) so no sockets or timers outlive a failed init().
+ */
+export async function verifiedClient<C extends { config: ResolvableClientConfig; destroy(): void }>(
+  engineId: string,
+  client: C,
+  options: { owned: boolean } = { owned: true },
+): Promise<C> {
+  try {
+    await checkAwsAccess(engineId, client.config);
+  } catch (err) {
+    if (options.owned) client.destroy();
+    throw err;
+  }
+  return client;
+}
+
 /** Error names AWS uses for "slow down": worth retrying later even though some come with HTTP 400. */
 const THROTTLING = new Set([
   'ThrottlingException',

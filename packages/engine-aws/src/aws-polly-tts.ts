@@ -9,10 +9,10 @@ import {
 import { type LanguageCode, PollyClient, SynthesizeSpeechCommand, type VoiceId } from '@aws-sdk/client-polly';
 import {
   type AwsClientOptions,
-  checkAwsAccess,
   http2HandlerConfig,
   sdkClientConfig,
   toEngineError,
+  verifiedClient,
   usdPerMillion,
 } from './aws-client.ts';
 import { DEFAULT_POLLY_VOICES, type PollyVoice } from './polly-voices.ts';
@@ -111,13 +111,7 @@ export class AwsPollyTts implements TtsEngine {
       // The SDK's default for Polly is HTTP/2 (it also serves the bidirectional StartSpeechSynthesisStream).
       requestHandler: http2HandlerConfig(this.options),
     });
-    try {
-      await checkAwsAccess(this.info.id, client.config);
-    } catch (err) {
-      client.destroy();
-      throw err;
-    }
-    this.client = client;
+    this.client = await verifiedClient(this.info.id, client);
   }
 }
 

@@ -18,11 +18,11 @@ import {
 } from '@aws-sdk/client-transcribe-streaming';
 import {
   type AwsClientOptions,
-  checkAwsAccess,
   http2HandlerConfig,
   type ResolvableClientConfig,
   sdkClientConfig,
   toEngineError,
+  verifiedClient,
 } from './aws-client.ts';
 
 /** The slice of TranscribeStreamingClient the engine uses; tests may pass their own. */
@@ -164,13 +164,7 @@ export class AwsTranscribeAsr implements AsrEngine {
         // One HTTP/2 session per request, as the SDK does by default for this service.
         requestHandler: { ...http2HandlerConfig(this.options, 30_000), disableConcurrentStreams: true },
       });
-    try {
-      await checkAwsAccess(this.info.id, client.config);
-    } catch (err) {
-      if (!this.options.client) client.destroy();
-      throw err;
-    }
-    this.client = client;
+    this.client = await verifiedClient(this.info.id, client, { owned: !this.options.client });
   }
 }
 

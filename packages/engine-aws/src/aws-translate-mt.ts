@@ -9,10 +9,10 @@ import {
 import { TranslateClient, TranslateTextCommand } from '@aws-sdk/client-translate';
 import {
   type AwsClientOptions,
-  checkAwsAccess,
   http1HandlerConfig,
   sdkClientConfig,
   toEngineError,
+  verifiedClient,
   usdPerMillion,
 } from './aws-client.ts';
 import { AMAZON_TRANSLATE_LANGUAGES } from './translate-languages.ts';
@@ -97,12 +97,6 @@ export class AwsTranslateMt implements MtEngine {
       ...sdkClientConfig(this.options),
       requestHandler: http1HandlerConfig(this.options),
     });
-    try {
-      await checkAwsAccess(this.info.id, client.config);
-    } catch (err) {
-      client.destroy();
-      throw err;
-    }
-    this.client = client;
+    this.client = await verifiedClient(this.info.id, client);
   }
 }

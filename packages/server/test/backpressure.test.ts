@@ -4,7 +4,7 @@ import { speechClip } from '@babelcast/core/testing';
 import { encodeSpeakerAudioFrame } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/server.ts';
-import { TestClient } from './ws-client.ts';
+import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
 /** A recogniser that needs 600 ms per utterance: far slower than the audio arrives. */
 class SlowAsr extends FakeAsr {
@@ -31,18 +31,9 @@ describe('recogniser backpressure', () => {
     });
     try {
       const token = await server.createApiToken('s');
-      const res = await fetch(`${server.url}/api/sessions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ sourceLanguage: 'en' }),
-      });
-      const { id } = (await res.json()) as { id: string };
-      const ws = server.url.replace('http', 'ws');
-      const listener = new TestClient(`${ws}/ws/listener?session=${id}&targetLanguage=es`);
-      await listener.until(() => listener.messages('welcome').length === 1, 'welcome');
-      const speaker = new TestClient(`${ws}/ws/speaker?session=${id}`);
-      await speaker.opened;
-      speaker.send({ type: 'hello', protocol: 1, token });
+      const id = await createSession(server.url, token);
+      const listener = await connectListener(server.url, id, 'es');
+      const speaker = await connectSpeaker(server.url, id, token);
       const { samples } = readWavFile(speechClip('long-en-02.wav'));
       let seq = 0;
       // 45 s of speech sent at once: the recogniser needs several seconds for it.

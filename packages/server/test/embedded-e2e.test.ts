@@ -13,7 +13,7 @@ import { speechClip, speechTranslations } from '@babelcast/core/testing';
 import { encodeSpeakerAudioFrame, type ListenerAudioPacket } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server.ts';
-import { TestClient } from './ws-client.ts';
+import { connectListener, connectSpeaker, createSession, type TestClient } from './ws-client.ts';
 
 /**
  * How the floors were chosen (measured on this machine, 2026-11-25): pocketsphinx mis-hears half or
@@ -57,21 +57,10 @@ interface Heard {
 
 /** One session: the speaker streams one clip (+1.5 s of silence); listeners in es and fr. */
 async function runSession(clip: string): Promise<Record<(typeof LANGS)[number], Heard>> {
-  const res = await fetch(`${server.url}/api/sessions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ sourceLanguage: 'en' }),
-  });
-  const { id } = (await res.json()) as { id: string };
-  const ws = server.url.replace('http', 'ws');
-  const listeners = Object.fromEntries(
-    LANGS.map((l) => [l, new TestClient(`${ws}/ws/listener?session=${id}&targetLanguage=${l}`)]),
-  );
-  for (const l of Object.values(listeners))
-    await l.until(() => l.messages('welcome').length === 1, 'welcome');
-  const speaker = new TestClient(`${ws}/ws/speaker?session=${id}`);
-  await speaker.opened;
-  speaker.send({ type: 'hello', protocol: 1, token });
+  const id = await createSession(server.url, token);
+  const listeners: Record<string, TestClient> = {};
+  for (const l of LANGS) listeners[l] = await connectListener(server.url, id, l);
+  const speaker = await connectSpeaker(server.url, id, token);
   await speaker.until(() => speaker.messages('ready').length === 1, 'ready');
   // Sent faster than real time: the pipeline is driven by samples, not by the wall clock.
   const { samples } = readWavFile(speechClip(clip));
@@ -143,18 +132,9 @@ describe('embedded engines end to end', () => {
   }, 240_000);
 
   it('emits no text for silence or noise', async () => {
-    const res = await fetch(`${server.url}/api/sessions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sourceLanguage: 'en' }),
-    });
-    const { id } = (await res.json()) as { id: string };
-    const ws = server.url.replace('http', 'ws');
-    const listener = new TestClient(`${ws}/ws/listener?session=${id}&targetLanguage=es`);
-    await listener.until(() => listener.messages('welcome').length === 1, 'welcome');
-    const speaker = new TestClient(`${ws}/ws/speaker?session=${id}`);
-    await speaker.opened;
-    speaker.send({ type: 'hello', protocol: 1, token });
+    const id = await createSession(server.url, token);
+    const listener = await connectListener(server.url, id, 'es');
+    const speaker = await connectSpeaker(server.url, id, token);
     // 3 s of digital silence, 4 s of hiss at about -40 dBFS, 3 s of a 50 Hz mains hum.
     const seconds = 10;
     const audio = new Int16Array(16000 * seconds);

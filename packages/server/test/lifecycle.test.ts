@@ -7,7 +7,7 @@ import { speechClip } from '@babelcast/core/testing';
 import { CloseCode, encodeSpeakerAudioFrame } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/server.ts';
-import { TestClient } from './ws-client.ts';
+import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
 const start = (dataDir: string) =>
   startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir, engineSet: createFakeEngines() });
@@ -17,19 +17,9 @@ describe('server lifecycle', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'babelcast-'));
     let server = await start(dataDir);
     const token = await server.createApiToken('alice');
-    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const created = (await (
-      await fetch(`${server.url}/api/sessions`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({ sourceLanguage: 'en' }),
-      })
-    ).json()) as { id: string };
-    const ws = server.url.replace('http', 'ws');
-    const listener = new TestClient(`${ws}/ws/listener?session=${created.id}&targetLanguage=es`);
-    const speaker = new TestClient(`${ws}/ws/speaker?session=${created.id}`);
-    await speaker.opened;
-    speaker.send({ type: 'hello', protocol: 1, token });
+    const created = { id: await createSession(server.url, token) };
+    const listener = await connectListener(server.url, created.id, 'es');
+    const speaker = await connectSpeaker(server.url, created.id, token);
     const { samples } = readWavFile(speechClip('ljspeech-03.wav'));
     const padded = new Int16Array(samples.length + 16000);
     padded.set(samples);
@@ -67,12 +57,8 @@ describe('server lifecycle', () => {
       expect(txt).toMatch(/^WEBVTT\n\n\d+\n00:00:0\d\.\d{3} --> /);
       expect(txt).toMatch(/\[es\] /);
       // The token survives too; the owner resumes and numbering continues after the old seqs.
-      const again = new TestClient(
-        `${server.url.replace('http', 'ws')}/ws/listener?session=${created.id}&targetLanguage=es`,
-      );
-      const sp = new TestClient(`${server.url.replace('http', 'ws')}/ws/speaker?session=${created.id}`);
-      await sp.opened;
-      sp.send({ type: 'hello', protocol: 1, token });
+      const again = await connectListener(server.url, created.id, 'es');
+      const sp = await connectSpeaker(server.url, created.id, token);
       await sp.until(() => sp.messages('ready').length === 1, 'ready after restart');
       sp.send({ type: 'resume' });
       await again.until(() => again.messages('state').some((s) => s.state === 'live'), 'live again');

@@ -73,3 +73,43 @@ export class TestClient {
     for (const f of w) f();
   }
 }
+
+/** Creates a session as the token's speaker; returns its id. */
+export async function createSession(
+  serverUrl: string,
+  token: string,
+  sourceLanguage = 'en',
+): Promise<string> {
+  const res = await fetch(`${serverUrl}/api/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sourceLanguage }),
+  });
+  if (res.status !== 201) throw new Error(`session not created: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** A listener connected and welcomed. */
+export async function connectListener(
+  serverUrl: string,
+  sessionId: string,
+  lang: string,
+): Promise<TestClient> {
+  const c = new TestClient(
+    `${serverUrl.replace(/^http/, 'ws')}/ws/listener?session=${sessionId}&targetLanguage=${lang}`,
+  );
+  await c.until(() => c.messages('welcome').length === 1, `${lang} welcome`);
+  return c;
+}
+
+/** A speaker connected with its hello sent (not yet waiting for `ready`). */
+export async function connectSpeaker(
+  serverUrl: string,
+  sessionId: string,
+  token: string,
+): Promise<TestClient> {
+  const c = new TestClient(`${serverUrl.replace(/^http/, 'ws')}/ws/speaker?session=${sessionId}`);
+  await c.opened;
+  c.send({ type: 'hello', protocol: 1, token });
+  return c;
+}

@@ -64,6 +64,11 @@ interface Listener {
 
 export class SessionHub {
   private readonly listeners = new Map<string, Listener>();
+  /**
+   * Listeners per language, kept up to date on every join/leave/switch rather than recounted:
+   * a room of thousands joining at once would otherwise cost a full scan per join.
+   */
+  private readonly perLanguage = new Map<string, number>();
   private readonly speakers = new Set<ClientSink>();
   private readonly history: CaptionEvent[] = [];
   private readonly unsubscribe: Unsubscribe;
@@ -96,9 +101,19 @@ export class SessionHub {
   }
 
   counts(): ListenerCounts {
-    const counts: ListenerCounts = {};
-    for (const l of this.listeners.values()) counts[l.language] = (counts[l.language] ?? 0) + 1;
-    return counts;
+    return Object.fromEntries(this.perLanguage);
+  }
+
+  private count(language: string, delta: 1 | -1): void {
+    const n = (this.perLanguage.get(language) ?? 0) + delta;
+    if (n > 0) this.perLanguage.set(language, n);
+    else this.perLanguage.delete(language);
+  }
+
+  private forget(l: Listener): boolean {
+    if (!this.listeners.delete(l.id)) return false;
+    this.count(l.language, -1);
+    return true;
   }
 
   get listenerCount(): number {
@@ -106,18 +121,24 @@ export class SessionHub {
   }
 
   addListener(id: string, sink: ClientSink, language: string): void {
+    const previous = this.listeners.get(id);
+    if (previous) this.forget(previous);
     this.listeners.set(id, { id, sink, language, behindSince: null });
+    this.count(language, 1);
     this.listenersChanged();
   }
 
   removeListener(id: string): void {
-    if (this.listeners.delete(id)) this.listenersChanged();
+    const l = this.listeners.get(id);
+    if (l && this.forget(l)) this.listenersChanged();
   }
 
   setLanguage(id: string, language: string): void {
     const l = this.listeners.get(id);
     if (!l || l.language === language) return;
+    this.count(l.language, -1);
     l.language = language;
+    this.count(language, 1);
     this.listenersChanged();
   }
 
@@ -157,6 +178,7 @@ export class SessionHub {
     this.lingering.clear();
     for (const l of this.listeners.values()) l.sink.close(code, reason);
     this.listeners.clear();
+    this.perLanguage.clear();
     this.speakers.clear();
   }
 
@@ -245,7 +267,7 @@ export class SessionHub {
 
   private disconnectSlow(l: Listener): void {
     this.opts.observer?.slowConsumerClosed();
-    this.listeners.delete(l.id);
+    this.forget(l);
     l.sink.close(CloseCode.SLOW_CONSUMER, 'listener too slow; reconnect with since=<last seq> to catch up');
     this.listenersChanged();
   }

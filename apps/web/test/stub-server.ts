@@ -122,6 +122,8 @@ function serveListener(ws: WebSocket, url: URL, sentence: Uint8Array[]): void {
           segmentId,
           packetIndex: p,
           offsetMs: p * perPacket * 20,
+          mediaStartMs: 0,
+          mediaEndMs: 1000,
           sampleRate: 24_000,
           frameDurationMs: 20,
           language,

@@ -19,6 +19,8 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: 'BC_ERR_PAYLOAD_TOO_LARGE',
   NOT_AUTHENTICATED_YET: 'BC_ERR_NOT_AUTHENTICATED_YET',
   ENGINE_FAILED: 'BC_ERR_ENGINE_FAILED',
+  /** Notice: the voice fell far behind the speaker and skipped ahead to the newest chunk. */
+  VOICE_SKIPPED: 'BC_NOTICE_VOICE_SKIPPED',
   NOT_FOUND: 'BC_ERR_NOT_FOUND',
   INTERNAL: 'BC_ERR_INTERNAL',
 } as const;
@@ -43,6 +45,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   BC_ERR_PAYLOAD_TOO_LARGE: 413,
   BC_ERR_NOT_AUTHENTICATED_YET: 401,
   BC_ERR_ENGINE_FAILED: 502,
+  BC_NOTICE_VOICE_SKIPPED: 200,
   BC_ERR_NOT_FOUND: 404,
   BC_ERR_INTERNAL: 500,
 };

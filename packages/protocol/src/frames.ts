@@ -79,7 +79,13 @@ export function decodeSpeakerAudioFrame(data: Uint8Array): SpeakerAudioFrame {
   return { seq: view.getUint32(4, true), captureTimeMs, samples };
 }
 
-export const LISTENER_AUDIO_HEADER_BYTES = 34;
+/**
+ * Version 2 added the span of the speaker's audio a packet voices (`mediaStartMs`/`mediaEndMs`):
+ * in simultaneous mode a segment is voiced chunk by chunk, and a player or a latency meter needs
+ * to know which moment of speech it is hearing.
+ */
+export const LISTENER_FRAME_VERSION = 2;
+export const LISTENER_AUDIO_HEADER_BYTES = 42;
 export const AudioPacketFlag = { SEGMENT_START: 1, SEGMENT_END: 2 } as const;
 
 export interface ListenerAudioPacket {
@@ -90,6 +96,9 @@ export interface ListenerAudioPacket {
   packetIndex: number;
   /** Position of the first frame within the segment's synthesized audio, ms. */
   offsetMs: number;
+  /** Span of the speaker's audio (ms since the session's first sample) that this voice chunk translates. */
+  mediaStartMs: number;
+  mediaEndMs: number;
   sampleRate: number;
   frameDurationMs: number;
   language: string;
@@ -99,9 +108,9 @@ export interface ListenerAudioPacket {
 }
 
 /**
- * Layout (34-byte header, then frames):
+ * Layout (42-byte header, then frames):
  *   0  u8   kind = 0x02
- *   1  u8   version = 1
+ *   1  u8   version = 2
  *   2  u8   flags (1 = first packet of segment, 2 = last packet of segment)
  *   3  u8   frameDurationMs (20)
  *   4  u32  seq
@@ -110,15 +119,17 @@ export interface ListenerAudioPacket {
  *   16 u32  offsetMs
  *   20 u32  sampleRate (24000)
  *   24 u8[8] language, ASCII, NUL-padded
- *   32 u16  frameCount
- *   34 frameCount × (u16 length, bytes)
+ *   32 u32  mediaStartMs
+ *   36 u32  mediaEndMs
+ *   40 u16  frameCount
+ *   42 frameCount × (u16 length, bytes)
  */
 export function encodeListenerAudioPacket(p: ListenerAudioPacket): Uint8Array {
   const size = LISTENER_AUDIO_HEADER_BYTES + p.frames.reduce((n, f) => n + 2 + f.byteLength, 0);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   view.setUint8(0, FrameKind.LISTENER_AUDIO);
-  view.setUint8(1, FRAME_VERSION);
+  view.setUint8(1, LISTENER_FRAME_VERSION);
   view.setUint8(2, p.flags);
   view.setUint8(3, p.frameDurationMs);
   view.setUint32(4, p.seq >>> 0, true);
@@ -128,7 +139,9 @@ export function encodeListenerAudioPacket(p: ListenerAudioPacket): Uint8Array {
   view.setUint32(20, p.sampleRate, true);
   if (p.language.length > 8) throw new RangeError(`language code too long: ${p.language}`);
   for (let i = 0; i < p.language.length; i++) view.setUint8(24 + i, p.language.charCodeAt(i) & 0x7f);
-  view.setUint16(32, p.frames.length, true);
+  view.setUint32(32, Math.max(0, Math.round(p.mediaStartMs)) >>> 0, true);
+  view.setUint32(36, Math.max(0, Math.round(p.mediaEndMs)) >>> 0, true);
+  view.setUint16(40, p.frames.length, true);
   let at = LISTENER_AUDIO_HEADER_BYTES;
   for (const f of p.frames) {
     view.setUint16(at, f.byteLength, true);
@@ -143,8 +156,11 @@ export function decodeListenerAudioPacket(data: Uint8Array): ListenerAudioPacket
     throw new BabelcastError(ErrorCode.BAD_FRAME, 'audio packet too short');
   }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (view.getUint8(0) !== FrameKind.LISTENER_AUDIO || view.getUint8(1) !== FRAME_VERSION) {
-    throw new BabelcastError(ErrorCode.BAD_FRAME, 'not a version-1 listener audio packet');
+  if (view.getUint8(0) !== FrameKind.LISTENER_AUDIO || view.getUint8(1) !== LISTENER_FRAME_VERSION) {
+    throw new BabelcastError(
+      ErrorCode.BAD_FRAME,
+      `not a version-${LISTENER_FRAME_VERSION} listener audio packet`,
+    );
   }
   let language = '';
   for (let i = 24; i < 32; i++) {
@@ -152,7 +168,7 @@ export function decodeListenerAudioPacket(data: Uint8Array): ListenerAudioPacket
     if (c === 0) break;
     language += String.fromCharCode(c);
   }
-  const frameCount = view.getUint16(32, true);
+  const frameCount = view.getUint16(40, true);
   const frames: Uint8Array[] = [];
   let at = LISTENER_AUDIO_HEADER_BYTES;
   for (let i = 0; i < frameCount; i++) {
@@ -170,6 +186,8 @@ export function decodeListenerAudioPacket(data: Uint8Array): ListenerAudioPacket
     segmentId: view.getUint32(8, true),
     packetIndex: view.getUint32(12, true),
     offsetMs: view.getUint32(16, true),
+    mediaStartMs: view.getUint32(32, true),
+    mediaEndMs: view.getUint32(36, true),
     sampleRate: view.getUint32(20, true),
     language,
     frames,

@@ -57,6 +57,29 @@ export const captionEvent = z.object({
 });
 export type CaptionEvent = z.infer<typeof captionEvent>;
 
+/**
+ * A translated draft of the part of a segment that is not committed yet (simultaneous mode). It is
+ * replaced by the next draft, and the part it covers is eventually replaced by `translation`
+ * captions. The line a listener shows for a segment = its `translation`s so far + the latest
+ * `draft` received after the last of them. `mediaEndMs` is the end of the speaker audio the draft
+ * covers (the end of its last stable word), so lag behind speech can be measured from it.
+ *
+ * `segment` is the field name of the replay contract; `segmentId` carries the same number so a
+ * client can treat drafts and captions alike. Drafts are never replayed from history.
+ */
+export const draftEvent = z.object({
+  type: z.literal('draft'),
+  lang: languageCode,
+  segment: z.number().int().nonnegative(),
+  segmentId: z.number().int().nonnegative(),
+  seq: z.number().int().nonnegative(),
+  text: z.string(),
+  mediaStartMs: z.number(),
+  mediaEndMs: z.number(),
+  emittedAt: z.number(),
+});
+export type DraftEvent = z.infer<typeof draftEvent>;
+
 const ping = z.object({ type: z.literal('ping'), t: z.number().optional() });
 
 // ---------- speaker → server ----------
@@ -138,11 +161,17 @@ export interface SpeakerAckMessage {
   /** Cumulative: every frame up to and including this seq has been accepted. */
   seq: number;
 }
-/** Per-language pipeline lag as the speaker page shows it. */
+/**
+ * How far each language's listeners are behind the speaker, as the speaker page shows it. Both are
+ * measured from when the speaker's audio reached the server (not from the end of an utterance):
+ * `textMs` = when the newest draft or translation was published minus when the last audio it
+ * covers arrived; `voiceMs` = when a listener playing the voice in order will hear a chunk minus
+ * when its audio arrived. Each message carries the languages that changed.
+ */
 export interface LagMessage {
   type: 'lag';
-  /** ms from end of a segment's audio to its translation being published, last value per language. */
-  translationMs: Record<string, number>;
+  textMs: Record<string, number>;
+  voiceMs: Record<string, number>;
 }
 export type SpeakerServerMessage =
   | SpeakerReadyMessage
@@ -176,6 +205,7 @@ export type ListenerServerMessage =
   | LanguageChangedMessage
   | StateMessage
   | CaptionEvent
+  | DraftEvent
   | ListenersMessage
   | NoticeMessage
   | ErrorMessage

@@ -4,13 +4,21 @@
  * a NATS JetStream implementation provides when pipeline workers and gateways run on different
  * machines. Subjects are dot-separated (`session.<id>.out`), as in NATS.
  */
-import type { CaptionEvent, ListenerAudioPacket, NoticeMessage, SessionState } from '@babelcast/protocol';
+import type {
+  CaptionEvent,
+  DraftEvent,
+  ListenerAudioPacket,
+  NoticeMessage,
+  SessionState,
+} from '@babelcast/protocol';
 
 export type SessionOutput =
   | { type: 'caption'; event: CaptionEvent }
   | { type: 'audio'; packet: ListenerAudioPacket }
   | { type: 'notice'; notice: NoticeMessage }
-  | { type: 'lag'; lang: string; translationMs: number }
+  | { type: 'draft'; event: DraftEvent }
+  /** Lag behind the speaker for one language (see LagMessage); either figure may be absent. */
+  | { type: 'lag'; lang: string; textMs?: number; voiceMs?: number }
   | { type: 'state'; state: SessionState };
 
 /** What gateways tell the pipeline: which target languages have at least one listener now. */

@@ -60,6 +60,8 @@ function setup(now = { t: 0 }) {
         segmentId,
         packetIndex: 0,
         offsetMs: 0,
+        mediaStartMs: 0,
+        mediaEndMs: 1000,
         sampleRate: 24000,
         frameDurationMs: 20,
         language: lang,

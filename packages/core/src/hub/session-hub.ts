@@ -223,10 +223,24 @@ export class SessionHub {
         for (const s of this.speakers) s.sendText(text);
         return;
       }
+      case 'draft': {
+        // Drafts are transient: never kept in history, never replayed, dropped for a listener
+        // whose buffer is already behind (the next draft or the committed caption supersedes it).
+        const ev = out.event;
+        this.lastSeq = Math.max(this.lastSeq, ev.seq);
+        const text = JSON.stringify(ev);
+        for (const l of this.listeners.values()) {
+          if (l.language !== ev.lang) continue;
+          if (l.sink.bufferedAmount > this.opts.audioDropBytes) continue;
+          l.sink.sendText(text);
+        }
+        return;
+      }
       case 'lag': {
         const text = JSON.stringify({
           type: 'lag',
-          translationMs: { [out.lang]: Math.round(out.translationMs) },
+          textMs: out.textMs === undefined ? {} : { [out.lang]: Math.round(out.textMs) },
+          voiceMs: out.voiceMs === undefined ? {} : { [out.lang]: Math.round(out.voiceMs) },
         });
         for (const s of this.speakers) s.sendText(text);
         return;

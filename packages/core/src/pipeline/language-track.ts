@@ -125,7 +125,7 @@ export class LanguageTrack {
     });
     const lagMs = emittedAt - s.endpointWallMs;
     ctx.observer.stageLatency('caption_translation_e2e', this.language, lagMs / 1000);
-    this.publish({ type: 'lag', lang: this.language, translationMs: lagMs });
+    this.publish({ type: 'lag', lang: this.language, textMs: lagMs });
     ctx.onTranscript({
       sessionId: ctx.sessionId,
       segmentId: s.segmentId,
@@ -164,6 +164,8 @@ export class LanguageTrack {
           segmentId: s.segmentId,
           packetIndex: packetIndex++,
           offsetMs,
+          mediaStartMs: s.mediaStartMs,
+          mediaEndMs: s.mediaEndMs,
           sampleRate: codec.sampleRate,
           frameDurationMs: codec.frameDurationMs,
           language: this.language,

@@ -318,7 +318,7 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
         counts = msg.counts;
         break;
       case 'lag':
-        Object.assign(lag, msg.translationMs);
+        Object.assign(lag, msg.textMs);
         break;
       case 'notice':
       case 'error':

@@ -8,6 +8,7 @@ import {
   CloseCode,
   encodeSpeakerAudioFrame,
   ErrorCode,
+  PROTOCOL_VERSION,
   SPEAKER_AUDIO_MAX_FRAME_BYTES,
 } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +57,7 @@ async function createSession(asToken = token, sourceLanguage = 'en') {
 async function speaker(sessionId: string, asToken: string | null = token) {
   const c = new TestClient(`${wsUrl}/ws/speaker?session=${sessionId}`);
   await c.opened;
-  c.send(asToken === null ? { type: 'hello', protocol: 1 } : { type: 'hello', protocol: 1, token: asToken });
+  c.send(asToken === null ? { type: 'hello', protocol: PROTOCOL_VERSION } : { type: 'hello', protocol: PROTOCOL_VERSION, token: asToken });
   return c;
 }
 
@@ -232,7 +233,7 @@ describe('refusals carry documented close codes', () => {
     });
     await l.until(() => l.messages('welcome').length === 1, 'welcome');
     expect(l.messages('welcome')[0]!.authenticated).toBe(false);
-    l.send({ type: 'hello', protocol: 1, token: 'garbage' });
+    l.send({ type: 'hello', protocol: PROTOCOL_VERSION, token: 'garbage' });
     l.send({ type: 'ping', t: 1 });
     await l.until(() => l.messages('pong').length === 1, 'pong');
     expect(l.received.closed).toBeNull();

@@ -1,5 +1,5 @@
 /** A small WebSocket test client that records everything it receives and can wait for a message. */
-import { type ListenerAudioPacket, decodeListenerAudioPacket } from '@babelcast/protocol';
+import { decodeListenerAudioPacket, type ListenerAudioPacket, PROTOCOL_VERSION } from '@babelcast/protocol';
 import WebSocket from 'ws';
 
 export interface Received {
@@ -110,6 +110,6 @@ export async function connectSpeaker(
 ): Promise<TestClient> {
   const c = new TestClient(`${serverUrl.replace(/^http/, 'ws')}/ws/speaker?session=${sessionId}`);
   await c.opened;
-  c.send({ type: 'hello', protocol: 1, token });
+  c.send({ type: 'hello', protocol: PROTOCOL_VERSION, token });
   return c;
 }

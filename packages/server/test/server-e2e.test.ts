@@ -57,7 +57,11 @@ async function createSession(asToken = token, sourceLanguage = 'en') {
 async function speaker(sessionId: string, asToken: string | null = token) {
   const c = new TestClient(`${wsUrl}/ws/speaker?session=${sessionId}`);
   await c.opened;
-  c.send(asToken === null ? { type: 'hello', protocol: PROTOCOL_VERSION } : { type: 'hello', protocol: PROTOCOL_VERSION, token: asToken });
+  c.send(
+    asToken === null
+      ? { type: 'hello', protocol: PROTOCOL_VERSION }
+      : { type: 'hello', protocol: PROTOCOL_VERSION, token: asToken },
+  );
   return c;
 }
 

@@ -44,8 +44,8 @@ async function perClipFreshStream(asr: PocketsphinxAsr) {
     let firstPartial: number | undefined;
     const stream = asr.createStream({
       language: 'en',
-      onPartial: () => {
-        firstPartial ??= (written / 16000) * 1000;
+      onEvent: (e) => {
+        if (e.text !== '') firstPartial ??= (written / 16000) * 1000;
       },
     });
     const t0 = cpuSeconds();

@@ -12,6 +12,7 @@ import type { Engine } from '../engines/engine.ts';
 import type { MtEngine } from '../engines/mt.ts';
 import type { TtsEngine } from '../engines/tts.ts';
 import type { VadEngine } from '../engines/vad.ts';
+import { checkMtKeepsOrder } from './mt-order.ts';
 import { speechClip } from './shared-data.ts';
 
 function lifecycle<E extends Engine>(factory: () => E | Promise<E>): { get(): E } {
@@ -119,10 +120,8 @@ export function describeMtConformance(
       const out = await mt.translate({ text, from, to });
       expect(out.trim().length).toBeGreaterThan(0);
       if (options.sample) expect(out).toMatch(options.sample.expect);
-      const many = await Promise.all(
-        ['One.', 'Two.', 'Three.'].map((t) => mt.translate({ text: t, from, to })),
-      );
-      expect(many).toHaveLength(3);
+      // Each concurrent call must get its own sentence's translation (see mt-order.ts).
+      await checkMtKeepsOrder(mt, from, to);
     }, 60_000);
     it('rejects an unsupported pair with an error, not a hang', async () => {
       await expect(e.get().translate({ text: 'hello', from: 'xx', to: 'yy' })).rejects.toThrow();

@@ -1,3 +1,4 @@
 export * from './conformance.ts';
 export * from './shared-data.ts';
 export * from './store-conformance.ts';
+export * from './mt-order.ts';

@@ -17,7 +17,12 @@ export interface SigV4Request {
   path: string;
   /** Lower-case header names, as node gives them. */
   headers: Record<string, string | string[] | undefined>;
-  /** The whole body; ignored when x-amz-content-sha256 names the payload hash (streaming bodies). */
+  /**
+   * The whole body as received. When given, the payload hash is computed from it, and an
+   * x-amz-content-sha256 header must agree with it. Leave it out only for an event-stream request
+   * (Transcribe), whose body is not known up front: its header must then name the streaming
+   * payload, and each chunk carries its own signature, checked by the caller.
+   */
   body?: Buffer;
 }
 
@@ -32,6 +37,9 @@ export interface SigV4Verdict {
   signingKey?: Buffer;
   amzDate?: string;
 }
+
+/** x-amz-content-sha256 values that stand for a body signed chunk by chunk. */
+const STREAMING_PAYLOADS = new Set(['STREAMING-AWS4-HMAC-SHA256-EVENTS']);
 
 const AUTH =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
@@ -81,7 +89,24 @@ export function verifySigV4(req: SigV4Request, expect: SigV4Expectation): SigV4V
       return `${name}:${(value ?? '').trim().replace(/\s+/g, ' ')}\n`;
     })
     .join('');
-  const payloadHash = single(req.headers['x-amz-content-sha256']) ?? sha256Hex(req.body ?? Buffer.alloc(0));
+  const claimedHash = single(req.headers['x-amz-content-sha256']);
+  let payloadHash: string;
+  if (req.body !== undefined) {
+    // Hash what arrived: the client's own header is a claim, not evidence.
+    payloadHash = sha256Hex(req.body);
+    if (claimedHash !== undefined && claimedHash !== payloadHash)
+      return fail(
+        'InvalidSignatureException',
+        'The provided x-amz-content-sha256 header does not match what was computed.',
+      );
+  } else {
+    if (!claimedHash || !STREAMING_PAYLOADS.has(claimedHash))
+      return fail(
+        'InvalidSignatureException',
+        'a request without a body to hash must sign a streaming payload (x-amz-content-sha256)',
+      );
+    payloadHash = claimedHash;
+  }
   const [path, query = ''] = req.path.split('?') as [string, string?];
   const canonicalRequest = [
     req.method,

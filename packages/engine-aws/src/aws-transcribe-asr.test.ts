@@ -82,7 +82,7 @@ describe('AwsTranscribeAsr over HTTP/2 event streams', () => {
 
   it('delivers partials while audio is still being written, then the punctuated final with words', async () => {
     const partials: string[] = [];
-    const stream = asr.createStream({ language: 'en', onPartial: (t) => partials.push(t) });
+    const stream = asr.createStream({ language: 'en', onEvent: (e) => partials.push(e.text) });
     stream.write(tone(3200));
     await until(() => partials.length > 0);
     expect(FAKE_SCRIPT.startsWith(partials[0]!)).toBe(true);
@@ -173,7 +173,7 @@ describe('AwsTranscribeAsr adapter with an injected client', () => {
     const asr = new AwsTranscribeAsr({ client });
     await asr.init();
     const partials: string[] = [];
-    const stream = asr.createStream({ language: 'en', onPartial: (t) => partials.push(t) });
+    const stream = asr.createStream({ language: 'en', onEvent: (e) => partials.push(e.text) });
     stream.write(tone(1600));
     stream.write(tone(1600));
     const out = await stream.finishUtterance();

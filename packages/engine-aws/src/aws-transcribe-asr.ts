@@ -1,7 +1,8 @@
 import {
   type AsrCapabilities,
   type AsrEngine,
-  type AsrResult,
+  type AsrEvent,
+  type AsrFinal,
   type AsrStream,
   type AsrStreamOptions,
   type AsrWord,
@@ -139,7 +140,7 @@ export class AwsTranscribeAsr implements AsrEngine {
     this.initializing = undefined;
   }
 
-  createStream({ language, onPartial }: AsrStreamOptions): AsrStream {
+  createStream({ language, onEvent }: AsrStreamOptions): AsrStream {
     const languageCode = this.capabilities.languages.includes(language)
       ? this.languageCodes[language]
       : undefined;
@@ -151,7 +152,7 @@ export class AwsTranscribeAsr implements AsrEngine {
       client,
       languageCode,
       stability: this.options.partialResultsStability ?? 'high',
-      onPartial,
+      onEvent,
       onCost: this.options.onCost,
     });
   }
@@ -173,7 +174,7 @@ interface StreamSettings {
   client: TranscribeSender;
   languageCode: string;
   stability: 'low' | 'medium' | 'high';
-  onPartial?: (text: string) => void;
+  onEvent?: (event: AsrEvent) => void;
   onCost?: (usd: number) => void;
 }
 
@@ -189,11 +190,11 @@ class TranscribeStream implements AsrStream {
     this.current.write(samples);
   }
 
-  async finishUtterance(): Promise<AsrResult> {
+  async finishUtterance(): Promise<AsrFinal> {
     const utterance = this.current;
     this.current = undefined;
     // Nothing written: no request, nothing billed.
-    if (!utterance) return { text: '' };
+    if (!utterance) return { type: 'final', text: '', startMs: 0, endMs: 0 };
     return utterance.finish();
   }
 
@@ -230,7 +231,7 @@ class Utterance {
     if (this.pendingSamples >= CHUNK_SAMPLES) this.flush();
   }
 
-  async finish(): Promise<AsrResult> {
+  async finish(): Promise<AsrFinal> {
     this.flush();
     this.audio.end();
     await this.done;
@@ -300,18 +301,25 @@ class Utterance {
       const i = this.finals.findIndex((r) => r.ResultId === result.ResultId);
       if (i >= 0) this.finals[i] = result;
       else this.finals.push(result);
-      this.settings.onPartial?.(this.text());
+      this.interim(this.text(), result);
       return;
     }
     const draft = result.Alternatives?.[0]?.Transcript ?? '';
-    this.settings.onPartial?.(join([this.text(), draft]));
+    this.interim(join([this.text(), draft]), result);
+  }
+
+  /** Transcribe's result times are seconds from the request's first audio: the utterance's start. */
+  private interim(text: string, result: Result): void {
+    const heardMs = Math.round((this.samples * 1000) / SAMPLE_RATE);
+    const endMs = Math.min(heardMs, Math.round((result.EndTime ?? 0) * 1000) || heardMs);
+    this.settings.onEvent?.({ type: 'interim', text, startMs: 0, endMs });
   }
 
   private text(): string {
     return join(this.finals.map((r) => r.Alternatives?.[0]?.Transcript ?? ''));
   }
 
-  private result(): AsrResult {
+  private result(): AsrFinal {
     const words: AsrWord[] = [];
     const confidences: number[] = [];
     for (const r of this.finals)
@@ -328,7 +336,10 @@ class Utterance {
       ? confidences.reduce((a, b) => a + b, 0) / confidences.length
       : undefined;
     return {
+      type: 'final',
       text: this.text(),
+      startMs: 0,
+      endMs: Math.round((this.samples * 1000) / SAMPLE_RATE),
       ...(words.length ? { words } : {}),
       ...(confidence !== undefined ? { confidence } : {}),
     };

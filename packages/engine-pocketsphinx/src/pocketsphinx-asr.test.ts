@@ -1,4 +1,4 @@
-import { EngineError, EngineUnavailableError, readWavFile, wordErrorRate } from '@babelcast/core';
+import { type AsrEvent, EngineError, EngineUnavailableError, readWavFile, wordErrorRate } from '@babelcast/core';
 import { describeAsrConformance, speechClip, speechManifest } from '@babelcast/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hypothesisText } from './hypothesis-words.ts';
@@ -12,11 +12,11 @@ describe('PocketsphinxAsr on real speech', () => {
   afterAll(() => asr.close());
 
   function transcribe(file: string, chunk = 1600) {
-    const partials: string[] = [];
-    const stream = asr.createStream({ language: 'en', onPartial: (t) => partials.push(t) });
+    const interims: AsrEvent[] = [];
+    const stream = asr.createStream({ language: 'en', onEvent: (e) => interims.push(e) });
     const samples = readWavFile(speechClip(file)).samples;
     for (let at = 0; at < samples.length; at += chunk) stream.write(samples.subarray(at, at + chunk));
-    return { stream, partials, samples, result: stream.finishUtterance() };
+    return { stream, interims, samples, result: stream.finishUtterance() };
   }
 
   it('transcribes a quiet FLEURS clip within the measured word error rate', async () => {
@@ -51,14 +51,27 @@ describe('PocketsphinxAsr on real speech', () => {
     }
   }, 60_000);
 
-  it('throttles partials to about one per 200 ms of audio, each a growing hypothesis', async () => {
-    // 10 ms writes: without the throttle there would be a partial per write whenever the guess changes.
-    const { stream, partials, samples, result } = transcribe('ljspeech-01.wav', 160);
-    await result;
+  it('throttles interim hypotheses to one per 200 ms of audio, each timed within the audio heard', async () => {
+    // 10 ms writes: without the throttle there would be an interim per write.
+    const { stream, interims, samples, result } = transcribe('ljspeech-01.wav', 160);
+    const final = await result;
     stream.close();
-    expect(partials.length).toBeGreaterThan(3);
-    expect(partials.length).toBeLessThanOrEqual(Math.ceil(samples.length / 3200));
-    expect(new Set(partials).size).toBe(partials.length);
+    expect(interims.length).toBeGreaterThan(3);
+    expect(interims.length).toBeLessThanOrEqual(Math.ceil(samples.length / 3200));
+    let previousEnd = 0;
+    for (const e of interims) {
+      expect(e.type).toBe('interim');
+      // Each interim has heard 200 ms more audio than the one before.
+      expect(e.endMs - previousEnd).toBeGreaterThanOrEqual(200);
+      previousEnd = e.endMs;
+      expect(e.words?.map((w) => w.word).join(' ')).toBe(e.text);
+      for (const w of e.words ?? []) expect(w.endMs).toBeLessThanOrEqual(e.endMs + 20);
+    }
+    // Later hypotheses know most of what the final says.
+    const last = interims.at(-1)!;
+    expect(last.text.split(' ').length).toBeGreaterThan(final.text.split(' ').length / 2);
+    expect(final).toMatchObject({ type: 'final', startMs: 0 });
+    expect(final.endMs).toBe(Math.round((samples.length * 1000) / 16000));
   }, 60_000);
 
   it('keeps concurrent streams independent', async () => {

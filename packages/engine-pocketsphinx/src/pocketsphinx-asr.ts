@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import {
   type AsrCapabilities,
   type AsrEngine,
-  type AsrResult,
+  type AsrEvent,
+  type AsrFinal,
   type AsrStream,
   type AsrStreamOptions,
   type AsrWord,
@@ -183,7 +184,7 @@ export class PocketsphinxAsr implements AsrEngine {
       frameMs: this.frameMs,
       partialEverySamples:
         ((this.options.partialIntervalMs ?? DEFAULTS.partialIntervalMs) * SAMPLE_RATE) / 1000,
-      onPartial: options.onPartial,
+      onEvent: options.onEvent,
       gain: this.options.inputGain === false ? undefined : new InputGain(this.options.inputGain),
       release: (d) => {
         this.openStreams.delete(stream);
@@ -210,7 +211,7 @@ export class PocketsphinxAsr implements AsrEngine {
 interface StreamSettings {
   frameMs: number;
   partialEverySamples: number;
-  onPartial: ((text: string) => void) | undefined;
+  onEvent: ((event: AsrEvent) => void) | undefined;
   gain: InputGain | undefined;
   release: (decoder: NativePointer) => void;
 }
@@ -218,7 +219,11 @@ interface StreamSettings {
 class PocketsphinxStream implements AsrStream {
   private inUtterance = false;
   private samplesSincePartial = 0;
-  private lastPartial = '';
+  /** Samples written in the current utterance: the `endMs` of an interim hypothesis. */
+  private utteranceSamples = 0;
+  /** Decoder frame of the utterance's first sample (see words()). */
+  private originFrame: number | null = null;
+  private lastInterim = '';
   private closed = false;
 
   constructor(
@@ -237,27 +242,34 @@ class PocketsphinxStream implements AsrStream {
     const input = this.settings.gain ? this.settings.gain.process(samples) : samples;
     if (this.lib.processRaw(this.decoder, input) < 0)
       throw new EngineError(ENGINE_ID, 'ps_process_raw failed');
+    this.utteranceSamples += samples.length;
     this.samplesSincePartial += samples.length;
-    if (this.settings.onPartial && this.samplesSincePartial >= this.settings.partialEverySamples) {
+    if (this.settings.onEvent && this.samplesSincePartial >= this.settings.partialEverySamples) {
       this.samplesSincePartial = 0;
       const text = hypothesisText(this.lib.hypothesis(this.decoder));
-      if (text !== '' && text !== this.lastPartial) {
-        this.lastPartial = text;
-        this.settings.onPartial(text);
+      const endMs = Math.round((this.utteranceSamples * 1000) / SAMPLE_RATE);
+      // An unchanged hypothesis is still news: more audio has been heard after its last word, which
+      // is how the pipeline sees a pause. Word times come from the partial back-pointer table.
+      if (text !== '' || this.lastInterim !== '') {
+        this.lastInterim = text;
+        this.settings.onEvent({ type: 'interim', text, words: this.words(), startMs: 0, endMs });
       }
     }
   }
 
-  async finishUtterance(): Promise<AsrResult> {
+  async finishUtterance(): Promise<AsrFinal> {
     if (this.closed) throw new EngineError(ENGINE_ID, 'finishUtterance() on a closed stream', false);
+    const endMs = Math.round((this.utteranceSamples * 1000) / SAMPLE_RATE);
     this.samplesSincePartial = 0;
-    this.lastPartial = '';
-    if (!this.inUtterance) return { text: '' };
+    this.utteranceSamples = 0;
+    this.lastInterim = '';
+    if (!this.inUtterance) return { type: 'final', text: '', startMs: 0, endMs };
     this.inUtterance = false;
     if (this.lib.endUtterance(this.decoder) < 0) throw new EngineError(ENGINE_ID, 'ps_end_utt failed');
     const text = hypothesisText(this.lib.hypothesis(this.decoder));
-    if (text === '') return { text };
-    return { text, words: this.words() };
+    const words = text === '' ? [] : this.words();
+    this.originFrame = null;
+    return { type: 'final', text, words, startMs: 0, endMs };
   }
 
   private words(): AsrWord[] {
@@ -265,7 +277,8 @@ class PocketsphinxStream implements AsrStream {
     const segments = this.lib.segments(this.decoder);
     // Segment frames keep counting across utterances of one decoder (a 5prealpha quirk, measured);
     // the sentence-start marker opens every utterance, so it gives the utterance's first frame.
-    const origin = segments[0]?.word === '<s>' ? segments[0].startFrame : 0;
+    if (segments[0]?.word === '<s>') this.originFrame = segments[0].startFrame;
+    const origin = this.originFrame ?? 0;
     for (const seg of segments) {
       const word = spokenWord(seg.word);
       if (word === null) continue;

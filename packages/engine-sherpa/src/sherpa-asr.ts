@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import {
   type AsrCapabilities,
   type AsrEngine,
-  type AsrResult,
+  type AsrFinal,
   type AsrStream,
   type AsrStreamOptions,
   EngineError,
@@ -192,7 +192,9 @@ export class SherpaAsr implements AsrEngine {
 
 class OnlineTransducerStream implements AsrStream {
   private stream: SherpaOnlineStream;
-  private lastPartial = '';
+  private lastInterim = '';
+  /** Samples written in the current utterance, for event spans. */
+  private written = 0;
   private closed = false;
 
   constructor(
@@ -205,11 +207,14 @@ class OnlineTransducerStream implements AsrStream {
   write(samples: Int16Array): void {
     if (this.closed) throw new EngineError(ENGINE_ID, 'write() on a closed stream', false);
     this.stream.acceptWaveform({ samples: int16ToFloat32(samples), sampleRate: SAMPLE_RATE });
+    this.written += samples.length;
     this.decodeReady();
     const text = this.recognizer.getResult(this.stream).text.trim().toLowerCase();
-    if (text !== '' && text !== this.lastPartial) {
-      this.lastPartial = text;
-      this.options.onPartial?.(text);
+    if (text !== '' && text !== this.lastInterim) {
+      this.lastInterim = text;
+      // No word times here: the transducer's token timestamps are not exposed per word by this binding.
+      const endMs = Math.round((this.written * 1000) / SAMPLE_RATE);
+      this.options.onEvent?.({ type: 'interim', text, startMs: 0, endMs });
     }
   }
 
@@ -221,7 +226,7 @@ class OnlineTransducerStream implements AsrStream {
     }
   }
 
-  async finishUtterance(): Promise<AsrResult> {
+  async finishUtterance(): Promise<AsrFinal> {
     if (this.closed) throw new EngineError(ENGINE_ID, 'finishUtterance() on a closed stream', false);
     // Trailing silence pushes the last frames through the encoder's look-ahead.
     this.stream.acceptWaveform({ samples: new Float32Array(SAMPLE_RATE * 0.3), sampleRate: SAMPLE_RATE });
@@ -229,8 +234,10 @@ class OnlineTransducerStream implements AsrStream {
     // Upstream models emit upper-case BPE text; Babelcast's unpunctuated path expects lowercase.
     const text = this.recognizer.getResult(this.stream).text.trim().toLowerCase();
     this.recognizer.reset(this.stream);
-    this.lastPartial = '';
-    return { text };
+    this.lastInterim = '';
+    const endMs = Math.round((this.written * 1000) / SAMPLE_RATE);
+    this.written = 0;
+    return { type: 'final', text, startMs: 0, endMs };
   }
 
   close(): void {
@@ -253,7 +260,7 @@ class OfflineUtteranceStream implements AsrStream {
     this.chunks.push(samples.slice());
   }
 
-  async finishUtterance(): Promise<AsrResult> {
+  async finishUtterance(): Promise<AsrFinal> {
     if (this.closed) throw new EngineError(ENGINE_ID, 'finishUtterance() on a closed stream', false);
     const length = this.chunks.reduce((n, c) => n + c.length, 0);
     const audio = new Float32Array(length);
@@ -263,12 +270,13 @@ class OfflineUtteranceStream implements AsrStream {
       at += c.length;
     }
     this.chunks = [];
-    if (length === 0) return { text: '' };
+    const endMs = Math.round((length * 1000) / SAMPLE_RATE);
+    if (length === 0) return { type: 'final', text: '', startMs: 0, endMs };
     const stream = this.recognizer.createStream();
     stream.acceptWaveform({ samples: audio, sampleRate: SAMPLE_RATE });
     try {
       const result = await this.recognizer.decodeAsync(stream);
-      return { text: result.text.trim() };
+      return { type: 'final', text: result.text.trim(), startMs: 0, endMs };
     } catch (cause) {
       throw new EngineError(
         ENGINE_ID,

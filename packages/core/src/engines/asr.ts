@@ -20,16 +20,28 @@ export interface AsrWord {
   endMs: number;
 }
 
-export interface AsrResult {
+/**
+ * What a recogniser says about the current utterance. `interim` is the full hypothesis so far (not
+ * a delta) and may still change; `final` is the utterance's result. Times are ms from the first
+ * sample written in the utterance: `endMs` is how much audio the hypothesis has heard, so the
+ * pipeline can tell a word that is followed by a pause from one that was just spoken.
+ */
+export interface AsrEvent {
+  type: 'interim' | 'final';
   text: string;
+  /** Per-word times when the engine has them (pocketsphinx, sherpa): the stabiliser uses them to find pauses. */
   words?: AsrWord[];
+  startMs: number;
+  endMs: number;
   confidence?: number;
 }
 
+export type AsrFinal = AsrEvent & { type: 'final' };
+
 export interface AsrStreamOptions {
   language: string;
-  /** Called with the full hypothesis-so-far of the current utterance (not a delta). */
-  onPartial?: (text: string) => void;
+  /** Interim hypotheses as they improve (streaming engines only); at most a few per second. */
+  onEvent?: (event: AsrEvent) => void;
 }
 
 export interface AsrEngine extends Engine {
@@ -47,6 +59,6 @@ export interface AsrStream {
   /** 16 kHz mono samples of the current utterance, any length. */
   write(samples: Int16Array): void;
   /** Everything written since the last call is one utterance: recognise it and reset. */
-  finishUtterance(): Promise<AsrResult>;
+  finishUtterance(): Promise<AsrFinal>;
   close(): void;
 }

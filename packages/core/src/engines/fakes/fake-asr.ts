@@ -1,4 +1,11 @@
-import type { AsrCapabilities, AsrEngine, AsrResult, AsrStream, AsrStreamOptions } from '../asr.ts';
+import type {
+  AsrCapabilities,
+  AsrEngine,
+  AsrFinal,
+  AsrStream,
+  AsrStreamOptions,
+  AsrWord,
+} from '../asr.ts';
 import type { EngineInfo } from '../engine.ts';
 
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
@@ -30,28 +37,45 @@ export class FakeAsr implements AsrEngine {
   createStream(options: AsrStreamOptions): AsrStream {
     const samplesPerWord = ((this.options.msPerWord ?? 400) * 16000) / 1000;
     let samples = 0;
+    let written = 0;
     let words = 0;
     let closed = false;
-    const text = (n: number) =>
-      WORDS.slice(0, n)
-        .concat(n > WORDS.length ? [`x${n}`] : [])
-        .join(' ');
+    const msOf = (n: number) => Math.round((n * 1000) / 16000);
+    const wordList = (n: number): AsrWord[] =>
+      Array.from({ length: n }, (_, i) => ({
+        word: i < WORDS.length ? WORDS[i]! : `x${i + 1}`,
+        // Word i ends once i+1 words' worth of audible audio was heard (silence is not counted,
+        // so these times are approximate when the audio has pauses: good enough for tests).
+        startMs: msOf(i * samplesPerWord),
+        endMs: msOf((i + 1) * samplesPerWord),
+      }));
     return {
       write: (chunk) => {
         if (closed) throw new Error('stream closed');
+        written += chunk.length;
         // Count only audible samples so silence yields no words, as a real recogniser would.
         for (let i = 0; i < chunk.length; i++) if (Math.abs(chunk[i]!) > 50) samples++;
         const now = Math.floor(samples / samplesPerWord);
         if (now > words) {
           words = now;
-          options.onPartial?.(text(Math.min(words, WORDS.length)));
+          const list = wordList(Math.min(words, WORDS.length));
+          options.onEvent?.({
+            type: 'interim',
+            text: list.map((w) => w.word).join(' '),
+            words: list,
+            startMs: 0,
+            endMs: msOf(written),
+          });
         }
       },
-      finishUtterance: async (): Promise<AsrResult> => {
+      finishUtterance: async (): Promise<AsrFinal> => {
         const n = Math.max(0, Math.min(Math.round(samples / samplesPerWord), WORDS.length));
+        const endMs = msOf(written);
         samples = 0;
         words = 0;
-        return { text: text(n) };
+        written = 0;
+        const list = wordList(n);
+        return { type: 'final', text: list.map((w) => w.word).join(' '), words: list, startMs: 0, endMs };
       },
       close: () => {
         closed = true;

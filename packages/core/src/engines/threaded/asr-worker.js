@@ -25,7 +25,7 @@ parentPort.on('message', async (m) => {
           m.id,
           engine.createStream({
             language: m.language,
-            onPartial: (text) => parentPort.postMessage({ type: 'partial', id: m.id, text }),
+            onEvent: (event) => parentPort.postMessage({ type: 'event', id: m.id, event }),
           }),
         );
         break;
@@ -34,7 +34,9 @@ parentPort.on('message', async (m) => {
         break;
       case 'finish': {
         const stream = streams.get(m.id);
-        const result = stream ? await stream.finishUtterance() : { text: '' };
+        const result = stream
+          ? await stream.finishUtterance()
+          : { type: 'final', text: '', startMs: 0, endMs: 0 };
         parentPort.postMessage({ type: 'final', id: m.id, req: m.req, result });
         break;
       }

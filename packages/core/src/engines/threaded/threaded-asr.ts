@@ -9,7 +9,14 @@
  * EngineError and the next write starts a new worker (streams are recreated transparently).
  */
 import { Worker } from 'node:worker_threads';
-import type { AsrCapabilities, AsrEngine, AsrResult, AsrStream, AsrStreamOptions } from '../asr.ts';
+import type {
+  AsrCapabilities,
+  AsrEngine,
+  AsrEvent,
+  AsrFinal,
+  AsrStream,
+  AsrStreamOptions,
+} from '../asr.ts';
 import { EngineError, type EngineInfo, EngineUnavailableError } from '../engine.ts';
 
 export interface ThreadedEngineSpec {
@@ -22,8 +29,8 @@ export interface ThreadedEngineSpec {
 type WorkerMessage =
   | { type: 'ready'; info: EngineInfo; capabilities: AsrCapabilities }
   | { type: 'init-error'; message: string; unavailable: boolean }
-  | { type: 'partial'; id: number; text: string }
-  | { type: 'final'; id: number; req: number; result: AsrResult }
+  | { type: 'event'; id: number; event: AsrEvent }
+  | { type: 'final'; id: number; req: number; result: AsrFinal }
   | { type: 'error'; id?: number; req?: number; message: string }
   | { type: 'closed' };
 
@@ -42,7 +49,7 @@ export class ThreadedAsr implements AsrEngine {
   private readonly streams = new Map<number, StreamState>();
   private readonly pending = new Map<
     number,
-    { resolve: (r: AsrResult) => void; reject: (e: Error) => void; stream: number }
+    { resolve: (r: AsrFinal) => void; reject: (e: Error) => void; stream: number }
   >();
   private nextStream = 1;
   private nextReq = 1;
@@ -88,8 +95,8 @@ export class ThreadedAsr implements AsrEngine {
             );
             void worker.terminate();
             return;
-          case 'partial':
-            this.streams.get(m.id)?.options.onPartial?.(m.text);
+          case 'event':
+            this.streams.get(m.id)?.options.onEvent?.(m.event);
             return;
           case 'final': {
             const p = this.pending.get(m.req);
@@ -158,7 +165,7 @@ export class ThreadedAsr implements AsrEngine {
         if (!this.ensure(id))
           return Promise.reject(new EngineError(this.info.id, 'recogniser worker is restarting'));
         const req = this.nextReq++;
-        return new Promise<AsrResult>((resolve, reject) => {
+        return new Promise<AsrFinal>((resolve, reject) => {
           this.pending.set(req, { resolve, reject, stream: id });
           this.post({ op: 'finish', id, req });
         });

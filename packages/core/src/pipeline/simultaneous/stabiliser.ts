@@ -1,0 +1,143 @@
+/**
+ * Decides, while someone is still speaking, which recognised words may be shown and which may be
+ * committed (translated and voiced for good). Recognisers revise their guess as they hear more, so
+ * showing every interim hypothesis would make captions flicker.
+ *
+ * - **Stable words (local agreement).** A word is shown only once the last `agreement` interim
+ *   hypotheses agree on it and on every word before it (LocalAgreement-n, as in Whisper-Streaming).
+ * - **Commits.** The stable words are committed as a chunk when a boundary is plausible: a pause of
+ *   `pauseMs` after a stable word, or a clause-sized run of stable words (`maxChunkWords`), minus
+ *   the last `holdBackWords` (the recogniser may still change them as it hears what follows).
+ *   A chunk never ends on a word that needs what follows it ("of", "the", "and"…), where the
+ *   source language has such a list: translating "the history of" alone reads badly.
+ * - **Committed words are final.** Later hypotheses are aligned to the committed part by time:
+ *   only words that start after the last committed word count, so a revision of committed audio
+ *   can neither retract it nor duplicate it.
+ *
+ * Pure and synchronous: fed with events, it returns what to do; tests script hypothesis sequences.
+ */
+import type { AsrEvent, AsrFinal, AsrWord } from '../../engines/asr.ts';
+import { endsBadly } from './chunk-boundaries.ts';
+
+export interface StabiliserOptions {
+  /** Consecutive hypotheses that must agree on a word before it counts as stable (≥ 1). */
+  agreement: number;
+  /** Silence after a stable word that ends a chunk, ms. */
+  pauseMs: number;
+  /** Stable words waiting that make a chunk without a pause. */
+  maxChunkWords: number;
+  /** Fewest words a chunk may have before the utterance ends (short chunks translate badly). */
+  minChunkWords: number;
+  /** Stable words kept back from a size-triggered commit. */
+  holdBackWords: number;
+  /** Source language, for the words a chunk must not end on. */
+  language: string;
+}
+
+export interface StabiliserUpdate {
+  /** Words committed by this event, in order (empty when nothing was committed). */
+  committed: AsrWord[];
+  /** Stable words after everything committed so far: what a draft shows. */
+  pending: AsrWord[];
+  /** True when `pending` differs from what the previous update returned. */
+  pendingChanged: boolean;
+}
+
+const normalise = (w: string) => w.toLowerCase().replace(/[^\p{L}\p{N}']/gu, '');
+
+export class UtteranceStabiliser {
+  /** The last `agreement` hypotheses, as word lists after the committed part. */
+  private recent: AsrWord[][] = [];
+  private readonly committedWords: AsrWord[] = [];
+  /** End of the last committed word, ms from the utterance start. */
+  private committedEndMs = 0;
+  private lastPending = '';
+
+  constructor(private readonly options: StabiliserOptions) {}
+
+  get committed(): readonly AsrWord[] {
+    return this.committedWords;
+  }
+
+  /** Feed one interim hypothesis. Hypotheses without word times are aligned by word count. */
+  update(event: AsrEvent): StabiliserUpdate {
+    const tail = this.afterCommitted(event);
+    this.recent.push(tail);
+    if (this.recent.length > this.options.agreement) this.recent.shift();
+    const stable = this.recent.length < this.options.agreement ? [] : agreedPrefix(this.recent);
+    const cut = this.commitPoint(stable, tail, event.endMs);
+    const committed = stable.slice(0, cut);
+    if (committed.length > 0) {
+      this.committedWords.push(...committed);
+      this.committedEndMs = committed.at(-1)!.endMs;
+      // Keep the history aligned with what is left to commit.
+      this.recent = this.recent.map((h) => h.slice(cut));
+    }
+    const pending = stable.slice(cut);
+    const key = pending.map((w) => w.word).join(' ');
+    const pendingChanged = key !== this.lastPending;
+    this.lastPending = key;
+    return { committed, pending, pendingChanged };
+  }
+
+  /** The utterance ended: the final result's words that were not committed yet. */
+  finish(final: AsrFinal): AsrWord[] {
+    const rest = this.afterCommitted(final);
+    this.recent = [];
+    this.lastPending = '';
+    return rest;
+  }
+
+  private afterCommitted(event: AsrEvent): AsrWord[] {
+    const words = event.words ?? wordsWithoutTimes(event);
+    if (this.committedWords.length === 0) return words;
+    if (!event.words) return words.slice(this.committedWords.length);
+    // A word belongs to the uncommitted part when most of it lies after the committed audio.
+    return words.filter((w) => (w.startMs + w.endMs) / 2 >= this.committedEndMs);
+  }
+
+  /** How many of the stable words to commit now (0 = none). */
+  private commitPoint(stable: AsrWord[], tail: AsrWord[], heardMs: number): number {
+    const { pauseMs, maxChunkWords, minChunkWords, holdBackWords, language } = this.options;
+    if (stable.length === 0) return 0;
+    // Pause: the latest stable word followed by at least pauseMs of silence (the next word's start,
+    // or the end of what the recogniser has heard when nothing follows yet).
+    for (let i = stable.length - 1; i >= minChunkWords - 1; i--) {
+      const next = tail[i + 1];
+      const gap = (next ? next.startMs : heardMs) - stable[i]!.endMs;
+      if (gap >= pauseMs && !endsBadly(stable[i]!.word, language)) return i + 1;
+    }
+    // Clause-sized: enough stable words are waiting; keep the last few back.
+    if (stable.length >= maxChunkWords + holdBackWords) {
+      let cut = stable.length - holdBackWords;
+      while (cut > minChunkWords && endsBadly(stable[cut - 1]!.word, language)) cut--;
+      return cut;
+    }
+    return 0;
+  }
+}
+
+/** The longest prefix on which every hypothesis agrees, with the newest hypothesis's times. */
+function agreedPrefix(hypotheses: AsrWord[][]): AsrWord[] {
+  const newest = hypotheses.at(-1)!;
+  let n = 0;
+  for (; n < newest.length; n++) {
+    const word = normalise(newest[n]!.word);
+    if (!hypotheses.every((h) => h[n] !== undefined && normalise(h[n]!.word) === word)) break;
+  }
+  return newest.slice(0, n);
+}
+
+/**
+ * Engines without word times: spread the words evenly over the span heard. Good enough to carry
+ * text; pause commits then never fire (the gaps are all equal), only size commits and the end.
+ */
+function wordsWithoutTimes(event: AsrEvent): AsrWord[] {
+  const tokens = event.text.split(/\s+/).filter(Boolean);
+  const span = Math.max(1, event.endMs - event.startMs);
+  return tokens.map((word, i) => ({
+    word,
+    startMs: event.startMs + (span * i) / tokens.length,
+    endMs: event.startMs + (span * (i + 1)) / tokens.length,
+  }));
+}

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { int16ToFloat32 } from '../audio/pcm.ts';
 import { readWavFile } from '../audio/wav.ts';
-import type { AsrEngine } from '../engines/asr.ts';
+import type { AsrEngine, AsrEvent } from '../engines/asr.ts';
 import type { AudioEncoderEngine } from '../engines/codec.ts';
 import type { Engine } from '../engines/engine.ts';
 import type { MtEngine } from '../engines/mt.ts';
@@ -83,16 +83,29 @@ export function describeAsrConformance(
       expect(e.get().info.kind).toBe('asr');
       expect(e.get().capabilities.languages).toContain(language);
     });
-    it('recognises a real clip; streaming engines give partials first', async () => {
+    it('recognises a real clip; streaming engines give timed interim hypotheses first', async () => {
       const asr = e.get();
-      const partials: string[] = [];
-      const stream = asr.createStream({ language, onPartial: (t) => partials.push(t) });
+      const interims: AsrEvent[] = [];
+      const stream = asr.createStream({ language, onEvent: (ev) => interims.push(ev) });
       const samples = clipSamples(options.clip ?? 'ljspeech-01.wav');
       for (let at = 0; at < samples.length; at += 1600) stream.write(samples.subarray(at, at + 1600));
       const result = await stream.finishUtterance();
+      expect(result.type).toBe('final');
       expect(result.text.trim().length).toBeGreaterThan(0);
       if (options.expectWords) expect(result.text.toLowerCase()).toMatch(options.expectWords);
-      if (asr.capabilities.streaming) expect(partials.length).toBeGreaterThan(0);
+      // Spans are utterance-relative and never beyond the audio written.
+      const durationMs = (samples.length * 1000) / 16000;
+      expect(result.endMs).toBeGreaterThan(result.startMs);
+      expect(result.endMs).toBeLessThanOrEqual(durationMs + 50);
+      if (asr.capabilities.streaming) {
+        expect(interims.some((ev) => ev.text.trim() !== '')).toBe(true);
+        for (const ev of interims) {
+          expect(ev.type).toBe('interim');
+          expect(ev.endMs).toBeLessThanOrEqual(durationMs + 50);
+        }
+        const ends = interims.map((ev) => ev.endMs);
+        expect([...ends].sort((a, b) => a - b)).toEqual(ends);
+      }
       // The stream is reusable for the next utterance and silence gives no words.
       stream.write(new Int16Array(16000));
       const silent = await stream.finishUtterance();

@@ -32,6 +32,12 @@ export const CloseCode = {
   UNSUPPORTED_PAIR: 4422,
   /** Too many invalid messages; the peer is misbehaving. */
   PROTOCOL_ERROR: 4429,
+  /**
+   * Same number as PROTOCOL_ERROR (4429, "too many"): too many connections from one address, or
+   * messages on one socket over the rate limit. The `error` message sent before it says which
+   * (`BC_ERR_RATE_LIMITED`). Clients reconnect with backoff.
+   */
+  RATE_LIMITED: 4429,
   /** The listener could not keep up (send buffer stayed full); it may reconnect with `since`. */
   SLOW_CONSUMER: 4508,
   /** Unexpected server error. */
@@ -55,7 +61,7 @@ export const CLOSE_CODE_MEANING: Record<CloseCode, string> = {
   [CloseCode.UNSUPPORTED_PROTOCOL]: 'unsupported protocol version',
   [CloseCode.UNSUPPORTED_LANGUAGE]: 'unsupported language',
   [CloseCode.UNSUPPORTED_PAIR]: 'language pair not served by the configured engines',
-  [CloseCode.PROTOCOL_ERROR]: 'too many protocol errors',
+  [CloseCode.PROTOCOL_ERROR]: 'too many invalid messages, or over a rate limit',
   [CloseCode.SLOW_CONSUMER]: 'listener too slow',
   [CloseCode.INTERNAL_ERROR]: 'internal error',
 };

@@ -22,6 +22,12 @@ export const ErrorCode = {
   /** Notice: the voice fell far behind the speaker and skipped ahead to the newest chunk. */
   VOICE_SKIPPED: 'BC_NOTICE_VOICE_SKIPPED',
   NOT_FOUND: 'BC_ERR_NOT_FOUND',
+  /** Too many requests, connections or messages from one address or one socket: slow down. */
+  RATE_LIMITED: 'BC_ERR_RATE_LIMITED',
+  /** A speaker audio frame whose seq is not a plausible next one (see docs/protocol.md); refused, not acknowledged. */
+  SEQ_OUT_OF_RANGE: 'BC_ERR_SEQ_OUT_OF_RANGE',
+  /** The server is shutting down; try again shortly (possibly on another node). */
+  SHUTTING_DOWN: 'BC_ERR_SHUTTING_DOWN',
   INTERNAL: 'BC_ERR_INTERNAL',
 } as const;
 
@@ -47,6 +53,9 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   BC_ERR_ENGINE_FAILED: 502,
   BC_NOTICE_VOICE_SKIPPED: 200,
   BC_ERR_NOT_FOUND: 404,
+  BC_ERR_RATE_LIMITED: 429,
+  BC_ERR_SEQ_OUT_OF_RANGE: 400,
+  BC_ERR_SHUTTING_DOWN: 503,
   BC_ERR_INTERNAL: 500,
 };
 

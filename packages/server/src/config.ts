@@ -10,6 +10,15 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** A token bucket: `perSecond` sustained, up to `burst` at once. */
+const bucket = (perSecond: number, burst: number) =>
+  z
+    .object({
+      perSecond: z.number().positive().default(perSecond),
+      burst: z.number().int().min(1).default(burst),
+    })
+    .prefault({});
+
 export const configSchema = z
   .object({
     host: z.string().default('0.0.0.0'),
@@ -86,24 +95,59 @@ export const configSchema = z
         historySize: z.number().int().min(10).max(10_000).default(500),
         /** Captions replayed to a listener joining without `since`. */
         joinReplay: z.number().int().min(0).max(1000).default(20),
-        heartbeatMs: z.number().int().min(1000).default(30_000),
+        /**
+         * Every socket is pinged this often. A listener with a ping unanswered for `stuckMs` is closed
+         * with 4508 (its backlog hides in kernel buffers, so the pong is the honest measure); any
+         * socket with a ping unanswered for 2 × max(heartbeatMs, stuckMs) is dropped as dead.
+         */
+        heartbeatMs: z.number().int().min(100).default(5000),
         /** Speech waiting for the recogniser beyond which the speaker's socket stops being read. */
         maxAsrBacklogSeconds: z.number().min(1).max(600).default(20),
         /** A language is still produced this long after its last listener left (reconnecting phones). */
         demandGraceMs: z.number().int().min(0).max(600_000).default(15_000),
+        /** `close()` (SIGTERM) finishes within this time whatever the sockets and pipelines are doing. */
+        shutdownTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
+        /**
+         * A speaker frame whose seq is more than this far ahead of the last accepted one is refused
+         * (BC_ERR_SEQ_OUT_OF_RANGE); 1,000,000 is more than a day of 100 ms frames.
+         */
+        maxSeqJump: z.number().int().min(1).max(0x7fffffff).default(1_000_000),
+        /** A listener asking for `replay` while this much is already queued on its socket is closed with 4508. */
+        replayMaxBufferedBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024),
       })
-      .default({
-        helloTimeoutMs: 5000,
-        audioDropBytes: 32 * 1024,
-        maxBufferedBytes: 1024 * 1024,
-        stuckMs: 15_000,
-        maxBadMessages: 20,
-        historySize: 500,
-        joinReplay: 20,
-        heartbeatMs: 30_000,
-        demandGraceMs: 15_000,
-        maxAsrBacklogSeconds: 20,
-      }),
+      .prefault({}),
+    /**
+     * Per-address rate limits (IPv6 addresses count per /64). A venue behind one NAT shares one
+     * address, so the defaults are sized for a room of about a thousand phones.
+     */
+    rateLimits: z
+      .object({
+        /** Every HTTP request; over it: HTTP 429 BC_ERR_RATE_LIMITED. */
+        http: bucket(100, 1000),
+        /** WebSocket upgrades (speaker and listener); over it the socket is closed with 4429. */
+        wsConnect: bucket(20, 200),
+        /** Concurrent listener sockets from one address; the next is closed with 4429. */
+        maxListenersPerAddress: z.number().int().min(1).default(1000),
+        /** Per listener socket, every JSON message; over it: error BC_ERR_RATE_LIMITED, message dropped. */
+        listenerMessages: bucket(5, 20),
+        /** Per listener socket, `replay` requests (also counted as listener messages). */
+        replay: bucket(0.2, 3),
+        /** Per speaker socket, JSON control messages (audio frames are paced by backpressure instead). */
+        speakerMessages: bucket(20, 60),
+        /** Addresses whose buckets are remembered; beyond it the idle ones are forgotten first. */
+        trackedAddresses: z.number().int().min(100).default(100_000),
+      })
+      .prefault({}),
+    /**
+     * Reverse proxies in front of the server (0: none). With 1, the client address is the last one
+     * in X-Forwarded-For (what Caddy or nginx appends); an address a client forges further left is
+     * ignored. Used for the per-address limits and the logs.
+     */
+    trustProxy: z.number().int().min(0).max(10).default(0),
     retentionHours: z.number().min(0).default(24),
     tls: z
       .object({
@@ -139,6 +183,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.BABELCAST_PORT) set(['port'], env.BABELCAST_PORT);
   if (env.BABELCAST_PUBLIC_URL) set(['publicUrl'], env.BABELCAST_PUBLIC_URL);
   if (env.BABELCAST_DATA_DIR) set(['dataDir'], env.BABELCAST_DATA_DIR);
+  if (env.BABELCAST_TRUST_PROXY) set(['trustProxy'], Number(env.BABELCAST_TRUST_PROXY));
   if (env.BABELCAST_LOG_LEVEL) set(['logLevel'], env.BABELCAST_LOG_LEVEL);
   if (env.BABELCAST_ENGINES) set(['engines', 'preset'], env.BABELCAST_ENGINES);
   if (env.BABELCAST_JWKS_URL) set(['auth', 'jwt', 'jwksUrl'], env.BABELCAST_JWKS_URL);

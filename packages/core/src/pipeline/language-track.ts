@@ -1,19 +1,24 @@
 /**
- * Everything one target language costs: translation, synthesis and encoding of each sentence,
- * in order. A track exists only while the language has listeners; closing it aborts in-flight
- * work, so a language nobody hears stops costing anything.
+ * Everything one target language costs: translation of committed chunks and of drafts, and the
+ * voice. A track exists only while the language has listeners; closing it aborts in-flight work,
+ * so a language nobody hears stops costing anything.
  *
- * Two stages, each a serial queue, so that sentence N+1 is translated (and its caption shown)
- * while sentence N is still being spoken.
+ * Translation is one serial stage so captions stay in order. Committed chunks always go first;
+ * drafts wait in a single latest-wins slot and are translated only when no chunk is waiting and
+ * at most once per `draftIntervalMs`, so a stale draft never queues behind a newer one. A draft is
+ * published only right after the chunks it follows, and is dropped if a chunk overtook it.
+ *
+ * The voice (VoiceStage) speaks each translated chunk as it comes, so chunk N+1's caption appears
+ * while chunk N is being voiced.
  */
-import { AudioPacketFlag, ErrorCode } from '@babelcast/protocol';
-import { StreamingResampler } from '../audio/resampler.ts';
-import { frameSamples } from '../engines/codec.ts';
+import { ErrorCode } from '@babelcast/protocol';
 import type { EngineSet } from '../engines/index.ts';
-import type { MessageBus } from '../hub/bus.ts';
+import { withFullStop } from '../text/readable-text.ts';
+import type { MessageBus, SessionOutput } from '../hub/bus.ts';
 import { subjects } from '../hub/bus.ts';
-import { SerialQueue } from './serial-queue.ts';
-import type { PipelineContext, Sentence } from './types.ts';
+import type { VoiceTuning } from './tuning.ts';
+import type { Chunk, DraftRequest, PipelineContext } from './types.ts';
+import { VoiceStage } from './voice-stage.ts';
 
 export interface LanguageTrackOptions {
   /** Synthesize voice for this language (false when no TTS voice exists or target = source). */
@@ -23,17 +28,43 @@ export interface LanguageTrackOptions {
   framesPerPacket: number;
   maxPendingTranslations: number;
   maxPendingVoice: number;
+  /** Minimum spacing of translated drafts, ms. */
+  draftIntervalMs: number;
+  /** Words hidden at the end of each translated draft (mask-k). */
+  draftMaskWords: number;
+  /** Voice catch-up policy; null = constant rate (sentence mode). */
+  catchUp: VoiceTuning | null;
+  /** Translate and synthesise a short phrase when the track starts, so its first real chunk is fast. */
+  warmUp: boolean;
 }
 
-interface Translated extends Sentence {
-  translation: string;
+type MtJob = { kind: 'chunk'; chunk: Chunk } | { kind: 'end'; segmentId: number };
+
+/** A segment's translation so far, written to the transcript as one sentence when it ends. */
+interface SegmentTranslation {
+  texts: string[];
+  mediaStartMs: number;
+  mediaEndMs: number;
+  lastSeq: number;
 }
+
+const WARM_UP_TEXT = 'Hello.';
 
 export class LanguageTrack {
   private readonly abort = new AbortController();
-  private readonly mtQueue: SerialQueue<Sentence>;
-  private readonly ttsQueue: SerialQueue<Translated>;
-  private readonly encoder;
+  private readonly voice: VoiceStage | null;
+  private readonly jobs: MtJob[] = [];
+  private draft: DraftRequest | null = null;
+  private draftTimer: NodeJS.Timeout | null = null;
+  private lastDraftAt = Number.NEGATIVE_INFINITY;
+  private busy = false;
+  private idleWaiters: (() => void)[] = [];
+  /** Chunks received (committed) and published (translated) for the current segment. */
+  private readonly received = new Map<number, number>();
+  private readonly published = new Map<number, number>();
+  private readonly segments = new Map<number, SegmentTranslation>();
+  /** Segment whose line currently ends with a non-empty draft (cleared by its next translation). */
+  private draftVisibleIn: number | null = null;
   private closed = false;
 
   constructor(
@@ -43,202 +74,311 @@ export class LanguageTrack {
     private readonly bus: MessageBus,
     private readonly options: LanguageTrackOptions,
   ) {
-    this.encoder = options.voice ? engines.codec.createEncoder() : null;
-    this.mtQueue = new SerialQueue(
-      (s) => this.translate(s),
-      options.maxPendingTranslations,
-      'drop-oldest',
-      (s) => this.skipped(s, 'translation'),
-    );
-    this.ttsQueue = new SerialQueue(
-      (s) => this.speak(s),
-      options.maxPendingVoice,
-      'drop-oldest',
-      (s) => this.skipped(s, 'voice'),
-    );
+    this.voice = options.voice
+      ? new VoiceStage(
+          language,
+          ctx,
+          engines,
+          engines.codec.createEncoder(),
+          (m) => this.publish(m),
+          this.abort.signal,
+          {
+            ttsRate: options.ttsRate,
+            framesPerPacket: options.framesPerPacket,
+            maxPending: options.maxPendingVoice,
+            catchUp: options.catchUp,
+          },
+        )
+      : null;
+    if (options.warmUp) void this.warmUp();
   }
 
-  enqueue(sentence: Sentence): void {
-    this.mtQueue.push(sentence);
+  /** A committed chunk: translated (and voiced) for good, in order. */
+  commit(chunk: Chunk): void {
+    this.received.set(chunk.segmentId, (this.received.get(chunk.segmentId) ?? 0) + 1);
+    this.push({ kind: 'chunk', chunk });
   }
 
-  /** Resolves when every queued sentence has been translated and voiced. */
+  /** The segment has no more chunks: its transcript line can be written. */
+  endSegment(segmentId: number): void {
+    this.push({ kind: 'end', segmentId });
+  }
+
+  /** The newest draft of the segment being spoken; replaces any draft still waiting. */
+  showDraft(draft: DraftRequest): void {
+    if (this.closed) return;
+    this.draft = draft;
+    this.pump();
+  }
+
+  /** Resolves when every committed chunk has been translated and voiced. */
   async idle(): Promise<void> {
-    await this.mtQueue.idle();
-    await this.ttsQueue.idle();
+    if (this.busy || this.jobs.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    await this.voice?.idle();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort();
-    this.mtQueue.close();
-    this.ttsQueue.close();
-    this.encoder?.close();
+    this.jobs.length = 0;
+    this.draft = null;
+    if (this.draftTimer) clearTimeout(this.draftTimer);
+    this.voice?.close();
+    this.wakeIdle();
   }
 
-  private publish(message: Parameters<MessageBus['publish']>[1]): void {
+  private push(job: MtJob): void {
+    if (this.closed) return;
+    if (this.jobs.length >= this.options.maxPendingTranslations) {
+      const dropped = this.jobs.shift()!;
+      if (dropped.kind === 'end') this.writeTranscript(dropped.segmentId);
+      else {
+        this.ctx.observer.dropped('translation', this.language);
+        this.notice(
+          dropped.chunk.segmentId,
+          'Translation fell behind the speaker; part of a sentence was skipped.',
+        );
+      }
+    }
+    this.jobs.push(job);
+    this.pump();
+  }
+
+  /** Runs the next job: a committed chunk first, else a due draft. One at a time. */
+  private pump(): void {
+    if (this.busy || this.closed) return;
+    const job = this.jobs.shift();
+    if (job) {
+      this.run(job.kind === 'chunk' ? this.translateChunk(job.chunk) : this.endJob(job.segmentId));
+      return;
+    }
+    this.wakeIdle();
+    const d = this.draft;
+    if (!d) return;
+    if (this.isStale(d)) {
+      this.draft = null;
+      return;
+    }
+    // Wait for the chunks this draft follows (their jobs will pump again when done).
+    if ((this.published.get(d.segmentId) ?? 0) < d.afterChunks) return;
+    const wait = this.lastDraftAt + this.options.draftIntervalMs - this.ctx.now();
+    if (wait > 0) {
+      if (!this.draftTimer) {
+        this.draftTimer = setTimeout(() => {
+          this.draftTimer = null;
+          this.pump();
+        }, wait);
+        this.draftTimer.unref?.();
+      }
+      return;
+    }
+    this.draft = null;
+    this.lastDraftAt = this.ctx.now();
+    this.run(this.translateDraft(d));
+  }
+
+  private run(work: Promise<void>): void {
+    this.busy = true;
+    void work
+      .catch((err) => this.ctx.logger.error({ err, lang: this.language }, 'language track job failed'))
+      .finally(() => {
+        this.busy = false;
+        this.pump();
+      });
+  }
+
+  private wakeIdle(): void {
+    if (this.busy || this.jobs.length > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** A draft is stale once a chunk committed after it was made covers (part of) its words. */
+  private isStale(d: DraftRequest): boolean {
+    return (this.received.get(d.segmentId) ?? 0) > d.afterChunks || this.segmentEnded(d.segmentId);
+  }
+
+  private segmentEnded(segmentId: number): boolean {
+    return this.received.has(segmentId) === false && this.published.has(segmentId);
+  }
+
+  private publish(message: SessionOutput): void {
     if (!this.closed) this.bus.publish(subjects.output(this.ctx.sessionId), message);
   }
 
-  private async translate(s: Sentence): Promise<void> {
-    if (this.closed) return;
+  private async translateText(text: string): Promise<string> {
+    if (this.language === this.ctx.sourceLanguage) return text;
+    return this.engines.mt.translate({
+      text,
+      from: this.ctx.sourceLanguage,
+      to: this.language,
+      signal: this.abort.signal,
+    });
+  }
+
+  private async translateChunk(chunk: Chunk): Promise<void> {
     const { ctx } = this;
-    let translation = s.text;
-    if (this.language !== ctx.sourceLanguage) {
-      const started = ctx.now();
-      try {
-        translation = await this.engines.mt.translate({
-          text: s.text,
-          from: ctx.sourceLanguage,
-          to: this.language,
-          signal: this.abort.signal,
-        });
-      } catch (err) {
-        if (this.closed) return;
-        ctx.observer.engineFailure('mt', this.engines.mt.info.id);
-        ctx.logger.warn(
-          { err, lang: this.language, segmentId: s.segmentId },
-          'translation failed; sentence skipped',
-        );
-        this.notice(s.segmentId, `Translation failed for one sentence; it was skipped.`);
-        return;
-      }
-      ctx.observer.stageLatency('mt', this.language, (ctx.now() - started) / 1000);
+    const started = ctx.now();
+    let translation: string;
+    try {
+      translation = await this.translateText(chunk.text);
+    } catch (err) {
+      if (this.closed) return;
+      this.countPublished(chunk.segmentId);
+      ctx.observer.engineFailure('mt', this.engines.mt.info.id);
+      ctx.logger.warn(
+        { err, lang: this.language, segmentId: chunk.segmentId },
+        'translation failed; chunk skipped',
+      );
+      this.notice(chunk.segmentId, 'Translation failed for part of a sentence; it was skipped.');
+      return;
     }
     if (this.closed) return;
-    const seq = ctx.nextSeq();
     const emittedAt = ctx.now();
+    if (this.language !== ctx.sourceLanguage)
+      ctx.observer.stageLatency('mt', this.language, (emittedAt - started) / 1000);
+    const seq = ctx.nextSeq();
     this.publish({
       type: 'caption',
       event: {
         type: 'caption',
         kind: 'translation',
         seq,
-        segmentId: s.segmentId,
+        segmentId: chunk.segmentId,
         lang: this.language,
         text: translation,
-        mediaStartMs: s.mediaStartMs,
-        mediaEndMs: s.mediaEndMs,
+        mediaStartMs: chunk.mediaStartMs,
+        mediaEndMs: chunk.mediaEndMs,
         emittedAt,
       },
     });
-    const lagMs = emittedAt - s.endpointWallMs;
-    ctx.observer.stageLatency('caption_translation_e2e', this.language, lagMs / 1000);
+    this.countPublished(chunk.segmentId);
+    if (this.draftVisibleIn === chunk.segmentId) this.draftVisibleIn = null;
+    this.remember(chunk, translation, seq);
+    ctx.observer.stageLatency(
+      'caption_translation_e2e',
+      this.language,
+      (emittedAt - chunk.committedWallMs) / 1000,
+    );
+    this.reportTextLag(chunk.mediaEndMs, emittedAt);
+    if (this.voice && translation.trim()) this.voice.push({ ...chunk, translation });
+  }
+
+  private countPublished(segmentId: number): void {
+    this.published.set(segmentId, (this.published.get(segmentId) ?? 0) + 1);
+  }
+
+  private async translateDraft(d: DraftRequest): Promise<void> {
+    let text = '';
+    if (d.text.trim()) {
+      try {
+        text = maskLastWords(await this.translateText(d.text), this.options.draftMaskWords);
+      } catch {
+        // A draft is disposable: the committed translation follows anyway.
+        return;
+      }
+    }
+    // A chunk committed while the draft was being translated covers its words: showing it now
+    // would repeat them.
+    if (this.closed || this.isStale(d)) return;
+    const emittedAt = this.publishDraft(d.segmentId, text, d.mediaStartMs, d.mediaEndMs);
+    if (text) this.reportTextLag(d.mediaEndMs, emittedAt);
+  }
+
+  private publishDraft(segmentId: number, text: string, mediaStartMs: number, mediaEndMs: number): number {
+    const emittedAt = this.ctx.now();
+    this.publish({
+      type: 'draft',
+      event: {
+        type: 'draft',
+        lang: this.language,
+        segment: segmentId,
+        segmentId,
+        seq: this.ctx.nextSeq(),
+        text,
+        mediaStartMs: Math.round(mediaStartMs),
+        mediaEndMs: Math.round(mediaEndMs),
+        emittedAt,
+      },
+    });
+    this.draftVisibleIn = text ? segmentId : null;
+    return emittedAt;
+  }
+
+  private reportTextLag(mediaEndMs: number, emittedAt: number): void {
+    const lagMs = emittedAt - this.ctx.arrivalWall(mediaEndMs);
+    this.ctx.observer.stageLatency('text_lag', this.language, lagMs / 1000);
     this.publish({ type: 'lag', lang: this.language, textMs: lagMs });
-    ctx.onTranscript({
-      sessionId: ctx.sessionId,
-      segmentId: s.segmentId,
-      seq,
+  }
+
+  private remember(chunk: Chunk, translation: string, seq: number): void {
+    const s = this.segments.get(chunk.segmentId);
+    if (!s) {
+      this.segments.set(chunk.segmentId, {
+        texts: [translation],
+        mediaStartMs: chunk.mediaStartMs,
+        mediaEndMs: chunk.mediaEndMs,
+        lastSeq: seq,
+      });
+      return;
+    }
+    s.texts.push(translation);
+    s.mediaEndMs = chunk.mediaEndMs;
+    s.lastSeq = seq;
+  }
+
+  private async endJob(segmentId: number): Promise<void> {
+    // Words shown as a draft that the final result did not confirm must not stay on screen.
+    if (this.draftVisibleIn === segmentId) this.publishDraft(segmentId, '', 0, 0);
+    this.writeTranscript(segmentId);
+  }
+
+  /** Transcripts and exports read as whole sentences: one line per segment, its chunks joined. */
+  private writeTranscript(segmentId: number): void {
+    this.received.delete(segmentId);
+    const s = this.segments.get(segmentId);
+    this.segments.delete(segmentId);
+    // Keep `published` only for the newest segment (staleness checks); older ones are done.
+    for (const id of this.published.keys()) if (id < segmentId) this.published.delete(id);
+    if (!s) return;
+    this.ctx.onTranscript({
+      sessionId: this.ctx.sessionId,
+      segmentId,
+      seq: s.lastSeq,
       lang: this.language,
       kind: 'translation',
-      text: translation,
+      text: withFullStop(
+        s.texts
+          .map((t) => t.trim())
+          .filter(Boolean)
+          .join(' '),
+        this.language,
+      ),
       mediaStartMs: s.mediaStartMs,
       mediaEndMs: s.mediaEndMs,
-      createdAt: emittedAt,
+      createdAt: this.ctx.now(),
     });
-    if (this.options.voice && translation.trim()) this.ttsQueue.push({ ...s, translation });
   }
 
-  private async speak(s: Translated): Promise<void> {
-    if (this.closed || !this.encoder) return;
-    const { ctx } = this;
-    const codec = this.engines.codec.capabilities;
-    const perFrame = frameSamples(codec);
-    const started = ctx.now();
-    let resampler: StreamingResampler | null = null;
-    let carry = new Int16Array(0);
-    let frames: Uint8Array[] = [];
-    let packetIndex = 0;
-    let framesSent = 0;
-    let first = true;
-    const flushPacket = (last: boolean) => {
-      if (frames.length === 0 && !last) return;
-      const offsetMs = (framesSent - frames.length) * codec.frameDurationMs;
-      const flags =
-        (packetIndex === 0 ? AudioPacketFlag.SEGMENT_START : 0) | (last ? AudioPacketFlag.SEGMENT_END : 0);
-      this.publish({
-        type: 'audio',
-        packet: {
-          seq: ctx.nextSeq(),
-          segmentId: s.segmentId,
-          packetIndex: packetIndex++,
-          offsetMs,
-          mediaStartMs: s.mediaStartMs,
-          mediaEndMs: s.mediaEndMs,
-          sampleRate: codec.sampleRate,
-          frameDurationMs: codec.frameDurationMs,
-          language: this.language,
-          flags,
-          frames,
-        },
-      });
-      if (first) {
-        first = false;
-        ctx.observer.stageLatency('tts_first_audio', this.language, (ctx.now() - started) / 1000);
-        ctx.observer.stageLatency(
-          'audio_first_packet_e2e',
-          this.language,
-          (ctx.now() - s.endpointWallMs) / 1000,
-        );
-      }
-      frames = [];
-    };
-    const encode = (pcm: Int16Array) => {
-      const joined = new Int16Array(carry.length + pcm.length);
-      joined.set(carry, 0);
-      joined.set(pcm, carry.length);
-      let at = 0;
-      for (; at + perFrame <= joined.length; at += perFrame) {
-        frames.push(this.encoder!.encodeFrame(joined.subarray(at, at + perFrame)));
-        framesSent++;
-        if (frames.length >= this.options.framesPerPacket) flushPacket(false);
-      }
-      carry = joined.slice(at);
-    };
+  private async warmUp(): Promise<void> {
+    // Apertium starts a pair's pipeline on first use and voices load their data on first use:
+    // pay that now, not on the first listener's first sentence. Failures show up on real work.
     try {
-      for await (const chunk of this.engines.tts.synthesize({
-        text: s.translation,
-        language: this.language,
-        rate: this.options.ttsRate,
-        signal: this.abort.signal,
-      })) {
-        if (this.closed) return;
-        resampler ??= new StreamingResampler(chunk.sampleRate, codec.sampleRate);
-        encode(resampler.push(chunk.samples));
+      const text = await this.translateText(WARM_UP_TEXT);
+      if (this.options.voice && !this.closed) {
+        for await (const _ of this.engines.tts.synthesize({
+          text,
+          language: this.language,
+          signal: this.abort.signal,
+        })) {
+          // drain
+        }
       }
-      if (this.closed) return;
-      if (resampler) encode(resampler.flush());
-      if (carry.length > 0) {
-        const padded = new Int16Array(perFrame);
-        padded.set(carry);
-        carry = new Int16Array(0);
-        encode(padded);
-      }
-      flushPacket(true);
-      ctx.observer.stageLatency('tts_total', this.language, (ctx.now() - started) / 1000);
-      ctx.observer.audioSeconds('synthesized', this.language, (framesSent * codec.frameDurationMs) / 1000);
-    } catch (err) {
-      if (this.closed) return;
-      ctx.observer.engineFailure('tts', this.engines.tts.info.id);
-      ctx.logger.warn(
-        { err, lang: this.language, segmentId: s.segmentId },
-        'speech synthesis failed; voice skipped',
-      );
-      // Close the segment's audio so players do not wait for the rest of it.
-      if (packetIndex > 0) flushPacket(true);
-      this.notice(s.segmentId, 'Voice failed for one sentence; its caption is still shown.');
+    } catch {
+      // ignored: see above
     }
-  }
-
-  private skipped(s: Sentence, what: 'voice' | 'translation'): void {
-    this.ctx.observer.dropped(what, this.language);
-    this.notice(
-      s.segmentId,
-      what === 'voice'
-        ? 'Voice fell behind the speaker; one sentence is shown as a caption only.'
-        : 'Translation fell behind the speaker; one sentence was skipped.',
-    );
   }
 
   private notice(segmentId: number, message: string): void {
@@ -247,4 +387,11 @@ export class LanguageTrack {
       notice: { type: 'notice', code: ErrorCode.ENGINE_FAILED, message, segmentId, lang: this.language },
     });
   }
+}
+
+/** Drop the last `n` words (mask-k): the end of a re-translated prefix is what changes most. */
+function maskLastWords(text: string, n: number): string {
+  if (n <= 0) return text;
+  const words = text.trim().split(/\s+/);
+  return words.slice(0, Math.max(0, words.length - n)).join(' ');
 }

@@ -32,3 +32,26 @@ export function toSentences(
     return s;
   });
 }
+
+/**
+ * The text of a committed chunk or a draft: part of a sentence. Unpunctuated recogniser output is
+ * cased like `makeReadable` where the chunk opens the sentence and gets a full stop only where it
+ * ends it, so the chunks of a segment joined with spaces read as the whole sentence.
+ */
+const PLACEHOLDER = 'x';
+
+export function chunkText(
+  words: string[],
+  language: string,
+  punctuated: boolean,
+  place: { opensSentence: boolean; endsSentence: boolean },
+): string {
+  const raw = words.join(' ').replace(/\s+/gu, ' ').trim();
+  if (!raw || punctuated) return raw;
+  // Mid-sentence, a placeholder word takes the sentence-initial capital so that only the words'
+  // own casing rules apply ("i think" → "I think", "we think" stays lowercase).
+  const readable = place.opensSentence
+    ? makeReadable(raw, language)
+    : makeReadable(`${PLACEHOLDER} ${raw}`, language).slice(PLACEHOLDER.length + 1);
+  return place.endsSentence ? readable : readable.replace(/[.。]$/u, '');
+}

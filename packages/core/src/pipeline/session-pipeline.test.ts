@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { readWavFile } from '../audio/wav.ts';
-import { createFakeEngines, FakeMt } from '../engines/fakes/index.ts';
+import { createFakeEngines, FakeMt, FakeTts } from '../engines/fakes/index.ts';
 import { type BusMessage, InMemoryBus, subjects } from '../hub/bus.ts';
 import { speechClip } from '../testing/shared-data.ts';
 import { SessionPipeline } from './session-pipeline.ts';
@@ -9,19 +9,24 @@ import type { TranscriptSegment } from './types.ts';
 
 const logger = pino({ level: 'silent' });
 
-function run(languages: string[], mt = new FakeMt()) {
+function run(
+  languages: string[],
+  mt = new FakeMt(),
+  extra: Partial<ConstructorParameters<typeof SessionPipeline>[0]> = {},
+) {
   const bus = new InMemoryBus();
   const out: BusMessage[] = [];
   bus.subscribe(subjects.output('s1'), (m) => out.push(m));
   const stored: TranscriptSegment[] = [];
-  const engines = { ...createFakeEngines(), mt };
+  const engines = { ...createFakeEngines(), mt, ...extra.engines };
   const pipeline = new SessionPipeline({
     sessionId: 's1',
     sourceLanguage: 'en',
-    engines,
     bus,
     logger,
     onTranscript: (s) => stored.push(s),
+    ...extra,
+    engines,
   });
   bus.publish(subjects.demand('s1'), { type: 'demand', languages });
   return { bus, out, stored, pipeline, mt };
@@ -35,34 +40,77 @@ function feed(pipeline: SessionPipeline, file: string) {
 }
 
 describe('SessionPipeline with fake engines on real speech', () => {
-  it('produces partials, finals, translations and audio per demanded language, in order', async () => {
-    const { out, stored, pipeline } = run(['es', 'fr']);
-    feed(pipeline, 'long-en-02.wav');
+  it.each(['sentence', 'simultaneous'] as const)(
+    '%s mode: partials, finals, translations and audio per demanded language, in order',
+    async (mode) => {
+      const { out, stored, pipeline } = run(['es', 'fr'], new FakeMt(), { mode });
+      feed(pipeline, 'long-en-02.wav');
+      await pipeline.flush();
+      const captions = out.flatMap((m) => (m.type === 'caption' ? [m.event] : []));
+      const finals = captions.filter((c) => c.kind === 'final');
+      // long-en-02 is five quiet clips (peaks near -45 dBFS after the first) separated by silence.
+      expect(finals.length).toBeGreaterThanOrEqual(4);
+      expect(captions.some((c) => c.kind === 'partial')).toBe(true);
+      const seqs = out.flatMap((m) =>
+        m.type === 'caption' ? [m.event.seq] : m.type === 'audio' ? [m.packet.seq] : [],
+      );
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(seqs.length);
+      for (const lang of ['es', 'fr']) {
+        const tr = captions.filter((c) => c.kind === 'translation' && c.lang === lang);
+        if (mode === 'sentence') {
+          expect(tr.map((t) => t.segmentId)).toEqual(finals.map((f) => f.segmentId));
+          expect(tr[0]!.text).toBe(`[${lang}] ${finals[0]!.text}`);
+        } else {
+          // Several chunks per segment; joined, they read as the segment's final sentence.
+          expect([...new Set(tr.map((t) => t.segmentId))]).toEqual(finals.map((f) => f.segmentId));
+          expect(tr.length).toBeGreaterThan(finals.length);
+          for (const f of finals) {
+            const line = tr
+              .filter((t) => t.segmentId === f.segmentId)
+              .map((t) => t.text.replace(`[${lang}] `, ''))
+              .join(' ');
+            // A chunk committed at the last pause has no full stop yet; the stored line gets one.
+            expect(line.replace(/\.$/, '')).toBe(f.text.replace(/\.$/, ''));
+            const chunks = tr.filter((t) => t.segmentId === f.segmentId).map((t) => t.text);
+            const storedLine = stored.find(
+              (s) => s.kind === 'translation' && s.lang === lang && s.segmentId === f.segmentId,
+            );
+            expect(storedLine?.text).toBe(`${chunks.join(' ').replace(/\.$/, '')}.`);
+          }
+        }
+        const audio = out.flatMap((m) =>
+          m.type === 'audio' && m.packet.language === lang ? [m.packet] : [],
+        );
+        expect(new Set(audio.map((a) => a.segmentId)).size).toBe(finals.length);
+      }
+      // Media timestamps move forward and sit inside the clip (45 s).
+      for (let i = 1; i < finals.length; i++)
+        expect(finals[i]!.mediaStartMs).toBeGreaterThanOrEqual(finals[i - 1]!.mediaEndMs);
+      expect(finals.at(-1)!.mediaEndMs).toBeLessThanOrEqual(46_500);
+      // Every final and translation is persisted, one line per segment and language.
+      expect(stored.filter((s) => s.kind === 'source')).toHaveLength(finals.length);
+      expect(stored.filter((s) => s.kind === 'translation')).toHaveLength(finals.length * 2);
+      await pipeline.close();
+    },
+  );
+
+  it('simultaneous mode: a translated draft of a segment arrives before its committed translation', async () => {
+    const { out, pipeline } = run(['es'], new FakeMt(), { mode: 'simultaneous' });
+    feed(pipeline, 'ljspeech-01.wav');
+    // Drafts are coalesced on a timer: let them run as they would while audio streams in.
+    await new Promise((r) => setTimeout(r, 1200));
     await pipeline.flush();
-    const captions = out.flatMap((m) => (m.type === 'caption' ? [m.event] : []));
-    const finals = captions.filter((c) => c.kind === 'final');
-    // long-en-02 is five quiet clips (peaks near -45 dBFS after the first) separated by silence.
-    expect(finals.length).toBeGreaterThanOrEqual(4);
-    expect(captions.some((c) => c.kind === 'partial')).toBe(true);
-    const seqs = out.flatMap((m) =>
-      m.type === 'caption' ? [m.event.seq] : m.type === 'audio' ? [m.packet.seq] : [],
+    const drafts = out.flatMap((m) => (m.type === 'draft' ? [m.event] : []));
+    const translations = out.flatMap((m) =>
+      m.type === 'caption' && m.event.kind === 'translation' ? [m.event] : [],
     );
-    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    expect(new Set(seqs).size).toBe(seqs.length);
-    for (const lang of ['es', 'fr']) {
-      const tr = captions.filter((c) => c.kind === 'translation' && c.lang === lang);
-      expect(tr.map((t) => t.segmentId)).toEqual(finals.map((f) => f.segmentId));
-      expect(tr[0]!.text).toBe(`[${lang}] ${finals[0]!.text}`);
-      const audio = out.flatMap((m) => (m.type === 'audio' && m.packet.language === lang ? [m.packet] : []));
-      expect(new Set(audio.map((a) => a.segmentId)).size).toBe(finals.length);
-    }
-    // Media timestamps move forward and sit inside the clip (45 s).
-    for (let i = 1; i < finals.length; i++)
-      expect(finals[i]!.mediaStartMs).toBeGreaterThanOrEqual(finals[i - 1]!.mediaEndMs);
-    expect(finals.at(-1)!.mediaEndMs).toBeLessThanOrEqual(46_500);
-    // Every final and translation is persisted.
-    expect(stored.filter((s) => s.kind === 'source')).toHaveLength(finals.length);
-    expect(stored.filter((s) => s.kind === 'translation')).toHaveLength(finals.length * 2);
+    expect(drafts.length).toBeGreaterThan(0);
+    const firstDraft = drafts.find((d) => d.text !== '')!;
+    expect(firstDraft.text).toMatch(/^\[es\] /);
+    const lastTranslation = translations.filter((t) => t.segmentId === firstDraft.segmentId).at(-1)!;
+    expect(firstDraft.seq).toBeLessThan(lastTranslation.seq);
+    expect(firstDraft.mediaEndMs).toBeLessThanOrEqual(lastTranslation.mediaEndMs);
     await pipeline.close();
   });
 

@@ -1,7 +1,15 @@
 /**
  * One speaker's audio in, captions and translated voice out, for one session:
  *
- *   pushAudio → Endpointer(VAD) → ASR stream → sentences → LanguageTrack per demanded language
+ *   pushAudio → Endpointer(VAD) → ASR stream → committed chunks (+ drafts) → LanguageTrack per
+ *   demanded language
+ *
+ * Two modes (`mode`):
+ * - `simultaneous` (default): while the speaker talks, the stable words of the utterance are
+ *   shown as translated drafts and committed in chunks at pauses or clause-sized runs
+ *   (UtteranceStabiliser), so listeners follow about as far behind as an interpreter would.
+ * - `sentence`: nothing is translated until the endpointer closes the utterance; each sentence is
+ *   one chunk. Higher lag, the reference for translation quality.
  *
  * Everything leaves through the message bus (`session.<id>.out`); which languages to produce
  * comes in through it too (`session.<id>.demand`). The pipeline never touches sockets, so it can
@@ -9,13 +17,22 @@
  */
 import type { Logger } from 'pino';
 import { samplesToMs } from '../audio/pcm.ts';
-import type { AsrStream } from '../engines/asr.ts';
+import type { AsrEvent, AsrFinal, AsrStream, AsrWord } from '../engines/asr.ts';
 import type { EngineSet } from '../engines/index.ts';
 import type { BusMessage, MessageBus, Unsubscribe } from '../hub/bus.ts';
 import { subjects } from '../hub/bus.ts';
+import { ArrivalClock } from './arrival-clock.ts';
 import { Endpointer, type EndpointerOptions } from './endpointer.ts';
 import { LanguageTrack, type LanguageTrackOptions } from './language-track.ts';
-import { toSentences } from './sentences.ts';
+import { chunkText, toSentences } from './sentences.ts';
+import { UtteranceStabiliser } from './simultaneous/stabiliser.ts';
+import {
+  DEFAULT_SIMULTANEOUS,
+  DEFAULT_VOICE,
+  type PipelineMode,
+  type SimultaneousTuning,
+  type VoiceTuning,
+} from './tuning.ts';
 import type { PipelineContext, PipelineObserver, TranscriptSegment } from './types.ts';
 import { nullObserver } from './types.ts';
 
@@ -32,7 +49,15 @@ export interface SessionPipelineOptions {
   firstSeq?: number;
   firstSegmentId?: number;
   endpointing?: Omit<EndpointerOptions, 'frameSamples' | 'sampleRate'>;
-  track?: Partial<LanguageTrackOptions>;
+  track?: Partial<
+    Pick<
+      LanguageTrackOptions,
+      'ttsRate' | 'framesPerPacket' | 'maxPendingTranslations' | 'maxPendingVoice' | 'warmUp'
+    >
+  >;
+  mode?: PipelineMode;
+  simultaneous?: SimultaneousTuning;
+  voice?: VoiceTuning;
   /** Languages that get voice; defaults to the TTS engine's languages. */
   onTranscript?: (segment: TranscriptSegment) => void;
   now?: () => number;
@@ -41,6 +66,10 @@ export interface SessionPipelineOptions {
 interface Utterance {
   segmentId: number;
   startSample: number;
+  /** Simultaneous mode: what is stable and committed so far. */
+  stabiliser: UtteranceStabiliser | null;
+  /** Chunks committed so far. */
+  chunks: number;
 }
 
 export class SessionPipeline {
@@ -51,6 +80,9 @@ export class SessionPipeline {
   private readonly tracks = new Map<string, LanguageTrack>();
   private readonly unsubscribe: Unsubscribe;
   private readonly trackOptions: Omit<LanguageTrackOptions, 'voice'>;
+  private readonly mode: PipelineMode;
+  private readonly tuning: SimultaneousTuning;
+  private readonly arrivals: ArrivalClock;
   private seq: number;
   private nextSegmentId: number;
   private receivedSamples = 0;
@@ -66,20 +98,31 @@ export class SessionPipeline {
     const { engines } = options;
     this.seq = options.firstSeq ?? 0;
     this.nextSegmentId = options.firstSegmentId ?? 1;
+    this.mode = options.mode ?? 'simultaneous';
+    this.tuning = options.simultaneous ?? DEFAULT_SIMULTANEOUS;
+    const now = options.now ?? Date.now;
+    this.arrivals = new ArrivalClock(now);
     this.ctx = {
       sessionId: options.sessionId,
       sourceLanguage: options.sourceLanguage,
       logger: options.logger,
       observer: options.observer ?? nullObserver,
-      now: options.now ?? Date.now,
+      now,
       nextSeq: () => ++this.seq,
       onTranscript: options.onTranscript ?? (() => {}),
+      arrivalWall: (mediaMs) => this.arrivals.wallAt(mediaMs),
     };
+    const simultaneous = this.mode === 'simultaneous';
     this.trackOptions = {
       ttsRate: options.track?.ttsRate ?? 1,
       framesPerPacket: options.track?.framesPerPacket ?? 10,
       maxPendingTranslations: options.track?.maxPendingTranslations ?? 50,
-      maxPendingVoice: options.track?.maxPendingVoice ?? 4,
+      // Chunks are shorter than sentences: allow more of them to wait before the oldest is skipped.
+      maxPendingVoice: options.track?.maxPendingVoice ?? (simultaneous ? 8 : 4),
+      warmUp: options.track?.warmUp ?? false,
+      draftIntervalMs: this.tuning.draftIntervalMs,
+      draftMaskWords: this.tuning.draftMaskWords,
+      catchUp: simultaneous ? (options.voice ?? DEFAULT_VOICE) : null,
     };
     this.vadStream = engines.vad.createStream();
     this.endpointer = new Endpointer(this.vadStream, {
@@ -89,7 +132,7 @@ export class SessionPipeline {
     });
     this.asr = engines.asr.createStream({
       language: options.sourceLanguage,
-      onPartial: (text) => this.onPartial(text),
+      onEvent: (event) => this.onAsrEvent(event),
     });
     this.unsubscribe = options.bus.subscribe(subjects.demand(options.sessionId), (m) => this.onDemand(m));
   }
@@ -112,10 +155,19 @@ export class SessionPipeline {
   pushAudio(samples: Int16Array): void {
     if (this.closed) return;
     this.receivedSamples += samples.length;
+    this.arrivals.advance((samples.length * 1000) / RATE);
     this.ctx.observer.audioSeconds('input', this.options.sourceLanguage, samples.length / RATE);
     for (const ev of this.endpointer.push(samples)) {
       if (ev.type === 'start') {
-        this.current = { segmentId: this.nextSegmentId++, startSample: ev.atSample };
+        this.current = {
+          segmentId: this.nextSegmentId++,
+          startSample: ev.atSample,
+          stabiliser:
+            this.mode === 'simultaneous'
+              ? new UtteranceStabiliser({ ...this.tuning, language: this.options.sourceLanguage })
+              : null,
+          chunks: 0,
+        };
       } else if (ev.type === 'audio') {
         const utterance = this.current;
         if (!utterance) continue;
@@ -183,24 +235,76 @@ export class SessionPipeline {
     }
   }
 
-  private onPartial(text: string): void {
+  private onAsrEvent(event: AsrEvent): void {
     const f = this.feeding;
-    if (!f || this.closed || !text.trim()) return;
+    if (!f || this.closed || event.type !== 'interim') return;
     const { utterance } = f;
-    this.publishCaption(
-      'partial',
-      utterance.segmentId,
-      text,
-      samplesToMs(utterance.startSample, RATE),
-      samplesToMs(f.endSample, RATE),
+    if (event.text.trim()) {
+      this.publishCaption(
+        'partial',
+        utterance.segmentId,
+        event.text,
+        samplesToMs(utterance.startSample, RATE),
+        samplesToMs(f.endSample, RATE),
+      );
+    }
+    const stabiliser = utterance.stabiliser;
+    if (!stabiliser) return;
+    const update = stabiliser.update(event);
+    if (update.committed.length > 0) this.commitWords(utterance, update.committed, false);
+    if (update.pendingChanged || update.committed.length > 0) this.showDraft(utterance, update.pending);
+  }
+
+  /** Utterance-relative word times → media ms. */
+  private mediaMs(utterance: Utterance, utteranceMs: number): number {
+    return samplesToMs(utterance.startSample, RATE) + utteranceMs;
+  }
+
+  private commitWords(utterance: Utterance, words: AsrWord[], ending: boolean): void {
+    const text = chunkText(
+      words.map((w) => w.word),
+      this.options.sourceLanguage,
+      this.options.engines.asr.capabilities.punctuated,
+      { opensSentence: utterance.chunks === 0, endsSentence: ending },
     );
+    if (!text) return;
+    utterance.chunks++;
+    const chunk = {
+      segmentId: utterance.segmentId,
+      text,
+      mediaStartMs: Math.round(this.mediaMs(utterance, words[0]!.startMs)),
+      mediaEndMs: Math.round(this.mediaMs(utterance, words.at(-1)!.endMs)),
+      committedWallMs: this.ctx.now(),
+    };
+    for (const track of this.tracks.values()) track.commit(chunk);
+  }
+
+  private showDraft(utterance: Utterance, pending: AsrWord[]): void {
+    const text =
+      pending.length === 0
+        ? ''
+        : chunkText(
+            pending.map((w) => w.word),
+            this.options.sourceLanguage,
+            this.options.engines.asr.capabilities.punctuated,
+            { opensSentence: utterance.chunks === 0, endsSentence: false },
+          );
+    const first = pending[0];
+    const last = pending.at(-1);
+    const draft = {
+      segmentId: utterance.segmentId,
+      text,
+      mediaStartMs: first ? this.mediaMs(utterance, first.startMs) : 0,
+      mediaEndMs: last ? this.mediaMs(utterance, last.endMs) : 0,
+      afterChunks: utterance.chunks,
+    };
+    for (const track of this.tracks.values()) track.showDraft(draft);
   }
 
   private endUtterance(atSample: number): void {
     const u = this.current;
     this.current = null;
     if (!u) return;
-    const endpointWallMs = this.ctx.now();
     const startMs = samplesToMs(u.startSample, RATE);
     const endMs = samplesToMs(atSample, RATE);
     this.enqueueAsr(async () => {
@@ -213,33 +317,60 @@ export class SessionPipeline {
         (this.ctx.now() - started) / 1000,
       );
       if (this.closed) return;
-      const { punctuated } = this.options.engines.asr.capabilities;
-      const sentences = toSentences(result.text, this.options.sourceLanguage, punctuated, startMs, endMs);
-      sentences.forEach((s, i) => {
-        // The utterance's reserved id goes to its first sentence, so partials line up with it.
-        const segmentId = i === 0 ? u.segmentId : this.nextSegmentId++;
-        const seq = this.publishCaption('final', segmentId, s.text, s.startMs, s.endMs);
-        this.ctx.onTranscript({
-          sessionId: this.options.sessionId,
+      if (u.stabiliser) this.finishSimultaneous(u, result, startMs, endMs);
+      else this.finishSentences(u, result, startMs, endMs);
+    });
+  }
+
+  /** Sentence mode: every sentence of the utterance is a segment and a single chunk. */
+  private finishSentences(u: Utterance, result: AsrFinal, startMs: number, endMs: number): void {
+    const { punctuated } = this.options.engines.asr.capabilities;
+    const sentences = toSentences(result.text, this.options.sourceLanguage, punctuated, startMs, endMs);
+    const committedWallMs = this.ctx.now();
+    sentences.forEach((s, i) => {
+      // The utterance's reserved id goes to its first sentence, so partials line up with it.
+      const segmentId = i === 0 ? u.segmentId : this.nextSegmentId++;
+      this.publishFinal(segmentId, s.text, s.startMs, s.endMs);
+      for (const track of this.tracks.values()) {
+        track.commit({
           segmentId,
-          seq,
-          lang: this.options.sourceLanguage,
-          kind: 'source',
           text: s.text,
           mediaStartMs: s.startMs,
           mediaEndMs: s.endMs,
-          createdAt: this.ctx.now(),
+          committedWallMs,
         });
-        for (const track of this.tracks.values()) {
-          track.enqueue({
-            segmentId,
-            text: s.text,
-            mediaStartMs: s.startMs,
-            mediaEndMs: s.endMs,
-            endpointWallMs,
-          });
-        }
-      });
+        track.endSegment(segmentId);
+      }
+    });
+  }
+
+  /**
+   * Simultaneous mode: what the final result adds after the committed chunks is the last chunk;
+   * the source caption and transcript get the whole utterance as one readable segment.
+   */
+  private finishSimultaneous(u: Utterance, result: AsrFinal, startMs: number, endMs: number): void {
+    const rest = u.stabiliser!.finish(result);
+    if (rest.length > 0) this.commitWords(u, rest, true);
+    const { punctuated } = this.options.engines.asr.capabilities;
+    const text = toSentences(result.text, this.options.sourceLanguage, punctuated, startMs, endMs)
+      .map((s) => s.text)
+      .join(' ');
+    if (text) this.publishFinal(u.segmentId, text, startMs, endMs);
+    for (const track of this.tracks.values()) track.endSegment(u.segmentId);
+  }
+
+  private publishFinal(segmentId: number, text: string, startMs: number, endMs: number): void {
+    const seq = this.publishCaption('final', segmentId, text, startMs, endMs);
+    this.ctx.onTranscript({
+      sessionId: this.options.sessionId,
+      segmentId,
+      seq,
+      lang: this.options.sourceLanguage,
+      kind: 'source',
+      text,
+      mediaStartMs: Math.round(startMs),
+      mediaEndMs: Math.round(endMs),
+      createdAt: this.ctx.now(),
     });
   }
 

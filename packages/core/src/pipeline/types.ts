@@ -7,7 +7,11 @@ export type Stage =
   | 'tts_first_audio'
   | 'tts_total'
   | 'caption_translation_e2e'
-  | 'audio_first_packet_e2e';
+  | 'audio_first_packet_e2e'
+  /** Lag behind the speaker: a draft's or translation's publication minus the arrival of the audio it covers. */
+  | 'text_lag'
+  /** Lag behind the speaker: when a listener playing in order hears a chunk minus the arrival of its audio. */
+  | 'voice_lag';
 
 /** What the pipeline reports; implemented over prom-client in observability/metrics.ts. */
 export interface PipelineObserver {
@@ -48,14 +52,32 @@ export interface PipelineContext {
   now: () => number;
   nextSeq: () => number;
   onTranscript: (segment: TranscriptSegment) => void;
+  /** Wall time at which the speaker's audio at `mediaMs` arrived: the origin of lag behind the speaker. */
+  arrivalWall: (mediaMs: number) => number;
 }
 
-/** A sentence ready for translation and synthesis. */
-export interface Sentence {
+/**
+ * A committed piece of a segment, translated and voiced as one unit. In `sentence` mode a chunk
+ * is a whole sentence; in `simultaneous` mode a segment (an utterance) is committed in several
+ * chunks as its words become stable, and the segment's end is signalled separately.
+ */
+export interface Chunk {
   segmentId: number;
+  /** Source text, readable (cased; sentence punctuation only where the segment ends). */
   text: string;
   mediaStartMs: number;
   mediaEndMs: number;
-  /** Wall-clock time the endpointer closed the utterance: the origin of end-to-end latency. */
-  endpointWallMs: number;
+  /** Wall-clock time the chunk was committed (stage latency metrics). */
+  committedWallMs: number;
+}
+
+/** The not-yet-committed, stable part of the segment being spoken, to be shown as a draft. */
+export interface DraftRequest {
+  segmentId: number;
+  /** Source text of the stable uncommitted words; '' clears the draft. */
+  text: string;
+  mediaStartMs: number;
+  mediaEndMs: number;
+  /** Chunks of the segment committed before this draft: a draft is shown only right after them. */
+  afterChunks: number;
 }

@@ -29,6 +29,14 @@ export function makeReadable(text: string, language: string): string {
   return out;
 }
 
+/** `text` with a sentence-final mark, added when it has none (chunks joined back into a sentence). */
+export function withFullStop(text: string, language: string): string {
+  const out = text.trim();
+  if (out === '' || TERMINAL_PUNCTUATION.test(out)) return out;
+  const lang = language.toLowerCase().split(/[-_]/)[0] ?? '';
+  return out + (FULL_WIDTH_STOP_LANGUAGES.has(lang) ? '。' : '.');
+}
+
 /**
  * Words whose trailing full stop is not a sentence end even before a capital ("Dr. Smith").
  * Compared lowercase, without the final dot.

@@ -1,11 +1,4 @@
-import type {
-  AsrCapabilities,
-  AsrEngine,
-  AsrFinal,
-  AsrStream,
-  AsrStreamOptions,
-  AsrWord,
-} from '../asr.ts';
+import type { AsrCapabilities, AsrEngine, AsrFinal, AsrStream, AsrStreamOptions, AsrWord } from '../asr.ts';
 import type { EngineInfo } from '../engine.ts';
 
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];

@@ -1,0 +1,53 @@
+/**
+ * The pipeline's tunable policy in one place: the server's config schema takes its defaults from
+ * here and the pipeline receives the resolved values. Each number is a latency/quality trade-off;
+ * the reasons are next to them.
+ */
+export type PipelineMode = 'simultaneous' | 'sentence';
+
+export interface SimultaneousTuning {
+  /** Interim hypotheses that must agree before a word is shown (LocalAgreement-n). */
+  agreement: number;
+  /** A silence this long after a stable word commits the chunk (ms). */
+  pauseMs: number;
+  /** Stable words waiting that make a chunk without a pause. */
+  maxChunkWords: number;
+  /** Fewest words in a chunk committed before the utterance ends. */
+  minChunkWords: number;
+  /** Stable words kept back from a size-triggered commit. */
+  holdBackWords: number;
+  /** At most one translated draft per language per this interval (ms); newer drafts replace waiting ones. */
+  draftIntervalMs: number;
+  /** Last words of each translated draft hidden (mask-k): less flicker, a little more lag. */
+  draftMaskWords: number;
+}
+
+export interface VoiceTuning {
+  /** Above this lag behind the speaker the voice speaks faster (ms). */
+  targetLagMs: number;
+  /** Fastest speaking-rate multiplier used to catch up. */
+  maxRate: number;
+  /** Above this lag the voice skips waiting chunks and speaks the newest (ms). */
+  skipAheadLagMs: number;
+}
+
+export const DEFAULT_SIMULTANEOUS: SimultaneousTuning = {
+  agreement: 2,
+  // Pauses inside a sentence (breath, comma) are 150–300 ms; the endpointer's 500 ms ends sentences.
+  pauseMs: 200,
+  // About 2.5 s of English: a clause. Shorter chunks lose translation quality.
+  maxChunkWords: 7,
+  minChunkWords: 3,
+  holdBackWords: 1,
+  // Drafts cost one MT call each; 400 ms keeps Apertium well under 10 % of a core per language.
+  draftIntervalMs: 400,
+  draftMaskWords: 0,
+};
+
+export const DEFAULT_VOICE: VoiceTuning = {
+  // A human interpreter's ear–voice span is 2–3 s.
+  targetLagMs: 2500,
+  // Faster than 1.4× becomes hard to follow with espeak-ng and flite.
+  maxRate: 1.4,
+  skipAheadLagMs: 6000,
+};

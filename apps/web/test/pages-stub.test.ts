@@ -1,14 +1,28 @@
+import { type CaptionEvent, type DraftEvent, ErrorCode, type NoticeMessage } from '@babelcast/protocol';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LaunchedBrowser, launchChromium, watchPageErrors } from './browser.ts';
-import { STUB_SESSION, type StubServer, startStubServer } from './stub-server.ts';
+import {
+  type LaunchedBrowser,
+  launchChromium,
+  screenshot,
+  seriousAxeViolations,
+  watchPageErrors,
+} from './browser.ts';
+import {
+  SCRIPTED_SESSION,
+  STUB_SESSION,
+  STUB_SPEAKER_TOKEN,
+  type StubServer,
+  startStubServer,
+} from './stub-server.ts';
 
 interface PlayerStats {
   packets: number;
   decoded: number;
   scheduled: number;
   decoder: string | null;
-  gapsInSentences: number;
+  gapsInChunks: number;
+  skippedChunks: number;
   overlaps: number;
   peak: number;
 }
@@ -52,8 +66,11 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
     expect(stats.decoder).toBe('webcodecs');
     expect(stats.decoded).toBeGreaterThan(150);
     expect(stats.peak).toBeGreaterThan(0.1);
-    expect(stats.gapsInSentences).toBe(0);
+    // Each segment is voiced in two chunks, the second after a silence: no gap inside a chunk,
+    // no overlap anywhere, nothing skipped.
+    expect(stats.gapsInChunks).toBe(0);
     expect(stats.overlaps).toBe(0);
+    expect(stats.skippedChunks).toBe(0);
     await expect
       .poll(() => page.locator('.line:not(.draft)').first().textContent())
       .toContain('[es] sentence');
@@ -68,8 +85,150 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
     const stats = await playerStats(page);
     expect(stats.decoder).toBe('wasm');
     expect(stats.peak).toBeGreaterThan(0.1);
-    expect(stats.gapsInSentences).toBe(0);
+    expect(stats.gapsInChunks).toBe(0);
     expect(stats.overlaps).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the draft tail in its own style, replaces it by the committed chunk, and announces committed text only', async () => {
+    const page = await chromium.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(`${server.url}/join/${SCRIPTED_SESSION.id}?lang=es`);
+    await page.click('#listen');
+    await expect.poll(() => server.scriptedListeners()).toBe(1);
+    // Everything any live region ever held, after every change to the page.
+    await page.evaluate(() => {
+      const heard: string[] = [];
+      (window as unknown as { __heard: string[] }).__heard = heard;
+      const live = '[aria-live], [role="status"], [role="alert"], [role="log"]';
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll(live)) heard.push(el.textContent ?? '');
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    const heard = () => page.evaluate(() => (window as unknown as { __heard: string[] }).__heard);
+    const send = (message: CaptionEvent | DraftEvent | NoticeMessage) => server.sendScripted(message);
+    const span = { mediaStartMs: 0, mediaEndMs: 1500, emittedAt: 0 };
+    const caption = (seq: number, kind: CaptionEvent['kind'], text: string, segmentId = 1): CaptionEvent => ({
+      type: 'caption',
+      kind,
+      seq,
+      segmentId,
+      lang: kind === 'translation' ? 'es' : 'en',
+      text,
+      ...span,
+    });
+    const draft = (seq: number, text: string): DraftEvent => ({
+      type: 'draft',
+      lang: 'es',
+      segment: 1,
+      segmentId: 1,
+      seq,
+      text,
+      ...span,
+    });
+    const line = page.locator('.line[data-segment="1"]');
+    const committedSpan = line.locator('.committed');
+    const draftSpan = line.locator('.draft');
+    const style = (el: typeof draftSpan) =>
+      el.evaluate((e) => {
+        const cs = getComputedStyle(e);
+        return { color: cs.color, fontStyle: cs.fontStyle };
+      });
+    const uncommitted = ['when we arrived', 'cuando llegábamos', 'la estación seguía', 'OBSOLETO'];
+
+    // The speaker's words, then a translated draft, stand in while nothing is committed.
+    send(caption(1, 'partial', 'when we arrived'));
+    await expect.poll(() => draftSpan.textContent()).toBe('when we arrived');
+    expect(await draftSpan.getAttribute('lang')).toBe('en');
+    send(draft(2, 'cuando llegábamos'));
+    await expect.poll(() => draftSpan.textContent()).toBe('cuando llegábamos');
+    expect(await draftSpan.getAttribute('lang')).toBe('es');
+    expect(await line.getAttribute('class')).toContain('draft');
+
+    // The first committed chunk replaces the draft it covered.
+    send(caption(3, 'translation', 'Cuando llegamos,'));
+    await expect.poll(() => committedSpan.textContent()).toBe('Cuando llegamos,');
+    expect(await draftSpan.isHidden()).toBe(true);
+    expect(await line.getAttribute('class')).not.toContain('draft');
+    // Drafts must update the line's nodes in place, never re-create them.
+    await page.evaluate(() => {
+      const l = document.querySelector('.line[data-segment="1"]')!;
+      (window as unknown as { __nodes: Node[] }).__nodes = [l, ...l.querySelectorAll('span')];
+    });
+
+    // Committed text and draft tail on one line, in two visibly different styles.
+    send(draft(4, 'la estación seguía'));
+    await expect.poll(() => draftSpan.textContent()).toBe(' la estación seguía');
+    expect(await line.textContent()).toBe('Cuando llegamos, la estación seguía');
+    expect(await draftSpan.getAttribute('aria-hidden')).toBe('true');
+    const [committedLook, draftLook] = [await style(committedSpan), await style(draftSpan)];
+    expect(draftLook.fontStyle).toBe('italic');
+    expect(committedLook.fontStyle).toBe('normal');
+    expect(draftLook.color).not.toBe(committedLook.color);
+    // Both themes: the draft's dimmer colour must still pass axe's contrast check.
+    for (let i = 0; i < 2; i++) {
+      const theme = await page.getAttribute('html', 'data-theme');
+      expect(await seriousAxeViolations(page)).toEqual([]);
+      expect((await style(draftSpan)).color).not.toBe((await style(committedSpan)).color);
+      await screenshot(page, `listener-draft-tail-${theme}`);
+      await page.click('#theme');
+    }
+
+    // The next chunk commits; a draft older than it arriving late must not come back.
+    send(caption(5, 'translation', 'la estación estaba cerrada.'));
+    send(draft(4, 'OBSOLETO'));
+    send(caption(6, 'partial', 'the next sentence', 2));
+    await expect.poll(() => page.locator('.line[data-segment="2"]').textContent()).toBe('the next sentence');
+    expect(await line.textContent()).toBe('Cuando llegamos, la estación estaba cerrada.');
+    expect(await draftSpan.isHidden()).toBe(true);
+    const sameNodes = await page.evaluate(() => {
+      const l = document.querySelector('.line[data-segment="1"]')!;
+      const now = [l, ...l.querySelectorAll('span')];
+      const before = (window as unknown as { __nodes: Node[] }).__nodes;
+      return now.length === before.length && now.every((n, i) => n === before[i]);
+    });
+    expect(sameNodes).toBe(true);
+
+    // Screen readers got each committed chunk once, and never a word that was still a draft.
+    const announced = await page.locator('#announcer').textContent();
+    expect(announced).toContain('Cuando llegamos,');
+    expect(announced).toContain('la estación estaba cerrada.');
+    const everHeard = await heard();
+    expect(everHeard.length).toBeGreaterThan(0);
+    for (const text of uncommitted) expect(everHeard.filter((h) => h.includes(text))).toEqual([]);
+
+    // Skipping ahead is said briefly and calmly, not as an alert.
+    send({ type: 'notice', code: ErrorCode.VOICE_SKIPPED, message: 'voice skipped ahead', lang: 'es' });
+    await expect
+      .poll(() => page.locator('#voice-notice').textContent())
+      .toBe('La voz ha saltado adelante para no quedarse atrás.');
+    expect(await page.locator('#voice-notice').getAttribute('role')).toBe('status');
+    expect(await page.locator('#notice').textContent()).toBe('');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the speaker how far each language’s text and voice are behind', async () => {
+    const page = await chromium.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.addInitScript((token) => sessionStorage.setItem('babelcast.token', token), STUB_SPEAKER_TOKEN);
+    await page.goto(`${server.url}/speak?session=${STUB_SESSION.id}`);
+    await page.getByRole('button', { name: 'Start' }).click();
+    const cell = (lang: string, column: string) =>
+      page.locator(`tr[data-lang="${lang}"] td.${column}`).textContent();
+    // The stub reports es, then fr, then es's voice again: each message carries what changed.
+    await expect.poll(() => cell('es', 'voice-lag')).toBe('2.9 s');
+    expect(await cell('es', 'text-lag')).toBe('1.8 s');
+    expect(await cell('fr', 'text-lag')).toBe('1.2 s');
+    expect(await cell('fr', 'voice-lag')).toBe('—');
+    expect(await cell('de', 'text-lag')).toBe('—');
+    expect(await page.locator('thead th').allTextContents()).toEqual([
+      'Language',
+      'Listeners',
+      'Text behind the speaker',
+      'Voice behind the speaker',
+    ]);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -2,11 +2,23 @@
  * A stand-in for the Babelcast server that speaks the listener protocol with real Opus audio
  * (encoded here with opusscript), so the listener page's decode and playout path is tested with
  * the codec phones actually receive, whatever engines the real server runs in tests.
+ *
+ * Three sessions:
+ * - `STUB_SESSION` streams by itself in simultaneous-mode style: each segment gets translated
+ *   drafts, two committed translation chunks and two voice chunks (the second after a silence).
+ * - `SCRIPTED_SESSION` sends nothing after its welcome: the test plays the server, one message at a
+ *   time, through `sendScripted`, so what the page shows can be checked between two events.
+ * - The speaker socket of `STUB_SESSION` accepts audio, acknowledges it and reports scripted lag.
  */
 import type { AddressInfo } from 'node:net';
 import {
   type CaptionEvent,
+  type DraftEvent,
+  decodeSpeakerAudioFrame,
   encodeListenerAudioPacket,
+  LANGUAGES,
+  type LagMessage,
+  type LanguagesResponse,
   PROTOCOL_VERSION,
   type SessionInfo,
 } from '@babelcast/protocol';
@@ -25,6 +37,23 @@ export const STUB_SESSION: SessionInfo = {
   targetLanguages: ['es', 'fr', 'de'],
   listeners: {},
 };
+
+export const SCRIPTED_SESSION: SessionInfo = {
+  ...STUB_SESSION,
+  id: 'steady-river-456',
+  title: 'Scripted session',
+  joinUrl: 'http://localhost/join/steady-river-456',
+};
+
+/** What the speaker socket reports after `ready`: merged, es ends at 1.8 s text and 2.9 s voice. */
+export const STUB_LAG_MESSAGES: LagMessage[] = [
+  { type: 'lag', textMs: { es: 1800 }, voiceMs: { es: 2600 } },
+  { type: 'lag', textMs: { fr: 1200 }, voiceMs: {} },
+  { type: 'lag', textMs: {}, voiceMs: { es: 2900 } },
+];
+
+/** Every accepted speaker token; the stub checks nothing else. */
+export const STUB_SPEAKER_TOKEN = 'stub-speaker-token';
 
 /** One sentence of speech-like sound: a 220 Hz tone with a syllable-rate envelope. */
 export function opusSentence(seconds: number): Uint8Array[] {
@@ -46,32 +75,67 @@ export function opusSentence(seconds: number): Uint8Array[] {
 
 export interface StubServer {
   url: string;
+  /** Send a JSON message (or binary packet) to every listener of SCRIPTED_SESSION; returns how many. */
+  sendScripted(message: object | Uint8Array): number;
+  /** Listener sockets open on SCRIPTED_SESSION. */
+  scriptedListeners(): number;
   close(): Promise<void>;
 }
 
 export async function startStubServer(): Promise<StubServer> {
   const app = Fastify();
   await app.register(webRoutes, {});
+  const sessions = new Map([STUB_SESSION, SCRIPTED_SESSION].map((s) => [s.id, s]));
   app.get('/api/sessions/:id', async (req, reply) => {
-    const { id } = req.params as { id: string };
-    if (id !== STUB_SESSION.id) {
+    const session = sessions.get((req.params as { id: string }).id);
+    if (!session) {
       return reply
         .code(404)
         .send({ error: { code: 'BC_ERR_SESSION_NOT_FOUND', message: 'no such session' } });
     }
-    return STUB_SESSION;
+    return session;
+  });
+  app.get('/api/languages', async (): Promise<LanguagesResponse> => {
+    const codes = [STUB_SESSION.sourceLanguage, ...STUB_SESSION.targetLanguages];
+    const known = LANGUAGES as Record<string, { name: string; native: string }>;
+    return {
+      sources: [STUB_SESSION.sourceLanguage],
+      pairs: [],
+      names: Object.fromEntries(codes.map((c) => [c, { name: known[c]!.name, native: known[c]!.native }])),
+    };
+  });
+  app.get('/api/me', async (req, reply) => {
+    if (req.headers.authorization !== `Bearer ${STUB_SPEAKER_TOKEN}`) {
+      return reply.code(401).send({ error: { code: 'BC_ERR_UNAUTHORIZED', message: 'not accepted' } });
+    }
+    return { speaker: { id: 'stub', name: 'Stub speaker' } };
   });
   const sentence = opusSentence(1.5);
+  const scripted = new Set<WebSocket>();
   const wss = new WebSocketServer({ noServer: true });
   app.server.on('upgrade', (req, socket, head) => {
-    wss.handleUpgrade(req, socket, head, (ws) =>
-      serveListener(ws, new URL(req.url ?? '/', 'http://x'), sentence),
-    );
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const session = sessions.get(url.searchParams.get('session') ?? '') ?? STUB_SESSION;
+      if (url.pathname === '/ws/speaker') return serveSpeaker(ws, session);
+      if (session === SCRIPTED_SESSION) {
+        scripted.add(ws);
+        ws.on('close', () => scripted.delete(ws));
+        return welcome(ws, session, url, 0);
+      }
+      serveListener(ws, url, sentence);
+    });
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    sendScripted(message) {
+      const data = message instanceof Uint8Array ? message : JSON.stringify(message);
+      for (const ws of scripted) ws.send(data);
+      return scripted.size;
+    },
+    scriptedListeners: () => scripted.size,
     async close() {
       for (const c of wss.clients) c.terminate();
       await app.close();
@@ -79,9 +143,32 @@ export async function startStubServer(): Promise<StubServer> {
   };
 }
 
-function serveListener(ws: WebSocket, url: URL, sentence: Uint8Array[]): void {
+function welcome(ws: WebSocket, session: SessionInfo, url: URL, seq: number): string {
   const language = url.searchParams.get('targetLanguage') ?? 'es';
+  ws.send(
+    JSON.stringify({
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      session,
+      targetLanguage: language,
+      authenticated: false,
+      seq,
+      audio: { codec: 'opus', sampleRate: 24_000, frameDurationMs: 20 },
+    }),
+  );
+  return language;
+}
+
+/** Segment timing of the self-running stream, ms after the segment starts. */
+const TIMING = { draft1: 0, draft2: 150, chunk1: 300, draft3: 450, chunk2: 1300, period: 2500 };
+
+function serveListener(ws: WebSocket, url: URL, sentence: Uint8Array[]): void {
   let seq = 0;
+  const language = welcome(ws, STUB_SESSION, url, seq);
+  const span = (segmentId: number) => ({
+    mediaStartMs: segmentId * 2000,
+    mediaEndMs: segmentId * 2000 + 1500,
+  });
   const caption = (kind: CaptionEvent['kind'], segmentId: number, text: string, lang: string) =>
     ws.send(
       JSON.stringify({
@@ -91,39 +178,46 @@ function serveListener(ws: WebSocket, url: URL, sentence: Uint8Array[]): void {
         segmentId,
         lang,
         text,
-        mediaStartMs: segmentId * 2000,
-        mediaEndMs: segmentId * 2000 + 1500,
+        ...span(segmentId),
         emittedAt: Date.now(),
       } satisfies CaptionEvent),
     );
-  ws.send(
-    JSON.stringify({
-      type: 'welcome',
-      protocol: PROTOCOL_VERSION,
-      session: STUB_SESSION,
-      targetLanguage: language,
-      authenticated: false,
-      seq,
-    }),
-  );
-  let segmentId = 0;
-  // A sentence every 2 s, its audio delivered in one burst as TTS output usually is.
-  const sendSentence = () => {
-    segmentId++;
-    caption('final', segmentId, `sentence ${segmentId}`, 'en');
-    caption('translation', segmentId, `[${language}] sentence ${segmentId}`, language);
+  const draft = (segmentId: number, text: string) =>
+    ws.send(
+      JSON.stringify({
+        type: 'draft',
+        lang: language,
+        segment: segmentId,
+        segmentId,
+        seq: ++seq,
+        text,
+        ...span(segmentId),
+        emittedAt: Date.now(),
+      } satisfies DraftEvent),
+    );
+  // A segment's voice in two chunks, each a burst as TTS output usually is. packetIndex and
+  // offsetMs run on across the chunks; each chunk's packets carry the span of speech it voices.
+  const half = Math.ceil(sentence.length / 2);
+  const chunks = [
+    { frames: sentence.slice(0, half), firstFrame: 0, spanMs: [0, 700] },
+    { frames: sentence.slice(half), firstFrame: half, spanMs: [700, 1500] },
+  ] as const;
+  const packetsSent = new Map<number, number>();
+  const voice = (segmentId: number, chunk: (typeof chunks)[number]) => {
     const perPacket = 10;
-    for (let p = 0; p * perPacket < sentence.length; p++) {
-      const frames = sentence.slice(p * perPacket, (p + 1) * perPacket);
-      const last = (p + 1) * perPacket >= sentence.length;
+    for (let p = 0; p * perPacket < chunk.frames.length; p++) {
+      const frames = chunk.frames.slice(p * perPacket, (p + 1) * perPacket);
+      const last = (p + 1) * perPacket >= chunk.frames.length;
+      const packetIndex = packetsSent.get(segmentId) ?? 0;
+      packetsSent.set(segmentId, packetIndex + 1);
       ws.send(
         encodeListenerAudioPacket({
           seq: ++seq,
           segmentId,
-          packetIndex: p,
-          offsetMs: p * perPacket * 20,
-          mediaStartMs: 0,
-          mediaEndMs: 1000,
+          packetIndex,
+          offsetMs: (chunk.firstFrame + p * perPacket) * 20,
+          mediaStartMs: span(segmentId).mediaStartMs + chunk.spanMs[0],
+          mediaEndMs: span(segmentId).mediaStartMs + chunk.spanMs[1],
           sampleRate: 24_000,
           frameDurationMs: 20,
           language,
@@ -133,7 +227,53 @@ function serveListener(ws: WebSocket, url: URL, sentence: Uint8Array[]): void {
       );
     }
   };
-  const timer = setInterval(sendSentence, 2000);
-  setTimeout(sendSentence, 300);
-  ws.on('close', () => clearInterval(timer));
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const at = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (ws.readyState === ws.OPEN) fn();
+    }, ms);
+    timers.add(t);
+  };
+  let segmentId = 0;
+  // The second voice chunk comes after the first has finished playing: the page must treat the
+  // silence between them as expected, not as a gap, and start the chunk with its own cushion.
+  const sendSegment = () => {
+    const id = ++segmentId;
+    caption('partial', id, `sentence ${id}`, 'en');
+    at(TIMING.draft1, () => draft(id, `[${language}] draft ${id}`));
+    at(TIMING.draft2, () => draft(id, `[${language}] draft ${id} grows`));
+    at(TIMING.chunk1, () => {
+      caption('translation', id, `[${language}] sentence ${id},`, language);
+      voice(id, chunks[0]);
+    });
+    at(TIMING.draft3, () => draft(id, `[${language}] second draft ${id}`));
+    at(TIMING.chunk2, () => {
+      caption('final', id, `sentence ${id}, said in full.`, 'en');
+      caption('translation', id, `[${language}] said in full.`, language);
+      voice(id, chunks[1]);
+    });
+  };
+  const timer = setInterval(sendSegment, TIMING.period);
+  at(300, sendSegment);
+  ws.on('close', () => {
+    clearInterval(timer);
+    for (const t of timers) clearTimeout(t);
+  });
+}
+
+/** The speaker socket: ready after hello, an ack for every frame, and the scripted lag reports. */
+function serveSpeaker(ws: WebSocket, session: SessionInfo): void {
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) {
+      const frame = decodeSpeakerAudioFrame(new Uint8Array(data as Buffer));
+      ws.send(JSON.stringify({ type: 'ack', seq: frame.seq }));
+      return;
+    }
+    const msg = JSON.parse(String(data)) as { type: string; token?: string };
+    if (msg.type !== 'hello') return;
+    if (msg.token !== STUB_SPEAKER_TOKEN) return ws.close(4401, 'not accepted');
+    ws.send(JSON.stringify({ type: 'ready', protocol: PROTOCOL_VERSION, session, lastSeq: null }));
+    for (const lag of STUB_LAG_MESSAGES) ws.send(JSON.stringify(lag));
+  });
 }

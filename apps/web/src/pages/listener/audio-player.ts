@@ -5,7 +5,8 @@
  * before the tap would only delay what is said now.
  */
 import type { ListenerAudioPacket } from '@babelcast/protocol';
-import { PlayoutSchedule } from '../shared/playout-schedule.ts';
+import { PlayoutContinuity } from '../shared/playout-continuity.ts';
+import { PlayoutSchedule, voiceChunkKey } from '../shared/playout-schedule.ts';
 import {
   createDecoder,
   type DecodedFrame,
@@ -16,7 +17,8 @@ import {
 } from './decoders.ts';
 
 interface FrameMeta {
-  segmentId: number;
+  /** The voice chunk the frame belongs to (`voiceChunkKey`). */
+  chunk: string;
   offset: number;
   generation: number;
 }
@@ -26,12 +28,13 @@ export interface PlayerStats {
   frames: number;
   decoded: number;
   scheduled: number;
-  skippedSegments: number;
+  /** Voice chunks dropped because the listener was too far behind. */
+  skippedChunks: number;
   decoder: DecoderKind | 'pcm' | null;
   backlogSec: number;
   contextState: AudioContextState | 'none';
-  /** Silences inside a sentence and overlaps anywhere: both should stay 0. */
-  gapsInSentences: number;
+  /** Silences inside a voice chunk and overlaps anywhere: both should stay 0. */
+  gapsInChunks: number;
   overlaps: number;
   /** Loudest decoded sample so far: proves the decoder produced sound, not silence. */
   peak: number;
@@ -51,8 +54,9 @@ export class AudioPlayer {
   private muted = false;
   private readonly counts = { packets: 0, frames: 0, decoded: 0, scheduled: 0 };
   private usedPcm = false;
-  private last: { segmentId: number; end: number } | null = null;
-  private readonly quality = { gapsInSentences: 0, overlaps: 0, peak: 0 };
+  private readonly continuity = new PlayoutContinuity();
+  /** Loudest decoded sample so far. */
+  private peak = 0;
 
   constructor(private readonly preferDecoder: DecoderKind | null = null) {}
 
@@ -83,9 +87,10 @@ export class AudioPlayer {
     this.counts.packets++;
     this.counts.frames += packet.frames.length;
     if (this.context?.state !== 'running') return;
+    const chunk = voiceChunkKey(packet);
     packet.frames.forEach((frame, i) => {
       const meta: FrameMeta = {
-        segmentId: packet.segmentId,
+        chunk,
         offset: (packet.offsetMs + i * packet.frameDurationMs) / 1000,
         generation: this.generation,
       };
@@ -108,15 +113,17 @@ export class AudioPlayer {
     this.sources.clear();
     this.pending.clear();
     this.schedule.reset();
-    this.last = null;
+    this.continuity.reset();
     this.decoder?.reset();
   }
 
   stats(): PlayerStats {
     return {
       ...this.counts,
-      ...this.quality,
-      skippedSegments: this.schedule.skippedSegments,
+      gapsInChunks: this.continuity.gapsInChunks,
+      overlaps: this.continuity.overlaps,
+      peak: this.peak,
+      skippedChunks: this.schedule.skippedChunks,
       decoder: this.decoder?.kind ?? (this.usedPcm ? 'pcm' : null),
       backlogSec: this.context ? this.schedule.backlog(this.context.currentTime) : 0,
       contextState: this.context?.state ?? 'none',
@@ -148,12 +155,10 @@ export class AudioPlayer {
     const ctx = this.context;
     if (!ctx || !this.gain || meta.generation !== this.generation || samples.length === 0) return;
     const duration = samples.length / sampleRate;
-    const at = this.schedule.place(
-      { segmentId: meta.segmentId, offset: meta.offset, duration },
-      ctx.currentTime,
-    );
+    const at = this.schedule.place({ chunk: meta.chunk, offset: meta.offset, duration }, ctx.currentTime);
     if (at === null) return;
-    this.checkContinuity(meta.segmentId, at, duration, samples);
+    this.continuity.note(meta.chunk, at, duration);
+    this.notePeak(samples);
     const buffer = ctx.createBuffer(1, samples.length, sampleRate);
     buffer.copyToChannel(samples as Float32Array<ArrayBuffer>, 0);
     const src = ctx.createBufferSource();
@@ -165,17 +170,10 @@ export class AudioPlayer {
     this.counts.scheduled++;
   }
 
-  private checkContinuity(segmentId: number, at: number, duration: number, samples: Float32Array): void {
-    // Half a sample of tolerance for floating-point clock arithmetic.
-    const eps = 0.5 / 24_000;
-    if (this.last) {
-      if (at < this.last.end - eps) this.quality.overlaps++;
-      else if (segmentId === this.last.segmentId && at > this.last.end + eps) this.quality.gapsInSentences++;
-    }
-    this.last = { segmentId, end: at + duration };
+  private notePeak(samples: Float32Array): void {
     for (let i = 0; i < samples.length; i++) {
       const a = Math.abs(samples[i]!);
-      if (a > this.quality.peak) this.quality.peak = a;
+      if (a > this.peak) this.peak = a;
     }
   }
 }

@@ -4,7 +4,9 @@
  */
 import {
   type CaptionEvent,
+  type DraftEvent,
   decodeListenerAudioPacket,
+  ErrorCode,
   LANGUAGES,
   type ListenerServerMessage,
   PROTOCOL_VERSION,
@@ -22,6 +24,7 @@ import {
   type SocketStatus,
 } from '../shared/reconnecting-socket.ts';
 import { AudioPlayer } from './audio-player.ts';
+import { CaptionView } from './caption-view.ts';
 import type { DecoderKind } from './decoders.ts';
 
 const LANG_KEY = 'babelcast.listener.lang';
@@ -29,6 +32,8 @@ const SIZE_KEY = 'babelcast.listener.size';
 const THEME_KEY = 'babelcast.listener.theme';
 const FONT_SIZES = [1.25, 1.5, 1.75, 2, 2.5, 3, 3.75, 4.5];
 const DEFAULT_SIZE_INDEX = 3;
+/** The voice-skipped notice is news, not a state: it goes away by itself. */
+const VOICE_NOTICE_MS = 5000;
 
 const app = byId('app');
 const params = new URLSearchParams(location.search);
@@ -123,11 +128,10 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
   );
   const themeBtn = h('button', { type: 'button', id: 'theme' });
   const notice = h('p', { className: 'error', id: 'notice', role: 'alert' });
-  const empty = h('p', { className: 'empty', id: 'empty' });
-  const captions = h('section', { className: 'captions', id: 'captions', tabindex: 0 }, empty);
-  // Screen readers hear each finished sentence once; drafts would be read over and over.
-  const announcer = h('div', { className: 'visually-hidden', 'aria-live': 'polite', id: 'announcer' });
-  const lineElements = new Map<number, HTMLParagraphElement>();
+  // Not an alert: skipping ahead is the voice working as intended when it falls far behind.
+  const voiceNotice = h('p', { className: 'info', id: 'voice-notice', role: 'status' });
+  let voiceNoticeTimer: ReturnType<typeof setTimeout> | null = null;
+  const view = new CaptionView(model);
 
   function applyLabels(): void {
     const { lang, t: dict } = dictionaryFor(language);
@@ -141,8 +145,8 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
     smallerName.textContent = t.smaller;
     largerName.textContent = t.larger;
     themeBtn.textContent = t.darkMode;
-    captions.setAttribute('aria-label', t.captions);
-    empty.textContent = t.emptyCaptions;
+    view.setLabels(t.captions, t.emptyCaptions);
+    if (voiceNotice.textContent) voiceNotice.textContent = t.voiceSkipped;
     renderStatus();
   }
 
@@ -179,52 +183,22 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
     live.className = `live ${cls}`;
   }
 
-  function renderLine(segmentId: number, announce: boolean): void {
-    const line = model.line(segmentId);
-    let el = lineElements.get(segmentId);
-    if (!line || line.text === '') {
-      el?.remove();
-      lineElements.delete(segmentId);
-      return;
-    }
-    const nearBottom = captions.scrollHeight - captions.scrollTop - captions.clientHeight < 80;
-    if (!el) {
-      el = h('p', { className: 'line', 'data-segment': String(segmentId) });
-      const after = [...lineElements.entries()]
-        .filter(([id]) => id > segmentId)
-        .sort((a, b) => a[0] - b[0])[0];
-      if (after) after[1].before(el);
-      else captions.append(el);
-      lineElements.set(segmentId, el);
-      empty.hidden = true;
-    }
-    const wasDraft = el.classList.contains('draft');
-    el.textContent = line.text;
-    el.classList.toggle('draft', line.draft);
-    el.lang = line.draft ? session.sourceLanguage : language;
-    if (announce && !line.draft && (wasDraft || el.dataset.final !== 'true'))
-      announcer.textContent = line.text;
-    el.dataset.final = String(!line.draft);
-    // Follow the newest line unless the reader scrolled up to reread something.
-    if (nearBottom) captions.scrollTop = captions.scrollHeight;
-    while (lineElements.size > 300) {
-      const oldest = Math.min(...lineElements.keys());
-      lineElements.get(oldest)?.remove();
-      lineElements.delete(oldest);
-    }
-  }
-
-  function renderAllLines(): void {
-    for (const el of lineElements.values()) el.remove();
-    lineElements.clear();
-    for (const line of model.lines()) renderLine(line.segmentId, false);
-    empty.hidden = lineElements.size > 0;
-  }
-
-  function onCaption(ev: CaptionEvent): void {
+  function onCaptionOrDraft(ev: CaptionEvent | DraftEvent): void {
     lastSeq = Math.max(lastSeq, ev.seq);
-    const changed = model.apply(ev);
-    if (changed !== null) renderLine(changed, ev.replay !== true);
+    const change = model.apply(ev);
+    // Replayed history was already said, or is too old to be worth saying now.
+    const replayed = ev.type === 'caption' && ev.replay === true;
+    if (change) view.render(change.segmentId, replayed ? '' : change.committed);
+  }
+
+  function showVoiceSkipped(): void {
+    // Only someone listening hears the jump; to a reader the notice would be noise.
+    if (!player.unlocked) return;
+    voiceNotice.textContent = t.voiceSkipped;
+    if (voiceNoticeTimer) clearTimeout(voiceNoticeTimer);
+    voiceNoticeTimer = setTimeout(() => {
+      voiceNotice.textContent = '';
+    }, VOICE_NOTICE_MS);
   }
 
   function onMessage(msg: ListenerServerMessage): void {
@@ -236,7 +210,8 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
         if (msg.targetLanguage !== language) setLanguage(msg.targetLanguage, false);
         break;
       case 'caption':
-        onCaption(msg);
+      case 'draft':
+        onCaptionOrDraft(msg);
         break;
       case 'state':
         session = { ...session, state: msg.state };
@@ -246,7 +221,9 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
         if (msg.targetLanguage !== language) setLanguage(msg.targetLanguage, false);
         break;
       case 'notice':
-        notice.textContent = msg.message;
+        if (msg.code === ErrorCode.VOICE_SKIPPED) {
+          if (!msg.lang || msg.lang === language) showVoiceSkipped();
+        } else notice.textContent = msg.message;
         break;
       case 'error':
         notice.textContent = msg.message;
@@ -261,7 +238,8 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
     store(LANG_KEY, code);
     model.switchLanguage(code);
     player.reset();
-    renderAllLines();
+    voiceNotice.textContent = '';
+    view.renderAll();
     applyLabels();
     if (tellServer) socket.sendJson({ type: 'setLanguage', targetLanguage: code });
   }
@@ -378,8 +356,9 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
       themeBtn,
     ),
     notice,
-    captions,
-    announcer,
+    voiceNotice,
+    view.section,
+    view.announcer,
   );
   if (typeof AudioContext === 'undefined') {
     listenBtn.disabled = true;

@@ -1,25 +1,50 @@
 /**
- * The caption text a page shows, built from caption events. Events may repeat (replay after a
- * reconnect or language switch) or arrive out of order; keyed by segment, applying one twice is
- * harmless. Each segment shows its best text: a translation once there is one, else the source
- * final, else the latest partial as a draft.
+ * The caption text a page shows, built from caption and draft events. DOM-free, so it is tested on
+ * scripted event sequences.
+ *
+ * A segment's line has two parts:
+ * - `committed`: text that will not change any more. For a reader of a translation, the segment's
+ *   `translation` captions so far, in seq order (simultaneous mode commits a segment chunk by
+ *   chunk, so a segment has several). For a reader of the source language, its `final`.
+ * - `tail`: text that may still change, shown in the draft style after `committed`. The newest
+ *   translated `draft` that is newer (by seq) than every translation of the segment; while the
+ *   segment has neither translation nor draft, the speaker's own words (partial, then final).
+ *
+ * Events may repeat (replay after a reconnect or language switch) or arrive out of order. Committed
+ * chunks are keyed by seq and drafts are compared by seq, so applying an event twice is harmless
+ * and an older draft never replaces a newer one.
  */
-import type { CaptionEvent } from '@babelcast/protocol';
+import type { CaptionEvent, DraftEvent } from '@babelcast/protocol';
 
 export interface CaptionLine {
   segmentId: number;
-  text: string;
-  /** Still the speaker's words (partial, or final not yet translated): shown as a draft. */
+  committed: string;
+  tail: string;
+  /** Language of `tail`: the reader's language for a translated draft, else the source language. */
+  tailLang: string;
+  /** Nothing is committed yet: the whole line may still change. */
   draft: boolean;
+  /** `committed` and `tail` as one string. */
+  text: string;
   /** Source-language text, for pages that show both. */
   source: string;
   mediaStartMs: number;
 }
 
+/** What one event changed in a line. */
+export interface LineChange {
+  segmentId: number;
+  /** Text this event committed (a new translation chunk, or the final for a source-language reader); '' if none. */
+  committed: string;
+}
+
 interface SegmentText {
   partial?: string;
   final?: string;
-  translation?: string;
+  /** Committed translation chunks in the reader's language, by seq. */
+  translations: Map<number, string>;
+  /** Newest translated draft; dropped as soon as a newer translation commits what it covered. */
+  draft?: { seq: number; text: string };
   mediaStartMs: number;
 }
 
@@ -35,46 +60,64 @@ export class CaptionModel {
     private readonly maxSegments = 300,
   ) {}
 
-  /** Apply an event; returns the segment id whose line changed, or null if nothing changed. */
-  apply(ev: CaptionEvent): number | null {
+  /** Apply an event; returns what changed in its segment's line, or null if the line is unchanged. */
+  apply(ev: CaptionEvent | DraftEvent): LineChange | null {
     if (ev.seq > this.lastSeq) this.lastSeq = ev.seq;
-    let seg = this.segments.get(ev.segmentId);
-    if (!seg) {
-      seg = { mediaStartMs: ev.mediaStartMs };
-      this.segments.set(ev.segmentId, seg);
-      this.trim();
-      if (!this.segments.has(ev.segmentId)) return null;
-    }
+    // Translations and drafts in another language are in flight from before a language switch.
+    if ((ev.type === 'draft' || ev.kind === 'translation') && ev.lang !== this.targetLanguage) return null;
+    const seg = this.segment(ev.segmentId, ev.mediaStartMs);
+    if (!seg) return null;
     const before = this.line(ev.segmentId)!;
-    if (ev.kind === 'partial') {
+    if (ev.type === 'draft') {
+      if (ev.seq <= newestTranslationSeq(seg) || (seg.draft && ev.seq <= seg.draft.seq)) return null;
+      seg.draft = { seq: ev.seq, text: ev.text };
+    } else if (ev.kind === 'partial') {
       if (seg.final !== undefined) return null;
       seg.partial = ev.text;
     } else if (ev.kind === 'final') {
       seg.final = ev.text;
     } else {
-      if (ev.lang !== this.targetLanguage) return null;
-      seg.translation = ev.text;
+      seg.translations.set(ev.seq, ev.text);
+      if (seg.draft && seg.draft.seq < ev.seq) seg.draft = undefined;
     }
     const after = this.line(ev.segmentId)!;
-    return after.text !== before.text || after.draft !== before.draft ? ev.segmentId : null;
+    if (
+      after.committed === before.committed &&
+      after.tail === before.tail &&
+      after.tailLang === before.tailLang
+    )
+      return null;
+    // Only a translation (or a final, for a source-language reader) commits text, and what it
+    // commits is its own text: that is what a screen reader should hear, once.
+    const committed = after.committed !== before.committed && ev.type === 'caption' ? ev.text.trim() : '';
+    return { segmentId: ev.segmentId, committed };
   }
 
-  /** Drop translations after a language switch; replayed events refill them. */
+  /** Drop translations and drafts after a language switch; replayed events refill the translations. */
   switchLanguage(targetLanguage: string): void {
     this.targetLanguage = targetLanguage;
-    for (const seg of this.segments.values()) delete seg.translation;
+    for (const seg of this.segments.values()) {
+      seg.translations.clear();
+      seg.draft = undefined;
+    }
   }
 
   line(segmentId: number): CaptionLine | undefined {
     const seg = this.segments.get(segmentId);
     if (!seg) return undefined;
     const source = seg.final ?? seg.partial ?? '';
-    const sameLanguage = this.targetLanguage === this.sourceLanguage;
-    if (seg.translation !== undefined) {
-      return { segmentId, text: seg.translation, draft: false, source, mediaStartMs: seg.mediaStartMs };
+    const base = { segmentId, source, mediaStartMs: seg.mediaStartMs };
+    if (this.targetLanguage === this.sourceLanguage) {
+      // The reader wants the speaker's own words: the final is what commits them.
+      const committed = seg.final ?? '';
+      const tail = seg.final === undefined ? (seg.partial ?? '') : '';
+      return makeLine(base, committed, tail, this.sourceLanguage);
     }
-    const draft = !(sameLanguage && seg.final !== undefined);
-    return { segmentId, text: source, draft, source, mediaStartMs: seg.mediaStartMs };
+    const committed = joinChunks([...seg.translations].sort((a, b) => a[0] - b[0]).map(([, text]) => text));
+    const draft = seg.draft?.text.trim() ?? '';
+    if (draft !== '' || committed !== '') return makeLine(base, committed, draft, this.targetLanguage);
+    // Until anything is translated, the speaker's words stand in as the draft.
+    return makeLine(base, '', source, this.sourceLanguage);
   }
 
   lines(): CaptionLine[] {
@@ -84,10 +127,50 @@ export class CaptionModel {
       .filter((l) => l.text !== '');
   }
 
+  private segment(segmentId: number, mediaStartMs: number): SegmentText | undefined {
+    let seg = this.segments.get(segmentId);
+    if (!seg) {
+      seg = { mediaStartMs, translations: new Map() };
+      this.segments.set(segmentId, seg);
+      this.trim();
+    }
+    return this.segments.get(segmentId);
+  }
+
   private trim(): void {
     while (this.segments.size > this.maxSegments) {
       const oldest = Math.min(...this.segments.keys());
       this.segments.delete(oldest);
     }
   }
+}
+
+function newestTranslationSeq(seg: SegmentText): number {
+  let newest = -1;
+  for (const seq of seg.translations.keys()) if (seq > newest) newest = seq;
+  return newest;
+}
+
+/** Chunks are separate translations of consecutive clauses: one space between them. */
+function joinChunks(chunks: string[]): string {
+  return chunks
+    .map((c) => c.trim())
+    .filter((c) => c !== '')
+    .join(' ');
+}
+
+function makeLine(
+  base: Pick<CaptionLine, 'segmentId' | 'source' | 'mediaStartMs'>,
+  committed: string,
+  tail: string,
+  tailLang: string,
+): CaptionLine {
+  return {
+    ...base,
+    committed,
+    tail,
+    tailLang,
+    draft: committed === '',
+    text: joinChunks([committed, tail]),
+  };
 }

@@ -25,6 +25,8 @@ const en = {
   unsupportedLanguage: 'This language is not available in this session.',
   audioUnavailable: 'Audio cannot play in this browser; captions still work.',
   connectionLost: 'Connection lost.',
+  /** Said briefly when the server skipped part of the voice because it fell far behind the speaker. */
+  voiceSkipped: 'Voice skipped ahead to keep up.',
 };
 export type MessageKey = keyof typeof en;
 export type Dictionary = Record<MessageKey, string>;
@@ -53,6 +55,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     unsupportedLanguage: 'Este idioma no está disponible en esta sesión.',
     audioUnavailable: 'El audio no puede sonar en este navegador; los subtítulos sí funcionan.',
     connectionLost: 'Se perdió la conexión.',
+    voiceSkipped: 'La voz ha saltado adelante para no quedarse atrás.',
   },
   fr: {
     pageTitle: 'Traduction en direct',
@@ -76,6 +79,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     unsupportedLanguage: "Cette langue n'est pas disponible pour cette session.",
     audioUnavailable: 'Le son ne peut pas être lu dans ce navigateur ; les sous-titres fonctionnent.',
     connectionLost: 'Connexion perdue.',
+    voiceSkipped: 'La voix a sauté un passage pour rester à jour.',
   },
   pt: {
     pageTitle: 'Tradução ao vivo',
@@ -99,6 +103,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     unsupportedLanguage: 'Este idioma não está disponível nesta sessão.',
     audioUnavailable: 'O áudio não pode tocar neste navegador; as legendas funcionam.',
     connectionLost: 'Ligação perdida.',
+    voiceSkipped: 'A voz saltou um trecho para acompanhar o orador.',
   },
   it: {
     pageTitle: 'Traduzione dal vivo',
@@ -122,6 +127,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     unsupportedLanguage: 'Questa lingua non è disponibile in questa sessione.',
     audioUnavailable: "L'audio non può essere riprodotto in questo browser; i sottotitoli funzionano.",
     connectionLost: 'Connessione persa.',
+    voiceSkipped: 'La voce è andata avanti per stare al passo.',
   },
   ca: {
     pageTitle: 'Traducció en directe',
@@ -145,6 +151,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     unsupportedLanguage: 'Aquesta llengua no està disponible en aquesta sessió.',
     audioUnavailable: "L'àudio no es pot reproduir en aquest navegador; els subtítols funcionen.",
     connectionLost: "S'ha perdut la connexió.",
+    voiceSkipped: 'La veu ha saltat endavant per no quedar-se enrere.',
   },
   de: {
     pageTitle: 'Live-Übersetzung',
@@ -168,6 +175,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     unsupportedLanguage: 'Diese Sprache ist in dieser Sitzung nicht verfügbar.',
     audioUnavailable: 'Ton kann in diesem Browser nicht abgespielt werden; Untertitel funktionieren.',
     connectionLost: 'Verbindung verloren.',
+    voiceSkipped: 'Die Stimme ist vorgesprungen, um Schritt zu halten.',
   },
   gl: {
     pageTitle: 'Tradución en directo',
@@ -191,6 +199,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     unsupportedLanguage: 'Este idioma non está dispoñible nesta sesión.',
     audioUnavailable: 'O son non pode reproducirse neste navegador; os subtítulos si funcionan.',
     connectionLost: 'Perdeuse a conexión.',
+    voiceSkipped: 'A voz saltou adiante para non quedar atrás.',
   },
   eo: {
     pageTitle: 'Rekta traduko',
@@ -214,6 +223,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     unsupportedLanguage: 'Ĉi tiu lingvo ne disponeblas en ĉi tiu kunsido.',
     audioUnavailable: 'La sono ne povas ludi en ĉi tiu retumilo; la subtekstoj tamen funkcias.',
     connectionLost: 'La konekto perdiĝis.',
+    voiceSkipped: 'La voĉo saltis antaŭen por ne postresti.',
   },
 };
 

@@ -1,19 +1,22 @@
 /**
  * Decides when each decoded piece of translated speech plays, on the AudioContext clock (seconds).
  *
+ * Speech comes in voice chunks: a whole sentence in sentence mode, a clause at a time in
+ * simultaneous mode (several chunks per segment, their offsets continuing across the segment).
  * Audio arrives in bursts (TTS runs faster than real time, the network jitters), so the first piece
- * of a sentence waits `startDelay` to build a small cushion; the rest of the sentence is placed by
- * its offset within the sentence, so pieces join without gaps. If a piece comes too late for its
- * slot, the rest of the sentence slides later rather than overlapping or being cut. Sentences never
- * overlap: a new one starts after the previous one ends. When the backlog is longer than
- * `maxBacklog` (the listener fell far behind), new sentences are skipped; captions still show them.
+ * of a chunk waits `startDelay` to build a small cushion; the rest of the chunk is placed by its
+ * offset, so pieces join without gaps. If a piece comes too late for its slot, the rest of the chunk
+ * slides later rather than overlapping or being cut. Chunks never overlap: a new one starts after
+ * the previous one ends, or from silence with its own cushion when the previous one has finished
+ * (the speaker is still talking and the next clause was not voiced yet). When the backlog is longer
+ * than `maxBacklog` (the listener fell far behind), new chunks are skipped; captions still show them.
  */
 export interface PlayoutOptions {
   /** Cushion before the first piece of a sentence that starts from silence, seconds. */
   startDelay: number;
   /** Never schedule closer to `now` than this: Web Audio needs a little lead time. */
   minLead: number;
-  /** Skip a new sentence when already this many seconds are queued. */
+  /** Skip a new chunk when already this many seconds are queued. */
   maxBacklog: number;
   /**
    * A piece due within this distance of the end of the queue joins it exactly: decoders may return
@@ -30,14 +33,28 @@ export const DEFAULT_PLAYOUT: PlayoutOptions = {
 };
 
 export interface Piece {
-  segmentId: number;
-  /** Position of the piece inside the sentence's audio, seconds. */
+  /** The voice chunk the piece belongs to (`voiceChunkKey`). */
+  chunk: string;
+  /** Position of the piece inside its segment's audio, seconds. */
   offset: number;
   duration: number;
 }
 
-interface SegmentAnchor {
-  /** Context time at which offset 0 of the segment plays. */
+/**
+ * Tells voice chunks apart: every packet of a chunk carries the span of speech the chunk
+ * translates, and chunks of one segment translate different spans. Derived from each packet alone,
+ * so a lost first packet (the one flagged as a chunk's start) cannot merge two chunks.
+ */
+export function voiceChunkKey(packet: {
+  segmentId: number;
+  mediaStartMs: number;
+  mediaEndMs: number;
+}): string {
+  return `${packet.segmentId}:${packet.mediaStartMs}-${packet.mediaEndMs}`;
+}
+
+interface ChunkAnchor {
+  /** Context time at which offset 0 of the chunk's segment would play. */
   zero: number;
   skipped: boolean;
 }
@@ -45,24 +62,24 @@ interface SegmentAnchor {
 export class PlayoutSchedule {
   /** Context time when everything scheduled so far has finished. */
   private end = 0;
-  private readonly segments = new Map<number, SegmentAnchor>();
-  skippedSegments = 0;
+  private readonly chunks = new Map<string, ChunkAnchor>();
+  skippedChunks = 0;
 
   constructor(private readonly options: PlayoutOptions = DEFAULT_PLAYOUT) {}
 
   /** Start time for `piece` given the current context time, or null to drop it. */
   place(piece: Piece, now: number): number | null {
     const earliest = now + this.options.minLead;
-    let anchor = this.segments.get(piece.segmentId);
+    let anchor = this.chunks.get(piece.chunk);
     if (!anchor) {
       if (this.end - now > this.options.maxBacklog) {
-        this.remember(piece.segmentId, { zero: 0, skipped: true });
-        this.skippedSegments++;
+        this.remember(piece.chunk, { zero: 0, skipped: true });
+        this.skippedChunks++;
         return null;
       }
       const start = Math.max(this.end, now + this.options.startDelay);
       anchor = { zero: start - piece.offset, skipped: false };
-      this.remember(piece.segmentId, anchor);
+      this.remember(piece.chunk, anchor);
     }
     if (anchor.skipped) return null;
     let start = anchor.zero + piece.offset;
@@ -88,12 +105,12 @@ export class PlayoutSchedule {
   /** Forget everything queued (language switch): the caller stops the sources it started. */
   reset(): void {
     this.end = 0;
-    this.segments.clear();
+    this.chunks.clear();
   }
 
-  private remember(segmentId: number, anchor: SegmentAnchor): void {
-    this.segments.set(segmentId, anchor);
-    // Only recent segments can still receive audio; keep the map small on long sessions.
-    if (this.segments.size > 64) this.segments.delete(this.segments.keys().next().value!);
+  private remember(chunk: string, anchor: ChunkAnchor): void {
+    this.chunks.set(chunk, anchor);
+    // Only recent chunks can still receive audio; keep the map small on long sessions.
+    if (this.chunks.size > 64) this.chunks.delete(this.chunks.keys().next().value!);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The speaker page: sign in with a token, create a session, then speak. Shows what a presenter
  * needs at a glance: the join link and QR code for the audience, whether the microphone sounds
- * right, who is listening in which language, what the recogniser hears and how far behind the
- * translations run.
+ * right, who is listening in which language, what the recogniser hears, and how far each
+ * language's captions and voice are behind the speaker.
  */
 import {
   type CaptionEvent,
@@ -152,6 +152,10 @@ const STATE_LABEL: Record<SessionState, string> = {
   ended: 'Ended',
 };
 
+function formatLag(ms: number | undefined): string {
+  return ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`;
+}
+
 const WARNING_TEXT: Record<InputWarning, string> = {
   clipping: 'Too loud: the input is clipping. Move the microphone away or lower its gain.',
   tooQuiet: 'Too quiet: move closer to the microphone or raise its gain.',
@@ -166,7 +170,9 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
   const meter = new InputMeter();
   let framesCaptured = 0;
   let statsTimer: ReturnType<typeof setInterval> | null = null;
-  const lag: Record<string, number> = {};
+  /** How far each language's listeners are behind the speaker, ms; merged from `lag` messages. */
+  const textLag: Record<string, number> = {};
+  const voiceLag: Record<string, number> = {};
   let counts: Record<string, number> = session.listeners;
 
   const stateBadge = h('span', { className: 'badge', id: 'session-state' });
@@ -247,7 +253,12 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
   }
 
   function renderListeners(): void {
-    const langs = new Set([...session.targetLanguages, ...Object.keys(counts), ...Object.keys(lag)]);
+    const langs = new Set([
+      ...session.targetLanguages,
+      ...Object.keys(counts),
+      ...Object.keys(textLag),
+      ...Object.keys(voiceLag),
+    ]);
     listenersBody.replaceChildren(
       ...[...langs].map((code) =>
         h(
@@ -255,7 +266,8 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
           { 'data-lang': code },
           h('th', { scope: 'row' }, languageName(code, languages?.names)),
           h('td', { className: 'count' }, String(counts[code] ?? 0)),
-          h('td', {}, lag[code] === undefined ? '—' : `${(lag[code]! / 1000).toFixed(1)} s`),
+          h('td', { className: 'text-lag' }, formatLag(textLag[code])),
+          h('td', { className: 'voice-lag' }, formatLag(voiceLag[code])),
         ),
       ),
     );
@@ -318,7 +330,9 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
         counts = msg.counts;
         break;
       case 'lag':
-        Object.assign(lag, msg.textMs);
+        // Each message carries only the languages whose lag changed.
+        Object.assign(textLag, msg.textMs);
+        Object.assign(voiceLag, msg.voiceMs);
         break;
       case 'notice':
       case 'error':
@@ -513,7 +527,8 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
               {},
               h('th', { scope: 'col' }, 'Language'),
               h('th', { scope: 'col' }, 'Listeners'),
-              h('th', { scope: 'col' }, 'Lag'),
+              h('th', { scope: 'col' }, 'Text behind the speaker'),
+              h('th', { scope: 'col' }, 'Voice behind the speaker'),
             ),
           ),
           listenersBody,

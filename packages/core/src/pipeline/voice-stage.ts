@@ -5,6 +5,9 @@
  * voice is behind the speaker.
  *
  * Keeping up (when `catchUp` is set, i.e. simultaneous mode):
+ * - Chunks wait here, not in the listener's buffer: the next chunk is synthesised only when the
+ *   listener has less than `PLAYOUT_LEAD_MS` of voice left to hear. Synthesis is many times faster
+ *   than real time, so sending everything at once would hide the backlog where nothing can skip it.
  * - Above `targetLagMs` the voice speaks faster, linearly up to `maxRate` at `skipAheadLagMs`.
  * - Above `skipAheadLagMs`, chunks waiting behind the newest are skipped (their captions were
  *   shown) and the listener is told. Together these bound the lag over a talk of any length.
@@ -16,6 +19,9 @@ import type { EngineSet } from '../engines/index.ts';
 import type { SessionOutput } from '../hub/bus.ts';
 import type { VoiceTuning } from './tuning.ts';
 import type { Chunk, PipelineContext } from './types.ts';
+
+/** Voice a listener should still have buffered when the next chunk is synthesised, ms. */
+export const PLAYOUT_LEAD_MS = 600;
 
 export interface VoiceChunk extends Chunk {
   translation: string;
@@ -29,7 +35,15 @@ export interface VoiceStageOptions {
   maxPending: number;
   /** Rate control and skip-ahead; null keeps a constant rate (sentence mode). */
   catchUp: VoiceTuning | null;
+  /** How to wait (tests pass a fake clock's). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const realSleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref?.();
+  });
 
 /** Continuation of a segment's audio across its chunks (packet numbering and offset). */
 interface SegmentCursor {
@@ -47,6 +61,8 @@ export class VoiceStage {
   private playoutEndWall = 0;
   /** Smoothed time from a synthesis request to its first audio, ms. */
   private firstAudioMs = 100;
+  /** Set by idle(): send what is queued without pacing. */
+  private hurry = false;
   private closed = false;
 
   constructor(
@@ -73,8 +89,13 @@ export class VoiceStage {
     void this.drain();
   }
 
+  /**
+   * Resolves when every chunk has been sent. Waiting callers (pause, end, shutdown) get the rest
+   * at once instead of at the listener's playout pace.
+   */
   idle(): Promise<void> {
     if (!this.running && this.queue.length === 0) return Promise.resolve();
+    this.hurry = true;
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -104,6 +125,8 @@ export class VoiceStage {
     this.running = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
+        if (this.options.catchUp) await this.untilPlayoutNeedsMore();
+        if (this.closed || this.queue.length === 0) break;
         let chunk = this.queue.shift()!;
         let lag = this.expectedLag(chunk);
         const c = this.options.catchUp;
@@ -123,7 +146,17 @@ export class VoiceStage {
       }
     } finally {
       this.running = false;
+      this.hurry = false;
       this.wakeIdle();
+    }
+  }
+
+  private async untilPlayoutNeedsMore(): Promise<void> {
+    const sleep = this.options.sleep ?? realSleep;
+    for (;;) {
+      const wait = this.playoutEndWall - PLAYOUT_LEAD_MS - this.ctx.now();
+      if (wait <= 0 || this.closed || this.hurry) return;
+      await sleep(Math.min(wait, 250));
     }
   }
 

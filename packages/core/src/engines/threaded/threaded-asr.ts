@@ -9,14 +9,7 @@
  * EngineError and the next write starts a new worker (streams are recreated transparently).
  */
 import { Worker } from 'node:worker_threads';
-import type {
-  AsrCapabilities,
-  AsrEngine,
-  AsrEvent,
-  AsrFinal,
-  AsrStream,
-  AsrStreamOptions,
-} from '../asr.ts';
+import type { AsrCapabilities, AsrEngine, AsrEvent, AsrFinal, AsrStream, AsrStreamOptions } from '../asr.ts';
 import { EngineError, type EngineInfo, EngineUnavailableError } from '../engine.ts';
 
 export interface ThreadedEngineSpec {

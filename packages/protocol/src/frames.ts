@@ -16,6 +16,11 @@ export const SPEAKER_AUDIO_HEADER_BYTES = 16;
 /** At most one second per frame: bounds memory per message and keeps acknowledgements frequent. */
 export const SPEAKER_AUDIO_MAX_SAMPLES = SPEAKER_SAMPLE_RATE;
 export const SPEAKER_AUDIO_MAX_FRAME_BYTES = SPEAKER_AUDIO_HEADER_BYTES + SPEAKER_AUDIO_MAX_SAMPLES * 2;
+/**
+ * Highest speaker seq a server accepts. seq does not wrap: 2^31 frames of 100 ms last 6.8 years.
+ * The u32 field's upper half is refused so that a client's -1 or overflow cannot look like a seq.
+ */
+export const SPEAKER_SEQ_MAX = 0x7fffffff;
 
 export interface SpeakerAudioFrame {
   /** Per-connection-independent sequence number chosen by the speaker client; +1 per frame. */

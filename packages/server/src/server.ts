@@ -3,30 +3,28 @@
  * `startServer` is what the CLI runs and what end-to-end tests start on a random port.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import {
   createLogger,
   type EngineSet,
   InMemoryBus,
+  type MessageBus,
   MemoryStore,
   Metrics,
   SessionManager,
   type Store,
 } from '@babelcast/core';
-import { CloseCode } from '@babelcast/protocol';
+import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
 import { Authenticator, generateApiToken, hashToken } from './auth.ts';
 import { type BabelcastConfig, loadConfig } from './config.ts';
 import { closeEngines, createEngines, initEngines } from './engines.ts';
-import { errorHandler } from './http/errors.ts';
+import { clientErrorHandler, errorHandler, notFoundHandler } from './http/errors.ts';
 import { apiRoutes } from './http/routes.ts';
-import { handleListenerSocket } from './ws/listener-socket.ts';
-import { closeWith } from './ws/socket-utils.ts';
-import { handleSpeakerSocket } from './ws/speaker-socket.ts';
-import { SPEAKER_AUDIO_MAX_FRAME_BYTES } from '@babelcast/protocol';
+import { addressKey, clientAddress, KeyedBuckets } from './limits/rate-limit.ts';
+import { WsGateway } from './ws/gateway.ts';
 
 export interface StartOptions extends Record<string, unknown> {
   /** Path of a JSON config file. */
@@ -38,6 +36,8 @@ export interface StartOptions extends Record<string, unknown> {
   /** Use this store instead of SQLite in dataDir. */
   store?: Store;
   logger?: Logger;
+  /** Use this bus instead of a fresh in-memory one (tests publish output on it directly). */
+  bus?: MessageBus;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -90,6 +90,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     engineSet: injectedEngines,
     store: injectedStore,
     logger: injectedLogger,
+    bus: injectedBus,
     env,
     ...overrides
   } = options;
@@ -120,10 +121,23 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     loggerInstance: logger,
     bodyLimit: 64 * 1024,
     ...(https ? { https } : {}),
+    // request.ip as limits/rate-limit.ts clientAddress() computes it: the n nearest hops are proxies.
+    trustProxy: (_address: string, hop: number) => hop < config.trustProxy,
+    // Shutdown is bounded by close() below; requests in flight meanwhile are answered normally.
+    return503OnClosing: false,
+    // Malformed requests Node's parser refuses, and URL errors found before routing: same JSON body.
+    clientErrorHandler,
+    frameworkErrors: errorHandler,
   }) as unknown as FastifyInstance;
 
+  // Every TCP connection, HTTP or upgraded, so that shutdown can end the ones that linger.
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   let publicUrl = config.publicUrl?.replace(/\/$/, '') ?? '';
-  const bus = new InMemoryBus();
+  const bus = injectedBus ?? new InMemoryBus();
   const manager = new SessionManager({
     engines,
     bus,
@@ -159,41 +173,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     logger.warn({ err }, 'web pages not available');
   }
 
-  // WebSockets share the HTTP port; the upgrade is routed by path.
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: SPEAKER_AUDIO_MAX_FRAME_BYTES + 1024,
-    perMessageDeflate: false,
+  app.setNotFoundHandler(notFoundHandler);
+  const httpRate = new KeyedBuckets(config.rateLimits.http, config.rateLimits.trackedAddresses);
+  app.addHook('onRequest', async (request, reply) => {
+    const address = clientAddress(
+      request.raw.socket?.remoteAddress,
+      request.headers['x-forwarded-for'],
+      config.trustProxy,
+    );
+    if (!httpRate.take(addressKey(address))) {
+      reply.header('retry-after', '1');
+      throw new BabelcastError(ErrorCode.RATE_LIMITED, 'too many requests from your address; slow down');
+    }
   });
+  // WebSockets share the HTTP port; the upgrade is routed by path (see ws/gateway.ts).
   const deps = { manager, auth, metrics, logger, config, codec: engines.codec.capabilities };
-  app.server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/ws/speaker' && url.pathname !== '/ws/listener') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      (ws as unknown as { isAlive: boolean }).isAlive = true;
-      ws.on('pong', () => {
-        (ws as unknown as { isAlive: boolean }).isAlive = true;
-      });
-      if (url.pathname === '/ws/speaker') handleSpeakerSocket(ws, request, url, deps);
-      else handleListenerSocket(ws, request, url, deps);
-    });
-  });
-  // Heartbeat: phones that vanish (tunnel, flight mode) never send a close frame.
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      const w = ws as unknown as { isAlive: boolean };
-      if (!w.isAlive) {
-        ws.terminate();
-        continue;
-      }
-      w.isAlive = false;
-      ws.ping();
-    }
-  }, config.limits.heartbeatMs);
-  heartbeat.unref();
+  const gateway = new WsGateway(app.server, deps);
 
   // Live time, for cost per session-hour.
   const liveTicker = setInterval(() => {
@@ -236,15 +231,32 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     close() {
       closing ??= (async () => {
         ready = false;
-        clearInterval(heartbeat);
         clearInterval(liveTicker);
         stopRetention();
-        await manager.shutdown();
-        for (const ws of wss.clients) closeWith(ws, CloseCode.GOING_AWAY, 'server shutting down');
-        wss.close();
-        await app.close();
-        await closeEngines(engines);
+        // Stops listening and closes idle keep-alive connections; resolves once every connection is gone.
+        const appClosed = app.close();
+        if (!(await within(manager.shutdown(), left(reserve))))
+          logger.warn('sessions did not finish flushing before the shutdown deadline');
+        gateway.beginShutdown();
+        while (connections.size > 0 && left(reserve) > 0) {
+          app.server.closeIdleConnections();
+          await new Promise((r) => setTimeout(r, Math.min(50, left(reserve))));
+        }
+        if (connections.size > 0) logger.warn({ sockets: connections.size }, 'dropping sockets still open');
+        gateway.terminateAll();
+        for (const socket of connections) socket.destroy();
+        await within(appClosed, left());
+        const enginesClosed = closeEngines(engines).catch((err) =>
+          logger.error({ err }, 'engines did not close'),
+        );
+        if (!(await within(enginesClosed, left()))) logger.warn('engines did not close in time');
         await bus.close();
+        // Bounded: whatever the sockets (half-open, never reading, mid-upgrade) and the pipelines
+        // are doing, this returns within limits.shutdownTimeoutMs (plus what closing the store takes).
+        const deadline = Date.now() + config.limits.shutdownTimeoutMs;
+        // The last part of the budget is kept for dropping sockets and closing engines and store.
+        const reserve = Math.min(1000, config.limits.shutdownTimeoutMs / 5);
+        const left = (keep = 0) => Math.max(0, deadline - keep - Date.now());
         await store.close();
         logger.info('babelcast stopped');
       })();
@@ -254,3 +266,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 }
 
 export { MemoryStore };
+/** Waits for `promise` at most `ms`; true if it settled in time. Never rejects (failures are logged by their owners). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+

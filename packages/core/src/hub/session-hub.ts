@@ -160,7 +160,14 @@ export class SessionHub {
     if (!l) return;
     let events = this.history.filter((ev) => ev.seq > since && this.wants(l.language, ev));
     if (limit !== undefined) events = events.slice(Math.max(0, events.length - limit));
-    for (const ev of events) l.sink.sendText(JSON.stringify({ ...ev, replay: true }));
+    for (const ev of events) {
+      // A replay never queues more than a live caption may: past the limit the listener is too slow.
+      if (l.sink.bufferedAmount > this.opts.maxBufferedBytes) {
+        this.disconnectSlow(l);
+        return;
+      }
+      l.sink.sendText(JSON.stringify({ ...ev, replay: true }));
+    }
   }
 
   /** Publishes the session state to everyone (the session, not the pipeline, owns it). */

@@ -6,6 +6,7 @@ import {
   ErrorCode,
   LANGUAGES,
   type LanguagesResponse,
+  languageCode,
   sessionState,
   transcriptFormat,
 } from '@babelcast/protocol';
@@ -113,7 +114,8 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
   app.get('/api/sessions/:id/transcript', async (request, reply) => {
     const record = await owned(request);
     const q = z
-      .object({ lang: z.string().max(8).optional(), format: transcriptFormat.default('txt') })
+      // Validated: the value goes into the Content-Disposition header.
+      .object({ lang: languageCode.optional(), format: transcriptFormat.default('txt') })
       .parse(request.query);
     const lang = q.lang ?? record.sourceLanguage;
     const segments = await store.listSegments(record.id, {

@@ -17,9 +17,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { bearerFrom } from '../auth.ts';
+import { TokenBucket } from '../limits/rate-limit.ts';
 import {
-  closeWith,
+  closeHard,
   ErrorBudget,
+  guarded,
   parseControl,
   sendError,
   sendJson,
@@ -60,7 +62,7 @@ export function handleListenerSocket(
   const log = deps.logger.child({ role: 'listener' });
   const refuse = (code: number, reason: string): void => {
     metrics.wsRejected.inc({ role: 'listener', code: String(code) });
-    closeWith(ws, code, reason);
+    closeHard(ws, code, reason);
   };
   const sessionId = url.searchParams.get('session');
   const target = url.searchParams.get('targetLanguage');
@@ -86,11 +88,33 @@ export function handleListenerSocket(
   let language = target;
   let authenticated = false;
   const early: Buffer[] = [];
+  const messageRate = new TokenBucket(config.rateLimits.listenerMessages);
+  const replayRate = new TokenBucket(config.rateLimits.replay);
+
+  /**
+   * History goes out only to a listener that is keeping up: one whose socket already holds more
+   * than `replayMaxBufferedBytes` is closed with SLOW_CONSUMER instead (it may reconnect with
+   * `since`), so asking for replay again and again can never pile output up in memory.
+   */
+  const replayTo = (s: LiveSession, since: number, limit?: number): void => {
+    if (ws.bufferedAmount > config.limits.replayMaxBufferedBytes) {
+      metrics.slowConsumers.inc();
+      refuse(CloseCode.SLOW_CONSUMER, 'listener too slow for a replay; reconnect with since=<last seq>');
+      return;
+    }
+    s.hub.replay(id, since, limit);
+  };
 
   const handle = async (msg: ListenerClientMessage) => {
     if (!session) return;
     switch (msg.type) {
       case 'hello':
+        if (msg.protocol !== PROTOCOL_VERSION) {
+          const reason = `protocol ${msg.protocol} not supported; this server speaks ${PROTOCOL_VERSION}`;
+          sendError(ws, new BabelcastError(ErrorCode.UNSUPPORTED_PROTOCOL, reason));
+          refuse(CloseCode.UNSUPPORTED_PROTOCOL, reason);
+          return;
+        }
         authenticated = (await auth.authenticate(msg.token)) !== null;
         return;
       case 'setLanguage': {
@@ -106,11 +130,16 @@ export function handleListenerSocket(
         language = msg.targetLanguage;
         session.hub.setLanguage(id, language);
         sendJson(ws, { type: 'languageChanged', targetLanguage: language });
-        session.hub.replay(id, -1, config.limits.joinReplay);
+        replayTo(session, -1, config.limits.joinReplay);
         return;
       }
       case 'replay':
-        session.hub.replay(id, msg.since);
+        if (!replayRate.take())
+          throw new BabelcastError(
+            ErrorCode.RATE_LIMITED,
+            `replay at most ${config.rateLimits.replay.burst} times per ${Math.round(config.rateLimits.replay.burst / config.rateLimits.replay.perSecond)} s`,
+          );
+        replayTo(session, msg.since);
         return;
       case 'ping':
         sendJson(ws, { type: 'pong', t: msg.t, serverTime: Date.now() });
@@ -119,6 +148,17 @@ export function handleListenerSocket(
   };
 
   const onMessage = (data: Buffer, isBinary: boolean) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (!messageRate.take()) {
+      // Checked before parsing: a flood costs a subtraction per message, and is cut off after the budget.
+      const e = new BabelcastError(ErrorCode.RATE_LIMITED, 'too many messages; slow down');
+      sendError(ws, e);
+      if (budget.spend(e.code)) refuse(CloseCode.RATE_LIMITED, 'too many messages');
+      return;
+    }
+    dispatch(data, isBinary);
+  };
+  const dispatch = (data: Buffer, isBinary: boolean) => {
     if (!session) {
       if (early.length < 20) early.push(data);
       return;
@@ -138,7 +178,10 @@ export function handleListenerSocket(
         if (budget.spend(e.code)) refuse(CloseCode.PROTOCOL_ERROR, 'too many invalid messages');
       });
   };
-  ws.on('message', onMessage);
+  ws.on(
+    'message',
+    guarded(log, 'listener message', onMessage, () => refuse(CloseCode.INTERNAL_ERROR, 'internal error')),
+  );
   ws.on('error', (err) => log.warn({ err }, 'listener socket error'));
   ws.on('close', () => {
     session?.hub.removeListener(id);
@@ -165,9 +208,9 @@ export function handleListenerSocket(
       seq: s.hub.seq,
       audio: { codec, sampleRate, frameDurationMs },
     });
-    if (since === null) s.hub.replay(id, -1, config.limits.joinReplay);
-    else s.hub.replay(id, since);
-    for (const data of early.splice(0)) onMessage(data, false);
+    if (since === null) replayTo(s, -1, config.limits.joinReplay);
+    else replayTo(s, since);
+    for (const data of early.splice(0)) dispatch(data, false);
   })().catch((err) => {
     log.error({ err }, 'listener join failed');
     refuse(CloseCode.INTERNAL_ERROR, 'internal error');

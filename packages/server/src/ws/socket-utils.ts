@@ -42,6 +42,43 @@ export function closeWith(ws: WebSocket, code: number, reason: string): void {
   ws.close(code, r);
 }
 
+/**
+ * Close, and drop the TCP connection if the peer has not finished the closing handshake within
+ * `graceMs`: a peer that does not read (the reason it is being closed, often) never answers, and
+ * ws would otherwise hold the socket and everything queued on it for 30 s.
+ */
+export function closeHard(ws: WebSocket, code: number, reason: string, graceMs = 1000): void {
+  closeWith(ws, code, reason);
+  const timer = setTimeout(() => ws.terminate(), graceMs);
+  timer.unref();
+  ws.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * Wraps an event handler so that an exception in it (a bug, or input nobody thought of) is logged
+ * and contained to the one socket: it never reaches the process as an uncaught exception. What to
+ * do with the socket is up to `onError` (close it, usually).
+ */
+export function guarded<A extends unknown[]>(
+  log: Logger,
+  what: string,
+  fn: (...args: A) => void,
+  onError?: (err: unknown) => void,
+): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch (err) {
+      log.error({ err }, `${what} failed`);
+      try {
+        onError?.(err);
+      } catch (again) {
+        log.error({ err: again }, `${what}: error handling failed`);
+      }
+    }
+  };
+}
+
 export function sendJson(ws: WebSocket, message: object): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
 }

@@ -14,15 +14,19 @@ import {
   decodeSpeakerAudioFrame,
   ErrorCode,
   PROTOCOL_VERSION,
+  SPEAKER_SEQ_MAX,
   type SpeakerClientMessage,
   speakerClientMessage,
 } from '@babelcast/protocol';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { bearerFrom, type Principal } from '../auth.ts';
+import { TokenBucket } from '../limits/rate-limit.ts';
 import {
+  closeHard,
   closeWith,
   ErrorBudget,
+  guarded,
   parseControl,
   sendError,
   sendJson,
@@ -46,8 +50,9 @@ export function handleSpeakerSocket(
   const log = deps.logger.child({ role: 'speaker' });
   const refuse = (code: number, reason: string): void => {
     metrics.wsRejected.inc({ role: 'speaker', code: String(code) });
-    closeWith(ws, code, reason);
+    closeHard(ws, code, reason);
   };
+  const controlRate = new TokenBucket(config.rateLimits.speakerMessages);
   const budget = new ErrorBudget(config.limits.maxBadMessages, metrics, 'speaker');
   const sessionId = url.searchParams.get('session');
   if (!sessionId) {
@@ -93,6 +98,16 @@ export function handleSpeakerSocket(
   const handleBinary = (data: Buffer) => {
     if (!session) return;
     const frame = decodeSpeakerAudioFrame(data);
+    // seq does not wrap. A frame far ahead of the last accepted one (or past SPEAKER_SEQ_MAX) is a
+    // client bug: refused and not acknowledged, so it cannot count billions of missing frames or
+    // make every later frame look like a duplicate.
+    const last = session.lastSpeakerSeq;
+    if (frame.seq > SPEAKER_SEQ_MAX || (last !== null && frame.seq - last > config.limits.maxSeqJump)) {
+      throw new BabelcastError(
+        ErrorCode.SEQ_OUT_OF_RANGE,
+        `seq ${frame.seq} refused: ${frame.seq > SPEAKER_SEQ_MAX ? `above ${SPEAKER_SEQ_MAX}` : `more than ${config.limits.maxSeqJump} ahead of ${last}`}`,
+      );
+    }
     session.acceptAudio(frame);
     sendJson(ws, { type: 'ack', seq: session.lastSpeakerSeq });
     if (!paused && session.asrBacklogSeconds > maxBacklog) {
@@ -134,6 +149,10 @@ export function handleSpeakerSocket(
 
   let chain: Promise<void> = Promise.resolve();
   const process = (data: Buffer, binary: boolean) => {
+    if (!binary && !controlRate.take()) {
+      onProtocolError(new BabelcastError(ErrorCode.RATE_LIMITED, 'too many control messages; slow down'));
+      return;
+    }
     // Serialise: a pause must not overtake the audio frames sent before it.
     chain = chain.then(async () => {
       try {
@@ -182,7 +201,8 @@ export function handleSpeakerSocket(
     for (const m of early.splice(0)) process(m.data, m.binary);
   };
 
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
+  const onMessage = (data: Buffer, isBinary: boolean) => {
+    if (ws.readyState !== ws.OPEN) return;
     if (ready) return process(data, isBinary);
     if (helloPending) {
       helloPending = false;
@@ -208,7 +228,11 @@ export function handleSpeakerSocket(
     // Audio sent right after hello, before the server answered: keep it (nothing accepted is lost).
     if (early.length < 100) early.push({ data, binary: isBinary });
     else refuse(CloseCode.PROTOCOL_ERROR, 'too much data before ready');
-  });
+  };
+  ws.on(
+    'message',
+    guarded(log, 'speaker message', onMessage, () => refuse(CloseCode.INTERNAL_ERROR, 'internal error')),
+  );
 
   ws.on('close', () => {
     clearTimeout(helloTimer);

@@ -131,6 +131,58 @@ describe('embedded engines end to end', () => {
     }
   }, 240_000);
 
+  it('shows a translated draft of what is being said before its committed translation (real-time speaker)', async () => {
+    const id = await createSession(server.url, token);
+    const listener = await connectListener(server.url, id, 'es');
+    const speaker = await connectSpeaker(server.url, id, token);
+    await speaker.until(() => speaker.messages('ready').length === 1, 'ready');
+    // One long sentence, streamed at the pace of speech: drafts are paced by the wall clock.
+    const { samples } = readWavFile(speechClip('ljspeech-01.wav'));
+    const padded = new Int16Array(samples.length + 24_000);
+    padded.set(samples);
+    let seq = 0;
+    const started = Date.now();
+    for (let at = 0; at < padded.length; at += 3200) {
+      const due = started + (at / 16000) * 1000;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+      speaker.send(
+        encodeSpeakerAudioFrame({
+          seq: ++seq,
+          captureTimeMs: Date.now(),
+          samples: padded.slice(at, at + 3200),
+        }),
+      );
+    }
+    await speaker.until(
+      () => speaker.messages('ack').some((a) => a.seq === seq),
+      'all audio acknowledged',
+      60_000,
+    );
+    await fetch(`${server.url}/api/sessions/${id}/end`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await listener.closedWith();
+    speaker.close();
+    // Everything the listener got, in arrival order.
+    const events = listener.received.json.filter(
+      (m) => m.type === 'draft' || (m.type === 'caption' && m.kind === 'translation'),
+    );
+    const drafts = events.filter((m) => m.type === 'draft' && m.text !== '');
+    expect(drafts.length).toBeGreaterThan(0);
+    expect(
+      drafts.every((d) => d.lang === 'es' && (d.mediaEndMs as number) > (d.mediaStartMs as number)),
+    ).toBe(true);
+    // Some segment showed a draft before its last committed translation arrived.
+    const segment = drafts[0]!.segment as number;
+    const firstDraftAt = events.indexOf(drafts[0]!);
+    const lastTranslationAt = events.findLastIndex((m) => m.type === 'caption' && m.segmentId === segment);
+    expect(firstDraftAt).toBeGreaterThanOrEqual(0);
+    expect(lastTranslationAt).toBeGreaterThan(firstDraftAt);
+    // Drafts are Spanish text, not the English source.
+    expect(drafts.map((d) => d.text).join(' ')).toMatch(/\b(el|la|de|que|en|los|y)\b/i);
+  }, 120_000);
+
   it('emits no text for silence or noise', async () => {
     const id = await createSession(server.url, token);
     const listener = await connectListener(server.url, id, 'es');

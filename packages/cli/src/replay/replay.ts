@@ -4,8 +4,10 @@
  * receives and when. The CLI's `replay` command prints the result; the benchmarks aggregate it.
  *
  * Time origin: `receivedMs` is measured from the moment the first audio frame was sent. Latency
- * is measured from when the audio in question was *sent* (each frame's actual send time, so
- * timer jitter in the client does not count against the server); see docs/benchmarks.md.
+ * and lag are measured from when the audio in question was *sent* (each frame's actual send
+ * time, so timer jitter in the client does not count against the server). The lag definitions
+ * (text and voice behind each moment of speech, drift, erasure, from the last word) live in
+ * metrics.ts; see docs/benchmarks.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,39 +17,82 @@ import { createLogger } from '@babelcast/core';
 import {
   AudioPacketFlag,
   type CaptionEvent,
+  type DraftEvent,
   decodeListenerAudioPacket,
   encodeSpeakerAudioFrame,
   type LanguagesResponse,
   PROTOCOL_VERSION,
   SPEAKER_SAMPLE_RATE,
 } from '@babelcast/protocol';
-import { type RunningServer, startServer } from '@babelcast/server';
+import type { RunningServer } from '@babelcast/server';
 import { type Incoming, ReplayConnection } from './connection.ts';
+import {
+  type Erasure,
+  energySpeechBounds,
+  type FromLastWord,
+  fromLastWord,
+  languageLag,
+  type Moment,
+  normalizedErasure,
+  speechMoments,
+  speechSegments,
+} from './metrics.ts';
 import { loadSpeakerAudio } from './speaker-audio.ts';
-import { type Percentiles, percentiles } from './stats.ts';
+import { type MeanPercentiles, meanPercentiles, type Percentiles, percentiles } from './stats.ts';
 
-export type ReplayEventType = 'partial' | 'final' | 'translation' | 'audio';
+export type ReplayEventType = 'partial' | 'final' | 'translation' | 'draft' | 'audio';
 
 export interface ReplayEvent {
   type: ReplayEventType;
   lang: string;
   segment: number;
   seq: number;
-  /** Caption text; absent on audio events. */
+  /** Caption or draft text; absent on audio events. */
   text?: string;
+  /** Captions and drafts: the span they cover. Audio: the span of speech the packet's voice chunk translates. */
   mediaStartMs: number;
   mediaEndMs: number;
   /** ms since the first audio frame was sent. */
   receivedMs: number;
   /** Audio events only: duration of the packet's audio. */
   durationMs?: number;
+  /** Audio events only: packet number within the segment's voice, and its flags (1 first / 2 last packet of a chunk). */
+  packetIndex?: number;
+  flags?: number;
+}
+
+export type LatencyStage = 'partial' | 'final' | 'translation' | 'draft' | 'audio';
+
+/** Lag behind the speaker of one target language, over every 100 ms moment of speech (metrics.ts). */
+export interface LanguageLagSummary {
+  text: MeanPercentiles;
+  voice: MeanPercentiles;
 }
 
 export interface ReplaySummary {
   type: 'summary';
   /** Source language: every final in order; each target language: every translation in order. */
   transcript: Record<string, string>;
-  latencyMs: Record<'partial' | 'final' | 'translation' | 'audio', Percentiles>;
+  /** From the end of each event's media span (the endpointer's close for finals), ms. */
+  latencyMs: Record<LatencyStage, Percentiles>;
+  /** Per target language: how far behind each moment of speech its text is shown and its voice heard. */
+  lagMs: Record<string, LanguageLagSummary>;
+  /** Per target language: mean voice lag of the last third of the talk minus that of the first third. */
+  voiceDriftMs: Record<string, number | null>;
+  /** Moments of speech the lag figures are over (the same for every language). */
+  speechMoments: number;
+  /** Per target language: moments never shown as text / never heard as voice (left out of lagMs). */
+  unshownMoments: Record<string, number>;
+  unvoicedMoments: Record<string, number>;
+  /** Per target language: normalized erasure of the shown lines (null without translated words). */
+  erasure: Record<string, number | null>;
+  /** final, translation and first voice from the end of the last word (energy of the sent audio), ms. */
+  fromLastWordMs: {
+    final: MeanPercentiles;
+    translation: MeanPercentiles;
+    firstVoice: MeanPercentiles;
+    speechEnd: 'energy';
+  };
   /** Translated audio received per target language, ms. */
   audioMs: Record<string, number>;
   /** Length of the speech sent (without the trailing silence), ms. */
@@ -58,13 +103,19 @@ export interface ReplaySummary {
   server: string;
 }
 
-export type LatencyStage = 'partial' | 'final' | 'translation' | 'audio';
+/** The samples behind a summary's figures, so runs can be pooled (bench). */
+export interface ReplaySamples extends Record<LatencyStage, number[]> {
+  /** Per target language: lag of each moment (null = never), in `moments` order. */
+  lag: Record<string, { text: Array<number | null>; voice: Array<number | null> }>;
+  moments: Moment[];
+  fromLastWord: FromLastWord;
+  erasure: Record<string, Erasure>;
+}
 
 export interface ReplayResult {
   events: ReplayEvent[];
   summary: ReplaySummary;
-  /** The latency samples behind the summary's percentiles, ms, so runs can be pooled. */
-  samples: Record<LatencyStage, number[]>;
+  samples: ReplaySamples;
 }
 
 export interface ReplayOptions {
@@ -108,6 +159,8 @@ async function ownServer(options: ReplayOptions): Promise<StartedServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'babelcast-replay-'));
   let server: RunningServer;
   try {
+    // Loaded only here: a replay against --server (and the bench) never needs the server code.
+    const { startServer } = await import('@babelcast/server');
     server = await startServer({
       port: 0,
       host: '127.0.0.1',
@@ -204,20 +257,32 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const voiced = await voicedLanguages(base, options.source);
 
     // Listeners first, so they hear everything from the first frame on.
-    const segmentSpans = new Map<string, { start: number; end: number }>();
     const welcomed = new Set<string>();
-    const audioFlags = new WeakMap<ReplayEvent, { index: number; last: boolean }>();
     listen.forEach((lang, index) => {
       const onMessage = (m: Incoming) => {
         if (m.json) {
           const msg = m.json;
           if (msg.type === 'welcome') welcomed.add(lang);
+          if (msg.type === 'draft') {
+            const d = msg as unknown as DraftEvent;
+            if (d.lang !== lang) return;
+            emit({
+              type: 'draft',
+              lang: d.lang,
+              segment: d.segment ?? d.segmentId,
+              seq: d.seq,
+              text: d.text,
+              mediaStartMs: d.mediaStartMs,
+              mediaEndMs: d.mediaEndMs,
+              receivedMs: since(m.at),
+            });
+            return;
+          }
           if (msg.type !== 'caption' || msg.replay) return;
           const c = msg as unknown as CaptionEvent;
           // Source captions go to every listener; record them once (from the first listener).
           if (c.kind !== 'translation' && index !== 0) return;
           if (c.kind === 'translation' && c.lang !== lang) return;
-          segmentSpans.set(`${lang}:${c.segmentId}`, { start: c.mediaStartMs, end: c.mediaEndMs });
           emit({
             type: c.kind,
             lang: c.lang,
@@ -230,19 +295,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           });
         } else if (m.binary) {
           const p = decodeListenerAudioPacket(m.binary);
-          const span = segmentSpans.get(`${p.language}:${p.segmentId}`);
-          const e: ReplayEvent = {
+          emit({
             type: 'audio',
             lang: p.language,
             segment: p.segmentId,
             seq: p.seq,
-            mediaStartMs: span?.start ?? Number.NaN,
-            mediaEndMs: span?.end ?? Number.NaN,
+            mediaStartMs: p.mediaStartMs,
+            mediaEndMs: p.mediaEndMs,
             receivedMs: since(m.at),
             durationMs: p.frames.length * p.frameDurationMs,
-          };
-          audioFlags.set(e, { index: p.packetIndex, last: (p.flags & AudioPacketFlag.SEGMENT_END) !== 0 });
-          emit(e);
+            packetIndex: p.packetIndex,
+            flags: p.flags,
+          });
         }
       };
       const url = `${wsBase}/ws/listener?session=${encodeURIComponent(sessionId)}&targetLanguage=${encodeURIComponent(lang)}`;
@@ -307,26 +371,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     // Settle: stop once nothing has arrived for `settleMs`; sooner once every segment is complete.
     const lastFrameAt = clock();
     lastEventAt = Math.max(lastEventAt, lastFrameAt);
-    const complete = () => {
-      const finals = events.filter((e) => e.type === 'final');
-      if (finals.length === 0) return false;
-      return listen.every((lang) =>
-        finals.every((f) => {
-          if (lang === options.source && !voiced.has(lang)) {
-            return events.some((e) => e.type === 'translation' && e.lang === lang && e.segment === f.segment);
-          }
-          const tr = events.find(
-            (e) => e.type === 'translation' && e.lang === lang && e.segment === f.segment,
-          );
-          if (!tr) return false;
-          if (!voiced.has(lang) || !tr.text?.trim()) return true;
-          return events.some(
-            (e) =>
-              e.type === 'audio' && e.lang === lang && e.segment === f.segment && audioFlags.get(e)?.last,
-          );
-        }),
-      );
-    };
+    const complete = () => isComplete(events, listen, options.source, voiced);
     while (clock() - lastFrameAt < maxSettleMs) {
       const quiet = clock() - lastEventAt;
       if (quiet >= settleMs || (quiet >= Math.min(500, settleMs) && complete())) break;
@@ -336,21 +381,22 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const wallMs = clock() - t0;
     speaker.send(JSON.stringify({ type: 'end' }));
 
-    const summary = summarize({
+    const inputMs = Math.round((samples.length * 1000) / SPEAKER_SAMPLE_RATE);
+    const { samples: replaySamples, ...rest } = summarize({
       events,
       sentAt: sentAt.subarray(0, totalFrames),
       frameMs,
       source: options.source,
       listen,
-      audioFlags,
+      audio: samples,
+      inputMs,
     });
-    const { samples: latencySamples, ...rest } = summary;
     return {
       events,
-      samples: latencySamples,
+      samples: replaySamples,
       summary: {
         ...rest,
-        inputMs: Math.round((samples.length * 1000) / SPEAKER_SAMPLE_RATE),
+        inputMs,
         wallMs: Math.round(wallMs),
         sessionId,
         server: base,
@@ -362,30 +408,61 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   }
 }
 
-function summarize(args: {
+/**
+ * True once every final has its translation in every listened language, every non-empty
+ * translation of a voiced language has been voiced to its last packet, and no draft is newer than
+ * a language's last translation: then the run can stop without waiting `settleMs`.
+ */
+export function isComplete(
+  events: readonly ReplayEvent[],
+  listen: readonly string[],
+  source: string,
+  voiced: ReadonlySet<string>,
+): boolean {
+  const finals = events.filter((e) => e.type === 'final');
+  if (finals.length === 0) return false;
+  const ended = new Set<string>();
+  for (const e of events)
+    if (e.type === 'audio' && (e.flags ?? 0) & AudioPacketFlag.SEGMENT_END)
+      ended.add(`${e.lang}:${e.segment}:${e.mediaStartMs}:${e.mediaEndMs}`);
+  return listen.every((lang) => {
+    const mine = events.filter((e) => e.lang === lang && (e.type === 'translation' || e.type === 'draft'));
+    if (mine.at(-1)?.type === 'draft') return false;
+    const translations = mine.filter((e) => e.type === 'translation');
+    if (!finals.every((f) => translations.some((t) => t.segment === f.segment))) return false;
+    if (!voiced.has(lang) || lang === source) return true;
+    return translations.every(
+      (t) => !t.text?.trim() || ended.has(`${lang}:${t.segment}:${t.mediaStartMs}:${t.mediaEndMs}`),
+    );
+  });
+}
+
+export function summarize(args: {
   events: ReplayEvent[];
+  /** Send time of each frame, ms since the first. */
   sentAt: Float64Array;
   frameMs: number;
   source: string;
   listen: string[];
-  audioFlags: WeakMap<ReplayEvent, { index: number; last: boolean }>;
-}): Pick<ReplaySummary, 'type' | 'transcript' | 'latencyMs' | 'audioMs'> & {
-  samples: Record<LatencyStage, number[]>;
-} {
+  /** The speech sent (16 kHz): where the speech is inside each final (end of the last word). */
+  audio: Int16Array;
+  inputMs: number;
+}): Omit<ReplaySummary, 'inputMs' | 'wallMs' | 'sessionId' | 'server'> & { samples: ReplaySamples } {
   const { events, sentAt, frameMs } = args;
   // When the audio at media position `ms` left the client: the send time of the frame holding it.
   const sentAtMs = (ms: number) => {
     const frame = Math.min(sentAt.length - 1, Math.max(0, Math.ceil(ms / frameMs) - 1));
     return sentAt[frame]!;
   };
-  const partial: number[] = [];
-  const final: number[] = [];
-  const translation: number[] = [];
-  const audio: number[] = [];
+  const stages: Record<LatencyStage, number[]> = {
+    partial: [],
+    final: [],
+    translation: [],
+    draft: [],
+    audio: [],
+  };
   const wordsSeen = new Map<number, number>();
   const firstAudio = new Set<string>();
-  const ends = new Map<number, number>();
-  for (const e of events) if (e.type === 'final') ends.set(e.segment, e.mediaEndMs);
   for (const e of events) {
     switch (e.type) {
       case 'partial': {
@@ -393,56 +470,88 @@ function summarize(args: {
         const words = (e.text ?? '').trim().split(/\s+/).filter(Boolean).length;
         if (words > (wordsSeen.get(e.segment) ?? 0)) {
           wordsSeen.set(e.segment, words);
-          partial.push(e.receivedMs - sentAtMs(e.mediaEndMs));
+          stages.partial.push(e.receivedMs - sentAtMs(e.mediaEndMs));
         }
         break;
       }
       case 'final':
-        final.push(e.receivedMs - sentAtMs(e.mediaEndMs));
-        break;
       case 'translation':
-        translation.push(e.receivedMs - sentAtMs(e.mediaEndMs));
+        stages[e.type].push(e.receivedMs - sentAtMs(e.mediaEndMs));
+        break;
+      case 'draft':
+        if (e.text?.trim()) stages.draft.push(e.receivedMs - sentAtMs(e.mediaEndMs));
         break;
       case 'audio': {
-        const key = `${e.lang}:${e.segment}`;
+        // First packet of each voice chunk (in sentence mode, of each segment), from its span's end.
+        const key = `${e.lang}:${e.segment}:${e.mediaStartMs}:${e.mediaEndMs}`;
         if (firstAudio.has(key)) break;
         firstAudio.add(key);
-        const end = Number.isNaN(e.mediaEndMs) ? ends.get(e.segment) : e.mediaEndMs;
-        if (end !== undefined) audio.push(e.receivedMs - sentAtMs(end));
+        stages.audio.push(e.receivedMs - sentAtMs(e.mediaEndMs));
         break;
       }
     }
   }
+  const targets = args.listen.filter((l) => l !== args.source);
   const transcript: Record<string, string> = {};
   transcript[args.source] = events
     .filter((e) => e.type === 'final')
     .map((e) => e.text)
     .join(' ');
-  for (const lang of args.listen) {
-    if (lang === args.source) continue;
+  const audioMs: Record<string, number> = {};
+  for (const lang of targets) {
     transcript[lang] = events
       .filter((e) => e.type === 'translation' && e.lang === lang)
       .map((e) => e.text)
       .join(' ');
-  }
-  const audioMs: Record<string, number> = {};
-  for (const lang of args.listen) {
-    if (lang === args.source) continue;
     audioMs[lang] = events
       .filter((e) => e.type === 'audio' && e.lang === lang)
       .reduce((n, e) => n + (e.durationMs ?? 0), 0);
   }
+
+  const bounds = energySpeechBounds(args.audio, SPEAKER_SAMPLE_RATE);
+  const moments = speechMoments(speechSegments(events, bounds));
+  const lagMs: Record<string, LanguageLagSummary> = {};
+  const voiceDriftMs: Record<string, number | null> = {};
+  const unshownMoments: Record<string, number> = {};
+  const unvoicedMoments: Record<string, number> = {};
+  const erasure: Record<string, number | null> = {};
+  const lag: ReplaySamples['lag'] = {};
+  const erasures: Record<string, Erasure> = {};
+  for (const lang of targets) {
+    const l = languageLag({ moments, events, lang, sentAtMs, talkMs: args.inputMs });
+    lagMs[lang] = { text: l.text, voice: l.voice };
+    voiceDriftMs[lang] = l.voiceDriftMs;
+    unshownMoments[lang] = l.unshownMoments;
+    unvoicedMoments[lang] = l.unvoicedMoments;
+    lag[lang] = { text: l.textSamples, voice: l.voiceSamples };
+    erasures[lang] = normalizedErasure(events, lang);
+    erasure[lang] = erasures[lang].erasure;
+  }
+  const lastWord = fromLastWord({ events, languages: targets, bounds, sentAtMs });
   return {
     type: 'summary',
     transcript,
     latencyMs: {
-      partial: percentiles(partial),
-      final: percentiles(final),
-      translation: percentiles(translation),
-      audio: percentiles(audio),
+      partial: percentiles(stages.partial),
+      final: percentiles(stages.final),
+      translation: percentiles(stages.translation),
+      draft: percentiles(stages.draft),
+      audio: percentiles(stages.audio),
+    },
+    lagMs,
+    voiceDriftMs,
+    speechMoments: moments.length,
+    unshownMoments,
+    unvoicedMoments,
+    erasure,
+    fromLastWordMs: {
+      final: meanPercentiles(lastWord.final),
+      translation: meanPercentiles(lastWord.translation),
+      firstVoice: meanPercentiles(lastWord.firstVoice),
+      speechEnd: 'energy',
     },
     audioMs,
-    samples: { partial, final, translation, audio },
+    samples: { ...stages, lag, moments, fromLastWord: lastWord, erasure: erasures },
   };
 }
 
@@ -452,7 +561,7 @@ export function eventLine(e: ReplayEvent): string {
   const media = { mediaStartMs: e.mediaStartMs, mediaEndMs: e.mediaEndMs, receivedMs: e.receivedMs };
   return JSON.stringify(
     e.type === 'audio'
-      ? { ...base, ...media, durationMs: e.durationMs }
+      ? { ...base, ...media, durationMs: e.durationMs, packetIndex: e.packetIndex, flags: e.flags }
       : { ...base, text: e.text, ...media },
   );
 }

@@ -25,6 +25,20 @@ export function percentiles(values: readonly number[]): Percentiles {
   return { n: sorted.length, p50: round1(percentile(sorted, 50)), p95: round1(percentile(sorted, 95)) };
 }
 
+export interface MeanPercentiles extends Percentiles {
+  mean: number | null;
+}
+
+export function mean(values: readonly number[]): number | null {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+}
+
+/** n, mean, p50, p95 (rounded to 0.1 ms): the shape of the summary's lag figures. */
+export function meanPercentiles(values: readonly number[]): MeanPercentiles {
+  const p = percentiles(values);
+  return { n: p.n, mean: round1(mean(values)), p50: p.p50, p95: p.p95 };
+}
+
 export function distribution(values: readonly number[]): Distribution {
   const sorted = [...values].sort((a, b) => a - b);
   const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : null;

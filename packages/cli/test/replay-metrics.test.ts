@@ -154,12 +154,12 @@ describe('text lag', () => {
   });
 
   it('summarises mean, p50 and p95 of the lags, and counts moments never shown', () => {
-    const l = languageLag({ moments, events: simultaneous, lang: 'es', sentAtMs: sent, talkMs: 1800 });
+    const l = languageLag({ moments, events: simultaneous, lang: 'es', sentAtMs: sent });
     // Lags: 900 800 700 600 500 400 | 800 700 600 500 | 600 500 400 300 | 1100 1000 900 800.
     // Sum 12,100 over 18 → mean 672.2; nearest rank: p50 = 9th of the sorted 18 = 600, p95 = 18th.
     expect(l.text).toEqual({ n: 18, mean: 672.2, p50: 600, p95: 1100 });
     expect(l.unshownMoments).toBe(0);
-    const fr = languageLag({ moments, events: simultaneous, lang: 'fr', sentAtMs: sent, talkMs: 1800 });
+    const fr = languageLag({ moments, events: simultaneous, lang: 'fr', sentAtMs: sent });
     expect(fr.text).toEqual({ n: 0, mean: null, p50: null, p95: null });
     expect(fr.unshownMoments).toBe(18);
     expect(fr.unvoicedMoments).toBe(18);
@@ -216,7 +216,7 @@ describe('voice lag', () => {
       ...simultaneous,
       ev({ type: 'translation', receivedMs: 2650, mediaStartMs: 1650, mediaEndMs: 1800, text: 'adiós' }),
     ];
-    const l = languageLag({ moments, events, lang: 'es', sentAtMs: sent, talkMs: 1800 });
+    const l = languageLag({ moments, events, lang: 'es', sentAtMs: sent });
     // 1700 and 1800 are in the unvoiced chunk [1650, 1800].
     expect(voiceHeardAt(momentsOf([1600, 1700, 1800]), events, 'es')).toEqual([3000, null, null]);
     expect(l.unvoicedMoments).toBe(2);
@@ -231,19 +231,19 @@ describe('voice lag', () => {
 
   it('drift is the mean lag of the last third of the talk minus that of the first', () => {
     const m = momentsOf(range(100, 900));
-    // Thirds of 900 ms: ≤ 300 and > 600.
+    // Thirds of the speech, 100–900: ≤ 366.7 and > 633.3.
     const lags = [1, 2, 3, 50, 50, 50, 7, 8, null];
-    expect(driftMs(m, lags, 900)).toBe(5.5);
-    expect(driftMs(m, [null, null, null, 1, 1, 1, 1, 1, 1], 900)).toBeNull();
+    expect(driftMs(m, lags)).toBe(5.5);
+    expect(driftMs(m, [null, null, null, 1, 1, 1, 1, 1, 1])).toBeNull();
   });
 
   it('summarises the voice lag the same way as the text lag', () => {
-    const l = languageLag({ moments, events: simultaneous, lang: 'es', sentAtMs: sent, talkMs: 1800 });
+    const l = languageLag({ moments, events: simultaneous, lang: 'es', sentAtMs: sent });
     // Lags: 1500, 1400 (×9: 1600−200 … 2400−1000), 1300, 1500, 1475, 1450, 1425, 1400, 1300, 1200.
     const lags = [1500, ...Array(9).fill(1400), 1300, 1500, 1475, 1450, 1425, 1400, 1300, 1200];
     expect(l.voiceSamples).toEqual(lags);
     expect(l.voice).toEqual({ n: 18, mean: 1397.2, p50: 1400, p95: 1500 });
-    // Thirds of 1800: ≤ 600 → 1500, 1400 × 5 (mean 1416.7); > 1200 → 1475 … 1200 (mean 1375).
+    // Thirds of 100–1800: ≤ 666.7 → 1500, 1400 × 5 (mean 1416.7); > 1233.3 → 1475 … 1200 (mean 1375).
     expect(l.voiceDriftMs).toBe(-41.7);
   });
 });

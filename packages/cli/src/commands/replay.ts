@@ -9,7 +9,7 @@ export const replayCommand: Command = {
   name: 'replay',
   summary: 'stream a WAV file as a speaker and record what listeners receive (latency, text, audio)',
   usage:
-    'replay <file.wav> --source en --listen es,fr [--server URL --token T] [--speed N] [--json] [--engines embedded|fake]',
+    'replay <file.wav> --source en --listen es,fr [--server URL --token T] [--speed N] [--json] [--engines embedded|fake] [--mode simultaneous|sentence]',
   options: {
     source: { type: 'string', short: 's' },
     listen: { type: 'string', short: 'l' },
@@ -19,6 +19,7 @@ export const replayCommand: Command = {
     json: { type: 'boolean' },
     engines: { type: 'string' },
     config: { type: 'string', short: 'c' },
+    mode: { type: 'string' },
     settle: { type: 'string' },
   },
   allowPositionals: true,
@@ -31,9 +32,13 @@ export const replayCommand: Command = {
     '      --json               one JSON object per event, then a summary line',
     '      --engines PRESET     engines of the server started here: embedded (default) or fake',
     '  -c, --config FILE        config file for the server started here',
+    '      --mode MODE          pipeline.mode of the server started here: simultaneous or sentence',
     '      --settle MS          stop once nothing has arrived for this long after the file (default 3000)',
     '',
     'The file should be 16 kHz mono 16-bit PCM WAV; other rates and channel counts are converted.',
+    'The summary gives, per target language, how far behind each 100 ms of speech its text is shown',
+    'and its voice heard (lagMs), voice drift, erasure, and latency from the last word; see',
+    'docs/benchmarks.md for the definitions.',
   ].join('\n'),
   async run({ values, positionals }) {
     const file = positionals[0];
@@ -44,6 +49,11 @@ export const replayCommand: Command = {
     if (!(speed > 0)) throw new UsageError(`--speed must be a positive number, got "${values.speed}"`);
     const settle = values.settle === undefined ? undefined : Number(values.settle);
     if (settle !== undefined && !(settle >= 0)) throw new UsageError('--settle must be a number of ms');
+    const mode = values.mode as string | undefined;
+    if (mode !== undefined && mode !== 'simultaneous' && mode !== 'sentence')
+      throw new UsageError(`--mode must be simultaneous or sentence, got "${mode}"`);
+    if (mode !== undefined && values.server)
+      throw new UsageError('--mode applies to the server started here; an existing --server keeps its own');
     const engines = values.engines as string | undefined;
     if (engines !== undefined && engines !== 'embedded' && engines !== 'fake')
       throw new UsageError(`--engines must be embedded or fake, got "${engines}"`);
@@ -77,6 +87,7 @@ export const replayCommand: Command = {
       server,
       engines: engines as 'embedded' | 'fake' | undefined,
       configFile: values.config as string | undefined,
+      mode,
       speed,
       settleMs: settle,
       onEvent: show,
@@ -87,10 +98,27 @@ export const replayCommand: Command = {
       process.stdout.write(`${JSON.stringify(s)}\n`);
       return 0;
     }
-    process.stdout.write('\nLatency (ms)        n     p50     p95\n');
-    for (const [stage, p] of Object.entries(s.latencyMs)) {
-      const f = (x: number | null) => (x === null ? '-' : String(Math.round(x))).padStart(7);
+    const f = (x: number | null, w = 7) => (x === null ? '-' : String(Math.round(x))).padStart(w);
+    process.stdout.write('\nFrom the end of each span (ms)  n     p50     p95\n');
+    for (const [stage, p] of Object.entries(s.latencyMs))
       process.stdout.write(`  ${stage.padEnd(12)} ${String(p.n).padStart(5)} ${f(p.p50)} ${f(p.p95)}\n`);
+    process.stdout.write('From the last word (ms)        n    mean     p50     p95\n');
+    for (const [stage, p] of Object.entries(s.fromLastWordMs)) {
+      if (typeof p === 'string') continue;
+      process.stdout.write(
+        `  ${stage.padEnd(12)} ${String(p.n).padStart(5)} ${f(p.mean)} ${f(p.p50)} ${f(p.p95)}\n`,
+      );
+    }
+    process.stdout.write(
+      `Behind the speaker (ms, over ${s.speechMoments} moments of speech)\n` +
+        '  lang  text mean / p50 / p95   voice mean / p50 / p95   voice drift  unvoiced  erasure\n',
+    );
+    for (const [lang, l] of Object.entries(s.lagMs)) {
+      const trio = (p: { mean: number | null; p50: number | null; p95: number | null }) =>
+        `${f(p.mean, 6)} /${f(p.p50, 6)} /${f(p.p95, 6)}`;
+      process.stdout.write(
+        `  ${lang.padEnd(4)} ${trio(l.text)}   ${trio(l.voice)}   ${f(s.voiceDriftMs[lang] ?? null, 11)}  ${String(s.unvoicedMoments[lang]).padStart(8)}  ${String(s.erasure[lang] ?? '-').padStart(7)}\n`,
+      );
     }
     for (const [lang, ms] of Object.entries(s.audioMs))
       process.stdout.write(`  audio ${lang}: ${(ms / 1000).toFixed(1)} s of translated speech\n`);

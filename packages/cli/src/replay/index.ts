@@ -3,3 +3,4 @@ export * from './replay.ts';
 export * from './speaker-audio.ts';
 export * from './stats.ts';
 export * from './engine-runs.ts';
+export * from './metrics.ts';

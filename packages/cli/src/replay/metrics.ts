@@ -289,20 +289,20 @@ export function lagsOf(
 
 /**
  * Change of lag over the talk: mean lag of the moments in its last third minus the mean of those
- * in its first third, thirds of [0, talkMs] (the audio sent). Null when a third has no lag.
+ * in its first third, thirds of the speech (from the first moment to the last). Null when a third
+ * has no lag.
  */
-export function driftMs(
-  moments: readonly Moment[],
-  lags: ReadonlyArray<number | null>,
-  talkMs: number,
-): number | null {
+export function driftMs(moments: readonly Moment[], lags: ReadonlyArray<number | null>): number | null {
+  if (moments.length === 0) return null;
+  const from = Math.min(...moments.map((m) => m.atMs));
+  const third = (Math.max(...moments.map((m) => m.atMs)) - from) / 3;
   const first: number[] = [];
   const last: number[] = [];
   moments.forEach((m, i) => {
     const lag = lags[i];
     if (lag === null || lag === undefined) return;
-    if (m.atMs <= talkMs / 3) first.push(lag);
-    else if (m.atMs > (2 * talkMs) / 3) last.push(lag);
+    if (m.atMs <= from + third) first.push(lag);
+    else if (m.atMs > from + 2 * third) last.push(lag);
   });
   const a = mean(first);
   const b = mean(last);
@@ -372,9 +372,8 @@ export function languageLag(args: {
   events: readonly MetricEvent[];
   lang: string;
   sentAtMs: (mediaMs: number) => number;
-  talkMs: number;
 }): LanguageLag {
-  const { moments, events, lang, sentAtMs, talkMs } = args;
+  const { moments, events, lang, sentAtMs } = args;
   const text = lagsOf(moments, textShownAt(moments, events, lang), sentAtMs);
   const voice = lagsOf(moments, voiceHeardAt(moments, events, lang), sentAtMs);
   const present = (xs: Array<number | null>) => xs.filter((x): x is number => x !== null);
@@ -383,8 +382,8 @@ export function languageLag(args: {
     voice: meanPercentiles(present(voice)),
     unshownMoments: text.length - present(text).length,
     unvoicedMoments: voice.length - present(voice).length,
-    voiceDriftMs: driftMs(moments, voice, talkMs),
-    textDriftMs: driftMs(moments, text, talkMs),
+    voiceDriftMs: driftMs(moments, voice),
+    textDriftMs: driftMs(moments, text),
     textSamples: text,
     voiceSamples: voice,
   };

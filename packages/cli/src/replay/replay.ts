@@ -130,6 +130,8 @@ export interface ReplayOptions {
   /** Engine preset for the server started here (default: the configured one, normally embedded). */
   engines?: 'embedded' | 'fake';
   configFile?: string;
+  /** `pipeline.mode` of the server started here (over the config file); default: the server's. */
+  mode?: 'simultaneous' | 'sentence';
   /** 1 = real time (default); 4 = four times faster. */
   speed?: number;
   frameMs?: number;
@@ -169,6 +171,7 @@ async function ownServer(options: ReplayOptions): Promise<StartedServer> {
       configFile: options.configFile,
       logger: createLogger({ level: 'warn', destination: process.stderr }),
       ...(options.engines ? { engines: options.engines } : {}),
+      ...(options.mode ? { pipeline: { mode: options.mode } } : {}),
     });
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
@@ -518,7 +521,7 @@ export function summarize(args: {
   const lag: ReplaySamples['lag'] = {};
   const erasures: Record<string, Erasure> = {};
   for (const lang of targets) {
-    const l = languageLag({ moments, events, lang, sentAtMs, talkMs: args.inputMs });
+    const l = languageLag({ moments, events, lang, sentAtMs });
     lagMs[lang] = { text: l.text, voice: l.voice };
     voiceDriftMs[lang] = l.voiceDriftMs;
     unshownMoments[lang] = l.unshownMoments;

@@ -168,7 +168,10 @@ describe('speaker and listener pages in Chromium', () => {
       expect(stats.player.peak).toBeGreaterThan(0.05);
       expect(stats.player.overlaps).toBe(0);
     }
-    await expect.poll(() => speaker.locator('#transcript li:not(#partial)').count()).toBeGreaterThan(0);
+    // In simultaneous mode translated chunks come before the sentence's final: give it time.
+    await expect
+      .poll(() => speaker.locator('#transcript li:not(#partial)').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     await expect.poll(() => speaker.locator('tr[data-lang="es"] td.text-lag').textContent()).toMatch(/ s$/);
 
     expect(await speaker.locator('#speaker-alert').textContent()).toBe('');

@@ -23,7 +23,19 @@ const parse = (stdout: string): Line[] =>
 
 const tmp = mkdtempSync(join(tmpdir(), 'babelcast-cli-test-'));
 
-describe('babelcast replay --json (own server, fake engines)', () => {
+const norm = (text: unknown) =>
+  String(text)
+    .replace(/\[[a-z]{2}\]/g, ' ')
+    .toLowerCase()
+    .replace(/[^a-z ]+/g, ' ')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
+
+describe.each([
+  ['simultaneous', []],
+  ['sentence', ['--mode', 'sentence']],
+] as const)('babelcast replay --json (own server, fake engines, %s mode)', (mode, modeArgs) => {
   let lines: Line[];
   let code: number;
   let stderr: string;
@@ -37,6 +49,7 @@ describe('babelcast replay --json (own server, fake engines)', () => {
       'es,fr',
       '--engines',
       'fake',
+      ...modeArgs,
       '--speed',
       '8',
       '--json',
@@ -50,9 +63,12 @@ describe('babelcast replay --json (own server, fake engines)', () => {
     expect(code, stderr).toBe(0);
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.at(-1)!.type).toBe('summary');
-    expect(
-      lines.slice(0, -1).every((l) => ['partial', 'final', 'translation', 'audio'].includes(l.type)),
-    ).toBe(true);
+    const types = new Set(lines.slice(0, -1).map((l) => l.type));
+    expect([...types].every((t) => ['partial', 'final', 'translation', 'draft', 'audio'].includes(t))).toBe(
+      true,
+    );
+    // Drafts only in simultaneous mode.
+    expect(types.has('draft')).toBe(mode === 'simultaneous');
   });
 
   it('gives every event the documented fields', () => {
@@ -67,13 +83,15 @@ describe('babelcast replay --json (own server, fake engines)', () => {
       if (l.type === 'audio') {
         expect(l.text).toBeUndefined();
         expect(typeof l.durationMs).toBe('number');
+        expect(Number.isInteger(l.packetIndex)).toBe(true);
+        expect(Number.isInteger(l.flags)).toBe(true);
       } else {
         expect(typeof l.text).toBe('string');
       }
     }
   });
 
-  it('prints events in arrival order, each segment final → translation → audio per language', () => {
+  it("prints events in arrival order; each segment's translations say what its final says; voice after text", () => {
     const events = lines.slice(0, -1);
     const received = events.map((l) => l.receivedMs as number);
     expect(received).toEqual([...received].sort((a, b) => a - b));
@@ -83,18 +101,32 @@ describe('babelcast replay --json (own server, fake engines)', () => {
     expect(finals.every((f) => f.lang === 'en')).toBe(true);
     for (const lang of ['es', 'fr']) {
       const translations = events.filter((l) => l.type === 'translation' && l.lang === lang);
-      expect(translations.map((t) => t.text)).toEqual(finals.map((f) => `[${lang}] ${f.text}`));
+      if (mode === 'sentence')
+        expect(translations.map((t) => t.text)).toEqual(finals.map((f) => `[${lang}] ${f.text}`));
       for (const f of finals) {
-        const iFinal = events.indexOf(f);
-        const iTr = events.findIndex(
-          (l) => l.type === 'translation' && l.lang === lang && l.segment === f.segment,
-        );
-        const iAudio = events.findIndex(
-          (l) => l.type === 'audio' && l.lang === lang && l.segment === f.segment,
-        );
-        expect(iFinal).toBeLessThan(iTr);
-        expect(iTr).toBeLessThan(iAudio);
+        const own = translations.filter((t) => t.segment === f.segment);
+        expect(own.flatMap((t) => norm(t.text))).toEqual(norm(f.text));
+        if (mode === 'sentence') expect(events.indexOf(f)).toBeLessThan(events.indexOf(own[0]!));
       }
+      // Every translated chunk is voiced, its first packet after its caption, with its span.
+      for (const t of translations) {
+        const iAudio = events.findIndex(
+          (l) =>
+            l.type === 'audio' &&
+            l.lang === lang &&
+            l.segment === t.segment &&
+            l.mediaStartMs === t.mediaStartMs &&
+            l.mediaEndMs === t.mediaEndMs,
+        );
+        expect(iAudio, JSON.stringify(t)).toBeGreaterThan(events.indexOf(t));
+      }
+    }
+    if (mode === 'simultaneous') {
+      // Some segment is committed in several chunks, and drafts come before its last one.
+      const perSegment = new Map<number, number>();
+      for (const t of events.filter((l) => l.type === 'translation' && l.lang === 'es'))
+        perSegment.set(t.segment as number, (perSegment.get(t.segment as number) ?? 0) + 1);
+      expect(Math.max(...perSegment.values())).toBeGreaterThan(1);
     }
     // Partials come from the first listener only: never two partials with the same seq.
     const partialSeqs = events.filter((l) => l.type === 'partial').map((l) => l.seq);
@@ -102,10 +134,17 @@ describe('babelcast replay --json (own server, fake engines)', () => {
     expect(new Set(partialSeqs).size).toBe(partialSeqs.length);
   });
 
-  it('summarises transcripts, latency percentiles and translated audio per language', () => {
+  it('summarises transcripts, latency, lag behind the speaker, erasure and translated audio per language', () => {
     const s = lines.at(-1)! as unknown as {
       transcript: Record<string, string>;
       latencyMs: Record<string, { n: number; p50: number; p95: number }>;
+      lagMs: Record<string, Record<'text' | 'voice', { n: number; mean: number; p50: number; p95: number }>>;
+      speechMoments: number;
+      unshownMoments: Record<string, number>;
+      unvoicedMoments: Record<string, number>;
+      voiceDriftMs: Record<string, number | null>;
+      erasure: Record<string, number | null>;
+      fromLastWordMs: Record<string, { n: number; mean: number }>;
       audioMs: Record<string, number>;
     };
     const finals = lines.filter((l) => l.type === 'final').map((l) => l.text);
@@ -115,10 +154,23 @@ describe('babelcast replay --json (own server, fake engines)', () => {
     for (const stage of ['partial', 'final', 'translation', 'audio']) {
       const p = s.latencyMs[stage]!;
       expect(p.n, stage).toBeGreaterThan(0);
-      expect(p.p50).toBeGreaterThanOrEqual(0);
       expect(p.p95).toBeGreaterThanOrEqual(p.p50);
     }
+    // About 40 s of speech in 45 s of audio.
+    expect(s.speechMoments).toBeGreaterThan(250);
+    expect(s.speechMoments).toBeLessThan(450);
     for (const lang of ['es', 'fr']) {
+      expect(s.unshownMoments[lang]).toBe(0);
+      expect(s.unvoicedMoments[lang]).toBe(0);
+      const { text, voice } = s.lagMs[lang]!;
+      expect(text.n).toBe(s.speechMoments);
+      expect(voice.n).toBe(s.speechMoments);
+      // Text is shown before its voice is heard; both after the speech was sent.
+      expect(text.p50).toBeGreaterThan(0);
+      expect(voice.mean).toBeGreaterThan(text.mean);
+      expect(typeof s.voiceDriftMs[lang]).toBe('number');
+      expect(s.erasure[lang]).toBeGreaterThanOrEqual(0);
+      if (mode === 'sentence') expect(s.erasure[lang]).toBe(0);
       const sum = lines
         .filter((l) => l.type === 'audio' && l.lang === lang)
         .reduce((n, l) => n + (l.durationMs as number), 0);
@@ -126,6 +178,10 @@ describe('babelcast replay --json (own server, fake engines)', () => {
       // Fake voice: 50 ms per character of the translation, in 20 ms frames.
       expect(s.audioMs[lang]).toBeGreaterThan(1000);
     }
+    // From the last word: one final per segment, one translation and first voice per segment and language.
+    expect(s.fromLastWordMs.final!.n).toBe(finals.length);
+    expect(s.fromLastWordMs.translation!.n).toBe(2 * finals.length);
+    expect(s.fromLastWordMs.firstVoice!.n).toBe(2 * finals.length);
   });
 });
 

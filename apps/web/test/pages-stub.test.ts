@@ -226,9 +226,17 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
     expect(await page.locator('thead th').allTextContents()).toEqual([
       'Language',
       'Listeners',
-      'Text behind the speaker',
-      'Voice behind the speaker',
+      'Behind the speaker',
+      'Text',
+      'Voice',
     ]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    // The table fits its card on a laptop screen: nothing sticks out to the right.
+    const overflow = await page
+      .locator('table.listeners')
+      .evaluate((t) => t.getBoundingClientRect().right - t.parentElement!.getBoundingClientRect().right);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'speaker-lag-table');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -518,18 +518,21 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
         listenersTotal,
         h(
           'table',
-          {},
+          { className: 'listeners' },
+          // Two short lag columns under one heading: four long headings overflow the card.
+          h('colgroup', {}, h('col'), h('col')),
+          h('colgroup', { span: 2 }),
           h(
             'thead',
             {},
             h(
               'tr',
               {},
-              h('th', { scope: 'col' }, 'Language'),
-              h('th', { scope: 'col' }, 'Listeners'),
-              h('th', { scope: 'col' }, 'Text behind the speaker'),
-              h('th', { scope: 'col' }, 'Voice behind the speaker'),
+              h('th', { scope: 'col', rowspan: 2 }, 'Language'),
+              h('th', { scope: 'col', rowspan: 2 }, 'Listeners'),
+              h('th', { scope: 'colgroup', colspan: 2 }, 'Behind the speaker'),
             ),
+            h('tr', {}, h('th', { scope: 'col' }, 'Text'), h('th', { scope: 'col' }, 'Voice')),
           ),
           listenersBody,
         ),

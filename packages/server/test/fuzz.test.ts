@@ -342,13 +342,11 @@ describe('fuzz (fast-check, one server, > 10,000 inputs)', () => {
       1500,
       5,
     );
-    const t0 = Date.now();
     await inBatches(heads, 100, async (head) => {
       const status = await rawStatus(head);
       if (status >= 500) fiveHundreds.push(`${status} raw ${JSON.stringify(head.slice(0, 120))}`);
     });
     count('raw HTTP request heads', heads.length);
-    const t1 = Date.now();
 
     const ownSession = await createSession(server.url, server.token);
     const id = fc.oneof(

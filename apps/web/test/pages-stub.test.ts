@@ -204,6 +204,7 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
       .poll(() => page.locator('#voice-notice').textContent())
       .toBe('La voz ha saltado adelante para no quedarse atrás.');
     expect(await page.locator('#voice-notice').getAttribute('role')).toBe('status');
+    await screenshot(page, 'listener-voice-skipped');
     expect(await page.locator('#notice').textContent()).toBe('');
     expect(errors).toEqual([]);
     await page.close();

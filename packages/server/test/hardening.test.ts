@@ -240,6 +240,36 @@ describe('rate limits', () => {
     }
   });
 
+  it('behind trustProxy, counts each client address from X-Forwarded-For; otherwise ignores the header', async () => {
+    const get = (url: string, xff: string) =>
+      fetch(`${url}/healthz`, { headers: { 'x-forwarded-for': xff } }).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      });
+    const proxied = await start({ trustProxy: 1, rateLimits: { http: { perSecond: 0.01, burst: 2 } } });
+    try {
+      // A client forging an address to the left of the one the proxy appended gains nothing.
+      expect([
+        await get(proxied.url, '198.51.100.1'),
+        await get(proxied.url, '6.6.6.6, 198.51.100.1'),
+        await get(proxied.url, '7.7.7.7, 198.51.100.1'),
+      ]).toEqual([200, 200, 429]);
+      expect(await get(proxied.url, '198.51.100.2')).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+    const direct = await start({ rateLimits: { http: { perSecond: 0.01, burst: 2 } } });
+    try {
+      expect([
+        await get(direct.url, '198.51.100.1'),
+        await get(direct.url, '198.51.100.2'),
+        await get(direct.url, '198.51.100.3'),
+      ]).toEqual([200, 200, 429]);
+    } finally {
+      await direct.close();
+    }
+  });
+
   it('WebSocket connections per address: over the rate, and over the concurrent listener cap, close 4429', async () => {
     const server = await start({
       rateLimits: { wsConnect: { perSecond: 0.01, burst: 3 }, maxListenersPerAddress: 2 },

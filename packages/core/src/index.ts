@@ -13,6 +13,7 @@ export * from './pipeline/types.ts';
 export * from './pipeline/voice-stage.ts';
 export * from './pipeline/warm-up.ts';
 export * from './session/capabilities.ts';
+export * from './session/capacity.ts';
 export * from './session/live-session.ts';
 export * from './session/session-id.ts';
 export * from './session/session-manager.ts';

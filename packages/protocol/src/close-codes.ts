@@ -42,6 +42,11 @@ export const CloseCode = {
   SLOW_CONSUMER: 4508,
   /** Unexpected server error. */
   INTERNAL_ERROR: 4500,
+  /**
+   * The node is at capacity: a speaker whose session cannot go live, or a listener whose language
+   * would have to be added (`BC_ERR_OVER_CAPACITY`). Try again later.
+   */
+  OVER_CAPACITY: 4503,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
@@ -64,4 +69,5 @@ export const CLOSE_CODE_MEANING: Record<CloseCode, string> = {
   [CloseCode.PROTOCOL_ERROR]: 'too many invalid messages, or over a rate limit',
   [CloseCode.SLOW_CONSUMER]: 'listener too slow',
   [CloseCode.INTERNAL_ERROR]: 'internal error',
+  [CloseCode.OVER_CAPACITY]: 'server at capacity',
 };

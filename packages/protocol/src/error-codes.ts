@@ -28,6 +28,12 @@ export const ErrorCode = {
   SEQ_OUT_OF_RANGE: 'BC_ERR_SEQ_OUT_OF_RANGE',
   /** The server is shutting down; try again shortly (possibly on another node). */
   SHUTTING_DOWN: 'BC_ERR_SHUTTING_DOWN',
+  /** The node has no room for another session or language now; it refuses rather than degrade everyone. */
+  OVER_CAPACITY: 'BC_ERR_OVER_CAPACITY',
+  /** The language is served by the engines but this session does not offer it (the speaker chose). */
+  LANGUAGE_NOT_OFFERED: 'BC_ERR_LANGUAGE_NOT_OFFERED',
+  /** Speaker audio while the session is paused: refused, not acknowledged; resume first. */
+  SESSION_PAUSED: 'BC_ERR_SESSION_PAUSED',
   INTERNAL: 'BC_ERR_INTERNAL',
 } as const;
 
@@ -56,6 +62,9 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   BC_ERR_RATE_LIMITED: 429,
   BC_ERR_SEQ_OUT_OF_RANGE: 400,
   BC_ERR_SHUTTING_DOWN: 503,
+  BC_ERR_OVER_CAPACITY: 503,
+  BC_ERR_LANGUAGE_NOT_OFFERED: 422,
+  BC_ERR_SESSION_PAUSED: 409,
   BC_ERR_INTERNAL: 500,
 };
 

@@ -5,6 +5,11 @@ import { languageCode } from './messages.ts';
 export const createSessionBody = z.object({
   sourceLanguage: languageCode,
   title: z.string().trim().min(1).max(200).optional(),
+  /**
+   * Target languages to offer listeners (each must be served for the source language; at most
+   * `limits.maxLanguagesPerSession`, not counting the source). Default: the server's choice.
+   */
+  targetLanguages: z.array(languageCode).min(1).max(200).optional(),
 });
 export type CreateSessionBody = z.infer<typeof createSessionBody>;
 

@@ -13,9 +13,15 @@ export const languageCode = z
 export const sessionState = z.enum(['created', 'live', 'paused', 'ended']);
 export type SessionState = z.infer<typeof sessionState>;
 
+/**
+ * Session ids: `faithful-angel-590-318-442` (about 42 bits of entropy) since the hardening; the
+ * short form `faithful-angel-590` of older stores is still accepted.
+ */
+export const SESSION_ID_PATTERN = /^[a-z]{2,12}-[a-z]{2,12}-\d{3}(?:-\d{3}-\d{3})?$/;
 export const sessionId = z
   .string()
-  .regex(/^[a-z]+-[a-z]+-\d{3}$/, 'expected a session id such as "faithful-angel-590"');
+  .max(40)
+  .regex(SESSION_ID_PATTERN, 'expected a session id such as "faithful-angel-590-318-442"');
 
 export const listenerCounts = z.record(z.string(), z.number().int().nonnegative());
 export type ListenerCounts = z.infer<typeof listenerCounts>;
@@ -32,6 +38,20 @@ export const sessionInfo = z.object({
   listeners: listenerCounts,
 });
 export type SessionInfo = z.infer<typeof sessionInfo>;
+
+/**
+ * What anybody holding the join link is told about a session: what a listener needs to pick a
+ * language and follow the state. Creation time and listener counts are for the owner and operators.
+ */
+export const publicSessionInfo = sessionInfo.pick({
+  id: true,
+  title: true,
+  sourceLanguage: true,
+  state: true,
+  joinUrl: true,
+  targetLanguages: true,
+});
+export type PublicSessionInfo = z.infer<typeof publicSessionInfo>;
 
 export const captionKind = z.enum(['partial', 'final', 'translation']);
 export type CaptionKind = z.infer<typeof captionKind>;
@@ -187,7 +207,8 @@ export type SpeakerServerMessage =
 export interface ListenerWelcomeMessage {
   type: 'welcome';
   protocol: number;
-  session: SessionInfo;
+  /** The full SessionInfo for the session's owner or an operator, the public part for anybody else. */
+  session: PublicSessionInfo | SessionInfo;
   targetLanguage: string;
   /** True when a valid speaker/user token was presented; listening never depends on it. */
   authenticated: boolean;

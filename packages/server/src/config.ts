@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_SIMULTANEOUS, DEFAULT_VOICE } from '@babelcast/core';
+import { languageCode } from '@babelcast/protocol';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -39,14 +41,45 @@ export const configSchema = z
             jwksUrl: z.url().optional(),
             /** HS256 shared secret for self-hosted identity providers. */
             hs256Secret: z.string().min(32).optional(),
-            issuer: z.string().optional(),
-            audience: z.string().optional(),
+            /** Required with a JWKS (see allowAnyIssuerAudience): the `iss` every token must carry. */
+            issuer: z.string().min(1).optional(),
+            /** Required with a JWKS: matched against `aud` (id tokens) or Cognito's `client_id` (access tokens). */
+            audience: z.string().min(1).optional(),
             /** Claim that names the speaker (Cognito: "username" for access tokens, "cognito:username" for id tokens). */
             nameClaim: z.string().default('name'),
+            /** Longest accepted lifetime (`exp` − `iat`, or `exp` − now without `iat`); `exp` is required. */
+            maxLifetimeSeconds: z
+              .number()
+              .int()
+              .min(60)
+              .max(30 * 86_400)
+              .default(86_400),
+            /** Clock skew allowed on `exp`, `nbf` and a future `iat`. */
+            clockToleranceSeconds: z.number().int().min(0).max(300).default(60),
+            /**
+             * Cognito's `token_use` claim a token must carry: `access` or `id`; `any` skips the check.
+             * Unset: `access` for a Cognito JWKS URL, no check otherwise.
+             */
+            tokenUse: z.enum(['access', 'id', 'any']).optional(),
+            /**
+             * Accept JWKS tokens without an issuer and audience check. Unsafe: any token of that
+             * identity pool, from any of its app clients, would pass. Only for a JWKS that is yours alone.
+             */
+            allowAnyIssuerAudience: z.boolean().default(false),
           })
-          .default({ nameClaim: 'name' }),
+          .prefault({})
+          .superRefine((jwt, ctx) => {
+            if (!jwt.jwksUrl || jwt.allowAnyIssuerAudience) return;
+            for (const key of ['issuer', 'audience'] as const)
+              if (!jwt[key])
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [key],
+                  message: `required with jwksUrl (or set auth.jwt.allowAnyIssuerAudience: true to accept any ${key})`,
+                });
+          }),
       })
-      .default({ apiTokens: [], jwt: { nameClaim: 'name' } }),
+      .prefault({}),
     engines: z
       .object({
         /** `embedded`: the engines that work on a fresh machine with no download. `fake`: deterministic test engines. */
@@ -63,20 +96,41 @@ export const configSchema = z
       .default({ preset: 'embedded', options: {} }),
     pipeline: z
       .object({
+        /**
+         * `simultaneous`: translated drafts while the speaker talks and chunks committed at pauses,
+         * about 2 s behind in text; `sentence`: translate each sentence once the speaker pauses.
+         */
+        mode: z.enum(['simultaneous', 'sentence']).default('simultaneous'),
         silenceMs: z.number().int().min(100).max(5000).default(500),
         maxUtteranceMs: z.number().int().min(2000).max(60_000).default(10_000),
         vadThreshold: z.number().min(0.05).max(0.95).default(0.5),
         ttsRate: z.number().min(0.5).max(2).default(1),
         /** 20 ms Opus frames per listener audio message. */
         framesPerPacket: z.number().int().min(1).max(50).default(10),
+        /** Warm the recogniser, every pair and every voice at start, and a language on its first listener. */
+        warmUp: z.boolean().default(true),
+        /** Simultaneous mode's policy (see packages/core/src/pipeline/tuning.ts for the reasons). */
+        simultaneous: z
+          .object({
+            agreement: z.number().int().min(1).max(5).default(DEFAULT_SIMULTANEOUS.agreement),
+            pauseMs: z.number().int().min(50).max(2000).default(DEFAULT_SIMULTANEOUS.pauseMs),
+            maxChunkWords: z.number().int().min(2).max(50).default(DEFAULT_SIMULTANEOUS.maxChunkWords),
+            minChunkWords: z.number().int().min(1).max(20).default(DEFAULT_SIMULTANEOUS.minChunkWords),
+            holdBackWords: z.number().int().min(0).max(5).default(DEFAULT_SIMULTANEOUS.holdBackWords),
+            draftIntervalMs: z.number().int().min(50).max(5000).default(DEFAULT_SIMULTANEOUS.draftIntervalMs),
+            draftMaskWords: z.number().int().min(0).max(5).default(DEFAULT_SIMULTANEOUS.draftMaskWords),
+          })
+          .prefault({}),
+        /** How the voice keeps up with the speaker in simultaneous mode. */
+        voice: z
+          .object({
+            targetLagMs: z.number().int().min(500).max(30_000).default(DEFAULT_VOICE.targetLagMs),
+            maxRate: z.number().min(1).max(2).default(DEFAULT_VOICE.maxRate),
+            skipAheadLagMs: z.number().int().min(1000).max(60_000).default(DEFAULT_VOICE.skipAheadLagMs),
+          })
+          .prefault({}),
       })
-      .default({
-        silenceMs: 500,
-        maxUtteranceMs: 10_000,
-        vadThreshold: 0.5,
-        ttsRate: 1,
-        framesPerPacket: 10,
-      }),
+      .prefault({}),
     limits: z
       .object({
         helloTimeoutMs: z.number().int().min(100).default(5000),
@@ -118,6 +172,69 @@ export const configSchema = z
           .int()
           .min(1024)
           .default(64 * 1024),
+        /**
+         * Target languages a session may offer (its source language's own captions do not count).
+         * Listeners asking for another are refused with 4422 / BC_ERR_LANGUAGE_NOT_OFFERED.
+         */
+        maxLanguagesPerSession: z.number().int().min(1).max(200).default(10),
+        /** Sessions (not ended) held by this node; one more answers 503 BC_ERR_OVER_CAPACITY. */
+        maxSessions: z.number().int().min(1).default(500),
+        /** Sessions live at once on this node; one more is refused with 503 / close 4503. */
+        maxLiveSessions: z.number().int().min(1).default(50),
+        /** Share of the CPU cores admission control plans to fill (see docs/protocol.md, Capacity). */
+        cpuBudget: z.number().min(0.05).max(1).default(0.8),
+        /** Cores to plan with. Unset: os.availableParallelism(). */
+        cpuCores: z.number().positive().max(1024).optional(),
+        /**
+         * CPU seconds the recogniser needs per second of audio on this machine (its real-time
+         * factor). Unset: the figure measured for the configured recogniser (see docs).
+         */
+        asrRealTimeFactor: z.number().positive().max(16).optional(),
+        /** Cores one more produced target language costs in a live session (translation, voice, encoding). */
+        languageCpuCost: z.number().min(0).max(16).default(0.03),
+        /** Listeners without the owner's token are replayed at most this many past captions… */
+        anonymousReplayMaxEvents: z.number().int().min(0).max(1000).default(50),
+        /** …and none older than this: the full transcript is for the owner (transcript export). */
+        anonymousReplayWindowMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(10 * 60_000),
+        /** A session with no speaker connected for this long is paused and its pipeline released… */
+        idlePauseMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(10 * 60_000),
+        /** …and ended once it has had no speaker for this long. */
+        idleEndMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(6 * 3_600_000),
+      })
+      .prefault({}),
+    metrics: z
+      .object({
+        /**
+         * Bearer token for GET /metrics (Prometheus: `authorization: { credentials: … }`). Unset:
+         * /metrics answers loopback callers only.
+         */
+        token: z.string().min(16).optional(),
+        /**
+         * Label per-session series (speaker input levels) with the session id. Off by default: a
+         * session id is what lets anyone listen, so it does not belong on a metrics page.
+         */
+        sessionLabels: z.boolean().default(false),
+      })
+      .prefault({}),
+    sessions: z
+      .object({
+        /**
+         * Target languages a session offers when its speaker does not choose. Unset: every
+         * language the engines serve for the source, up to limits.maxLanguagesPerSession.
+         */
+        targetLanguages: z.array(languageCode).max(200).optional(),
       })
       .prefault({}),
     /**
@@ -190,6 +307,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.BABELCAST_JWT_SECRET) set(['auth', 'jwt', 'hs256Secret'], env.BABELCAST_JWT_SECRET);
   if (env.BABELCAST_JWT_ISSUER) set(['auth', 'jwt', 'issuer'], env.BABELCAST_JWT_ISSUER);
   if (env.BABELCAST_JWT_AUDIENCE) set(['auth', 'jwt', 'audience'], env.BABELCAST_JWT_AUDIENCE);
+  if (env.BABELCAST_METRICS_TOKEN) set(['metrics', 'token'], env.BABELCAST_METRICS_TOKEN);
   if (env.BABELCAST_API_TOKEN) set(['auth', 'apiTokens'], [{ name: 'env', token: env.BABELCAST_API_TOKEN }]);
   return out;
 }

@@ -14,11 +14,13 @@ import {
   Metrics,
   SessionManager,
   type Store,
+  warmUpEngines,
 } from '@babelcast/core';
 import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Authenticator, generateApiToken, hashToken } from './auth.ts';
+import { Authenticator, generateApiToken, hashToken, migrateLegacyJwtIds } from './auth.ts';
+import { capacityPlanner } from './capacity.ts';
 import { type BabelcastConfig, loadConfig } from './config.ts';
 import { closeEngines, createEngines, initEngines } from './engines.ts';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './http/errors.ts';
@@ -35,9 +37,9 @@ export interface StartOptions extends Record<string, unknown> {
   engines?: unknown;
   /** Use this store instead of SQLite in dataDir. */
   store?: Store;
-  logger?: Logger;
   /** Use this bus instead of a fresh in-memory one (tests publish output on it directly). */
   bus?: MessageBus;
+  logger?: Logger;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -89,15 +91,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     configFile,
     engineSet: injectedEngines,
     store: injectedStore,
-    logger: injectedLogger,
     bus: injectedBus,
+    logger: injectedLogger,
     env,
     ...overrides
   } = options;
   if (typeof overrides.engines === 'string') overrides.engines = { preset: overrides.engines };
   const config = loadConfig({ file: configFile, env, overrides });
   const logger = injectedLogger ?? createLogger({ level: config.logLevel });
-  const metrics = new Metrics();
+  const metrics = new Metrics({ sessionLabels: config.metrics.sessionLabels });
   const dataDir = resolve(config.dataDir);
   const store = injectedStore ?? (await openStore(dataDir));
   const engines =
@@ -120,7 +122,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: 64 * 1024,
-    ...(https ? { https } : {}),
     // request.ip as limits/rate-limit.ts clientAddress() computes it: the n nearest hops are proxies.
     trustProxy: (_address: string, hop: number) => hop < config.trustProxy,
     // Shutdown is bounded by close() below; requests in flight meanwhile are answered normally.
@@ -128,14 +129,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Malformed requests Node's parser refuses, and URL errors found before routing: same JSON body.
     clientErrorHandler,
     frameworkErrors: errorHandler,
+    ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
-
   // Every TCP connection, HTTP or upgraded, so that shutdown can end the ones that linger.
   const connections = new Set<Socket>();
   app.server.on('connection', (socket: Socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
   });
+
   let publicUrl = config.publicUrl?.replace(/\/$/, '') ?? '';
   const bus = injectedBus ?? new InMemoryBus();
   const manager = new SessionManager({
@@ -146,13 +148,25 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     observer: metrics,
     joinUrl: (id) => `${publicUrl}/join/${id}`,
     logTranscripts: config.logTranscripts,
+    defaultTargetLanguages: config.sessions.targetLanguages,
+    maxLanguagesPerSession: config.limits.maxLanguagesPerSession,
+    capacity: capacityPlanner(config, engines),
+    idlePauseMs: config.limits.idlePauseMs,
+    idleEndMs: config.limits.idleEndMs,
     pipeline: {
       endpointing: {
         silenceMs: config.pipeline.silenceMs,
         maxUtteranceMs: config.pipeline.maxUtteranceMs,
         threshold: config.pipeline.vadThreshold,
       },
-      track: { ttsRate: config.pipeline.ttsRate, framesPerPacket: config.pipeline.framesPerPacket },
+      track: {
+        ttsRate: config.pipeline.ttsRate,
+        framesPerPacket: config.pipeline.framesPerPacket,
+        warmUp: config.pipeline.warmUp,
+      },
+      mode: config.pipeline.mode,
+      simultaneous: config.pipeline.simultaneous,
+      voice: config.pipeline.voice,
     },
     hub: {
       historySize: config.limits.historySize,
@@ -163,16 +177,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
   });
   const auth = new Authenticator(config.auth, store);
+  await migrateLegacyJwtIds(store, config.auth.jwt, logger);
 
   app.setErrorHandler(errorHandler);
-  await app.register(apiRoutes, { manager, store, auth, metrics, isReady: () => ready });
-  try {
-    const web = await import('@babelcast/web');
-    if (typeof web.webRoutes === 'function') await app.register(web.webRoutes, {});
-  } catch (err) {
-    logger.warn({ err }, 'web pages not available');
-  }
-
   app.setNotFoundHandler(notFoundHandler);
   const httpRate = new KeyedBuckets(config.rateLimits.http, config.rateLimits.trackedAddresses);
   app.addHook('onRequest', async (request, reply) => {
@@ -186,6 +193,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       throw new BabelcastError(ErrorCode.RATE_LIMITED, 'too many requests from your address; slow down');
     }
   });
+  await app.register(apiRoutes, {
+    manager,
+    store,
+    auth,
+    metrics,
+    isReady: () => ready,
+    metricsToken: config.metrics.token,
+  });
+  try {
+    const web = await import('@babelcast/web');
+    if (typeof web.webRoutes === 'function') await app.register(web.webRoutes, {});
+  } catch (err) {
+    logger.warn({ err }, 'web pages not available');
+  }
+
   // WebSockets share the HTTP port; the upgrade is routed by path (see ws/gateway.ts).
   const deps = { manager, auth, metrics, logger, config, codec: engines.codec.capabilities };
   const gateway = new WsGateway(app.server, deps);
@@ -212,6 +234,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const url = `${scheme}://${shownHost}:${port}`;
   if (!publicUrl) publicUrl = url;
   ready = true;
+  // In the background: the server answers meanwhile; the first session just may not be warm yet.
+  if (config.pipeline.warmUp) void warmUpEngines(engines, logger).catch(() => {});
   logger.info(
     { url, engines: Object.fromEntries(Object.entries(engines).map(([k, e]) => [k, e.info.id])) },
     'babelcast ready',
@@ -230,6 +254,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     createApiToken: (name, role) => createApiTokenIn(store, name, role),
     close() {
       closing ??= (async () => {
+        // Bounded: whatever the sockets (half-open, never reading, mid-upgrade) and the pipelines
+        // are doing, this returns within limits.shutdownTimeoutMs (plus what closing the store takes).
+        const deadline = Date.now() + config.limits.shutdownTimeoutMs;
+        // The last part of the budget is kept for dropping sockets and closing engines and store.
+        const reserve = Math.min(1000, config.limits.shutdownTimeoutMs / 5);
+        const left = (keep = 0) => Math.max(0, deadline - keep - Date.now());
         ready = false;
         clearInterval(liveTicker);
         stopRetention();
@@ -251,12 +281,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         );
         if (!(await within(enginesClosed, left()))) logger.warn('engines did not close in time');
         await bus.close();
-        // Bounded: whatever the sockets (half-open, never reading, mid-upgrade) and the pipelines
-        // are doing, this returns within limits.shutdownTimeoutMs (plus what closing the store takes).
-        const deadline = Date.now() + config.limits.shutdownTimeoutMs;
-        // The last part of the budget is kept for dropping sockets and closing engines and store.
-        const reserve = Math.min(1000, config.limits.shutdownTimeoutMs / 5);
-        const left = (keep = 0) => Math.max(0, deadline - keep - Date.now());
         await store.close();
         logger.info('babelcast stopped');
       })();
@@ -265,7 +289,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   };
 }
 
-export { MemoryStore };
 /** Waits for `promise` at most `ms`; true if it settled in time. Never rejects (failures are logged by their owners). */
 async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -285,3 +308,4 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
+export { MemoryStore };

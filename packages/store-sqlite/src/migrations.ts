@@ -62,6 +62,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX segments_session_lang ON segments (session_id, lang);
     `,
   },
+  {
+    version: 2,
+    description: 'sessions: offered target languages, pause reason, last speaker audio seq',
+    sql: `
+      -- JSON array of language codes; NULL: every language the engines serve (sessions from v1).
+      ALTER TABLE sessions ADD COLUMN target_languages TEXT;
+      ALTER TABLE sessions ADD COLUMN pause_reason TEXT
+        CHECK (pause_reason IS NULL OR pause_reason IN ('speaker', 'shutdown', 'idle'));
+      ALTER TABLE sessions ADD COLUMN last_audio_seq INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

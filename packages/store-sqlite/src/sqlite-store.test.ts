@@ -8,7 +8,7 @@ import {
   sessionRecord,
   transcriptSegment,
 } from '../../core/src/testing/store-conformance.ts';
-import { LATEST_SCHEMA_VERSION, SchemaVersionError } from './migrations.ts';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, SchemaVersionError } from './migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 const dirs: string[] = [];
@@ -36,7 +36,7 @@ describe('SqliteStore', () => {
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.pragma('schema_version', { simple: true })).toBeGreaterThan(0);
     const versions = raw.prepare('SELECT version FROM schema_version').pluck().all();
-    expect(versions).toEqual([LATEST_SCHEMA_VERSION]);
+    expect(versions).toEqual(Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1));
     const indexes = raw.prepare(
       "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'segments'",
     );
@@ -95,6 +95,38 @@ describe('SqliteStore', () => {
     const after = new Database(path, { readonly: true });
     expect(after.prepare('SELECT MAX(version) FROM schema_version').pluck().get()).toBe(99);
     after.close();
+  });
+
+  it('migrates a version 1 database: old sessions (and old-style ids) load with the new fields empty', async () => {
+    const path = tempPath();
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    raw.exec(MIGRATIONS[0]!.sql);
+    raw.prepare('INSERT INTO schema_version VALUES (1, ?)').run(NOW);
+    raw
+      .prepare(
+        `INSERT INTO sessions (id, title, source_language, state, owner_id, created_at, updated_at, ended_at)
+         VALUES ('faithful-angel-590', 'Old', 'en', 'paused', 'jwt:u-1', ?, ?, NULL)`,
+      )
+      .run(NOW, NOW);
+    raw.close();
+
+    const store = SqliteStore.open({ path });
+    expect(await store.getSession('faithful-angel-590')).toEqual({
+      ...sessionRecord('faithful-angel-590', {
+        title: 'Old',
+        state: 'paused',
+        ownerId: 'jwt:u-1',
+        createdAt: NOW,
+        updatedAt: NOW,
+      }),
+      targetLanguages: null,
+      pauseReason: null,
+      lastAudioSeq: null,
+    });
+    await store.updateSessionState('faithful-angel-590', 'paused', NOW + 1, { pauseReason: 'shutdown' });
+    expect((await store.getSession('faithful-angel-590'))?.pauseReason).toBe('shutdown');
+    await store.close();
   });
 
   it('stores a duplicate session id as an error, not a silent overwrite', async () => {

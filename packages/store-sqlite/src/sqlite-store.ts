@@ -7,8 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   ApiTokenRecord,
+  PauseReason,
+  SegmentFilter,
   SessionFilter,
   SessionRecord,
+  SessionStatePatch,
   SpeakerRecord,
   Store,
   TranscriptSegment,
@@ -39,6 +42,9 @@ interface SessionRow {
   created_at: number;
   updated_at: number;
   ended_at: number | null;
+  target_languages: string | null;
+  pause_reason: PauseReason | null;
+  last_audio_seq: number | null;
 }
 
 interface SpeakerRow {
@@ -77,6 +83,9 @@ const toSession = (r: SessionRow): SessionRecord => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   endedAt: r.ended_at,
+  targetLanguages: r.target_languages === null ? null : (JSON.parse(r.target_languages) as string[]),
+  pauseReason: r.pause_reason,
+  lastAudioSeq: r.last_audio_seq,
 });
 
 const toSpeaker = (r: SpeakerRow): SpeakerRecord => ({ id: r.id, name: r.name, createdAt: r.created_at });
@@ -102,7 +111,8 @@ const toSegment = (r: SegmentRow): TranscriptSegment => ({
   createdAt: r.created_at,
 });
 
-const SESSION_COLUMNS = 'id, title, source_language, state, owner_id, created_at, updated_at, ended_at';
+const SESSION_COLUMNS =
+  'id, title, source_language, state, owner_id, created_at, updated_at, ended_at, target_languages, pause_reason, last_audio_seq';
 const SEGMENT_COLUMNS =
   'session_id, segment_id, seq, lang, kind, text, media_start_ms, media_end_ms, created_at';
 const TOKEN_COLUMNS = 'id, name, speaker_id, token_hash, created_at, revoked_at';
@@ -149,8 +159,9 @@ export class SqliteStore implements Store {
   async createSession(s: SessionRecord): Promise<void> {
     this.stmt(
       `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES
-       (@id, @title, @sourceLanguage, @state, @ownerId, @createdAt, @updatedAt, @endedAt)`,
-    ).run(s);
+       (@id, @title, @sourceLanguage, @state, @ownerId, @createdAt, @updatedAt, @endedAt,
+        @targetLanguages, @pauseReason, @lastAudioSeq)`,
+    ).run({ ...s, targetLanguages: s.targetLanguages === null ? null : JSON.stringify(s.targetLanguages) });
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
@@ -177,12 +188,27 @@ export class SqliteStore implements Store {
     return (this.stmt(sql).all(...params) as SessionRow[]).map(toSession);
   }
 
-  async updateSessionState(id: string, state: SessionState, at: number): Promise<void> {
+  async updateSessionState(
+    id: string,
+    state: SessionState,
+    at: number,
+    patch: SessionStatePatch = {},
+  ): Promise<void> {
     this.stmt(
       `UPDATE sessions SET state = @state, updated_at = @at,
-         ended_at = CASE WHEN @state = 'ended' THEN @at ELSE ended_at END
+         ended_at = CASE WHEN @state = 'ended' THEN @at ELSE ended_at END,
+         pause_reason = CASE WHEN @setReason THEN @pauseReason ELSE pause_reason END,
+         last_audio_seq = CASE WHEN @setSeq THEN @lastAudioSeq ELSE last_audio_seq END
        WHERE id = @id`,
-    ).run({ id, state, at });
+    ).run({
+      id,
+      state,
+      at,
+      setReason: patch.pauseReason === undefined ? 0 : 1,
+      pauseReason: patch.pauseReason ?? null,
+      setSeq: patch.lastAudioSeq === undefined ? 0 : 1,
+      lastAudioSeq: patch.lastAudioSeq ?? null,
+    });
   }
 
   async upsertSpeaker(sp: SpeakerRecord): Promise<void> {
@@ -226,6 +252,29 @@ export class SqliteStore implements Store {
     return result.changes > 0;
   }
 
+  async renameSpeakerIds(rename: (id: string) => string | null): Promise<number> {
+    const ids = this.stmt(
+      `SELECT id FROM speakers UNION SELECT owner_id FROM sessions UNION SELECT speaker_id FROM api_tokens`,
+    )
+      .pluck()
+      .all() as string[];
+    const renames = ids
+      .map((from) => [from, rename(from)] as const)
+      .filter((r): r is readonly [string, string] => r[1] !== null && r[1] !== r[0]);
+    if (renames.length === 0) return 0;
+    const apply = this.db.transaction(() => {
+      for (const [from, to] of renames) {
+        // If the new id already has a speaker row (it signed in since), keep that one.
+        this.stmt('UPDATE OR IGNORE speakers SET id = ? WHERE id = ?').run(to, from);
+        this.stmt('DELETE FROM speakers WHERE id = ?').run(from);
+        this.stmt('UPDATE sessions SET owner_id = ? WHERE owner_id = ?').run(to, from);
+        this.stmt('UPDATE api_tokens SET speaker_id = ? WHERE speaker_id = ?').run(to, from);
+      }
+    });
+    apply.immediate();
+    return renames.length;
+  }
+
   async appendSegment(seg: TranscriptSegment): Promise<void> {
     this.stmt(
       `INSERT INTO segments (${SEGMENT_COLUMNS}) VALUES
@@ -233,10 +282,7 @@ export class SqliteStore implements Store {
     ).run(seg);
   }
 
-  async listSegments(
-    sessionId: string,
-    filter: { lang?: string; kind?: 'source' | 'translation' } = {},
-  ): Promise<TranscriptSegment[]> {
+  async listSegments(sessionId: string, filter: SegmentFilter = {}): Promise<TranscriptSegment[]> {
     const params: unknown[] = [sessionId];
     let where = 'session_id = ?';
     if (filter.lang) {
@@ -246,6 +292,13 @@ export class SqliteStore implements Store {
     if (filter.kind) {
       where += ' AND kind = ?';
       params.push(filter.kind);
+    }
+    if (filter.last !== undefined) {
+      // The newest N, read backwards through the (session_id, seq) index, then put back in order.
+      const rows = this.stmt(
+        `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE ${where} ORDER BY seq DESC, id DESC LIMIT ?`,
+      ).all(...params, Math.max(0, Math.trunc(filter.last))) as SegmentRow[];
+      return rows.reverse().map(toSegment);
     }
     const rows = this.stmt(`SELECT ${SEGMENT_COLUMNS} FROM segments WHERE ${where} ORDER BY seq, id`).all(
       ...params,

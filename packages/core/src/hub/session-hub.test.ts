@@ -125,6 +125,115 @@ describe('SessionHub', () => {
     }
   });
 
+  it('grace is per departed listener: switching language keeps nothing alive', () => {
+    vi.useFakeTimers();
+    try {
+      const bus = new InMemoryBus();
+      const demand: string[][] = [];
+      bus.subscribe(subjects.demand('g'), (m) => m.type === 'demand' && demand.push(m.languages));
+      const hub = new SessionHub({ sessionId: 'g', sourceLanguage: 'en', bus, demandGraceMs: 10_000 });
+      // One socket cycling languages once a second: only its current language is ever produced.
+      hub.addListener('a', new FakeSink(), 'es');
+      for (const lang of ['fr', 'de', 'pt', 'it', 'es', 'fr']) {
+        vi.advanceTimersByTime(1_000);
+        hub.setLanguage('a', lang);
+      }
+      expect(demand.every((langs) => langs.length === 1)).toBe(true);
+      expect(demand.at(-1)).toEqual(['fr']);
+      // Disconnecting keeps its (last) language for the grace, and only that one.
+      hub.removeListener('a');
+      expect(hub.demandedLanguages).toEqual(['fr']);
+      hub.addListener('b', new FakeSink(), 'de');
+      expect(hub.demandedLanguages).toEqual(['de', 'fr']);
+      vi.advanceTimersByTime(10_000);
+      expect(hub.demandedLanguages).toEqual(['de']);
+      hub.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a slow listener closed with 4508 keeps its language for the grace, as a disconnect does', () => {
+    vi.useFakeTimers();
+    try {
+      const bus = new InMemoryBus();
+      const hub = new SessionHub({
+        sessionId: 'g',
+        sourceLanguage: 'en',
+        bus,
+        demandGraceMs: 10_000,
+        maxBufferedBytes: 16 * 1024,
+      });
+      const slow = new FakeSink();
+      hub.addListener('a', slow, 'es');
+      slow.bufferedAmount = 1024 * 1024;
+      bus.publish(subjects.output('g'), {
+        type: 'caption',
+        event: {
+          type: 'caption',
+          kind: 'final',
+          seq: 1,
+          segmentId: 1,
+          lang: 'en',
+          text: 'x',
+          mediaStartMs: 0,
+          mediaEndMs: 1,
+          emittedAt: 0,
+        },
+      });
+      expect(slow.closed?.code).toBe(CloseCode.SLOW_CONSUMER);
+      expect(hub.demandedLanguages).toEqual(['es']);
+      vi.advanceTimersByTime(10_000);
+      expect(hub.demandedLanguages).toEqual([]);
+      hub.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('seeds history from before a restart, replays it, and finds the seq before a time', () => {
+    const { hub } = setup();
+    const old = (seq: number, kind: 'final' | 'translation', lang: string, emittedAt: number) => ({
+      type: 'caption' as const,
+      kind,
+      seq,
+      segmentId: seq,
+      lang,
+      text: `old ${seq}`,
+      mediaStartMs: 0,
+      mediaEndMs: 1,
+      emittedAt,
+    });
+    hub.seedHistory([
+      old(1, 'final', 'en', 100),
+      old(2, 'translation', 'es', 200),
+      old(3, 'final', 'en', 300),
+    ]);
+    expect(hub.seq).toBe(3);
+    expect(hub.seqBefore(250)).toBe(2);
+    expect(hub.seqBefore(50)).toBe(0);
+    const sink = new FakeSink();
+    hub.addListener('a', sink, 'es');
+    hub.replay('a', -1);
+    expect(sink.captions().map((c) => c.text)).toEqual(['old 1', 'old 2', 'old 3']);
+    expect(sink.captions().every((c) => c.replay === true)).toBe(true);
+    sink.texts = [];
+    hub.replay('a', hub.seqBefore(250));
+    expect(sink.captions().map((c) => c.text)).toEqual(['old 3']);
+  });
+
+  it('knows since when no speaker is connected', () => {
+    const { hub, now } = setup({ t: 1000 });
+    expect(hub.noSpeakerSince).toBe(1000);
+    const sp = new FakeSink();
+    hub.addSpeaker(sp);
+    expect(hub.speakerCount).toBe(1);
+    expect(hub.noSpeakerSince).toBeNull();
+    now.t = 5000;
+    hub.removeSpeaker(sp);
+    expect(hub.noSpeakerSince).toBe(5000);
+  });
+
   it('drops audio (never captions) for a listener that is behind, without delaying others', () => {
     const { hub, caption, audio } = setup();
     const slow = new FakeSink();

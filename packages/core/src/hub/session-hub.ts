@@ -78,6 +78,7 @@ export class SessionHub {
   private readonly lingering = new Map<string, NodeJS.Timeout>();
   private heard = new Set<string>();
   private countsTimer: NodeJS.Timeout | null = null;
+  private speakerLeftAt: number;
   private lastSeq = 0;
   private state: SessionState = 'created';
   private closed = false;
@@ -94,6 +95,7 @@ export class SessionHub {
       ...options,
     };
     this.unsubscribe = options.bus.subscribe(subjects.output(options.sessionId), (m) => this.onOutput(m));
+    this.speakerLeftAt = this.opts.now();
   }
 
   get seq(): number {
@@ -128,9 +130,17 @@ export class SessionHub {
     this.listenersChanged();
   }
 
+  /**
+   * A listener left (disconnected). Its language, if nobody else hears it, is still produced for
+   * the grace period so the phone can come back with `since`. Switching language (`setLanguage`)
+   * keeps nothing alive: the grace belongs to a listener that went away, not to a switch.
+   */
   removeListener(id: string): void {
     const l = this.listeners.get(id);
-    if (l && this.forget(l)) this.listenersChanged();
+    if (l && this.forget(l)) {
+      this.linger(l.language);
+      this.listenersChanged();
+    }
   }
 
   setLanguage(id: string, language: string): void {
@@ -142,13 +152,47 @@ export class SessionHub {
     this.listenersChanged();
   }
 
+  /** Speakers connected now (the current one, plus a replaced one until it closes). */
+  get speakerCount(): number {
+    return this.speakers.size;
+  }
+
+  /** When the last speaker left (or the hub was made without one); null while one is connected. */
+  get noSpeakerSince(): number | null {
+    return this.speakers.size > 0 ? null : this.speakerLeftAt;
+  }
+
+  /** Target languages the pipeline is asked to produce now: heard, or in their grace period. */
+  get demandedLanguages(): string[] {
+    return this.demanded ? this.demanded.split(',') : [];
+  }
+
+  /**
+   * History from before this hub existed (after a restart, from the store), oldest first. Later
+   * captions are appended after it as usual.
+   */
+  seedHistory(events: CaptionEvent[]): void {
+    const seeded = events.filter((ev) => ev.kind !== 'partial').slice(-this.opts.historySize);
+    this.history.unshift(...seeded);
+    if (this.history.length > this.opts.historySize)
+      this.history.splice(0, this.history.length - this.opts.historySize);
+    for (const ev of seeded) this.lastSeq = Math.max(this.lastSeq, ev.seq);
+  }
+
+  /** The seq of the newest history event emitted before `time` (0 if none): replay after it starts at `time`. */
+  seqBefore(time: number): number {
+    let seq = 0;
+    for (const ev of this.history) if (ev.emittedAt < time) seq = Math.max(seq, ev.seq);
+    return seq;
+  }
+
   addSpeaker(sink: ClientSink): void {
     this.speakers.add(sink);
     sink.sendText(JSON.stringify(this.countsMessage()));
   }
 
   removeSpeaker(sink: ClientSink): void {
-    this.speakers.delete(sink);
+    if (this.speakers.delete(sink) && this.speakers.size === 0) this.speakerLeftAt = this.opts.now();
   }
 
   /**
@@ -288,7 +332,7 @@ export class SessionHub {
 
   private disconnectSlow(l: Listener): void {
     this.opts.observer?.slowConsumerClosed();
-    this.forget(l);
+    if (this.forget(l)) this.linger(l.language);
     l.sink.close(CloseCode.SLOW_CONSUMER, 'listener too slow; reconnect with since=<last seq> to catch up');
     this.listenersChanged();
   }
@@ -319,21 +363,26 @@ export class SessionHub {
     this.updateDemand(this.heard);
   }
 
+  /** A departed listener's language, heard by nobody now, stays demanded for the grace period. */
+  private linger(lang: string): void {
+    if (this.closed || this.perLanguage.has(lang) || this.opts.demandGraceMs <= 0) return;
+    clearTimeout(this.lingering.get(lang));
+    const timer = setTimeout(() => {
+      this.lingering.delete(lang);
+      this.updateDemand(this.heard);
+    }, this.opts.demandGraceMs);
+    timer.unref?.();
+    this.lingering.set(lang, timer);
+  }
+
   /**
-   * Tell the pipeline which languages to produce. A new language is announced at once (it is
-   * translated from the very next sentence); one that lost its last listener only after the grace.
+   * Tell the pipeline which languages to produce: those heard now, and those a departed listener
+   * left behind, until their grace ends. A new language is announced at once (it is translated
+   * from the very next sentence); a language nobody hears any more, because its listeners switched
+   * away, is dropped at once.
    */
   private updateDemand(current: Set<string>): void {
     if (this.closed) return;
-    for (const lang of this.heard) {
-      if (current.has(lang) || this.lingering.has(lang) || this.opts.demandGraceMs <= 0) continue;
-      const timer = setTimeout(() => {
-        this.lingering.delete(lang);
-        this.updateDemand(this.heard);
-      }, this.opts.demandGraceMs);
-      timer.unref?.();
-      this.lingering.set(lang, timer);
-    }
     for (const lang of current) {
       const timer = this.lingering.get(lang);
       if (timer) clearTimeout(timer);

@@ -6,6 +6,19 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ListenerCounts } from '@babelcast/protocol';
 import type { HubObserver } from '../hub/session-hub.ts';
 import type { PipelineObserver, Stage } from '../pipeline/types.ts';
+import type { CapacitySnapshot } from '../session/capacity.ts';
+
+export interface MetricsOptions {
+  /** Node.js process metrics (default true). */
+  defaultMetrics?: boolean;
+  /**
+   * Also export per-session series labelled with the session id (default false). A session id is
+   * what lets anyone listen, so /metrics carries none unless the operator opts in.
+   */
+  sessionLabels?: boolean;
+}
+
+export type SpeakerMeasure = 'rms' | 'peak' | 'snr';
 
 export class Metrics implements PipelineObserver, HubObserver {
   readonly registry = new Registry();
@@ -79,10 +92,37 @@ export class Metrics implements PipelineObserver, HubObserver {
     labelNames: ['role', 'code'],
     registers: [this.registry],
   });
-  readonly speakerInput = new Gauge({
+  /** Across sessions, no ids: how loud speakers' microphones are (rms, peak) and their SNR in dB. */
+  readonly speakerInput = new Histogram({
     name: 'babelcast_speaker_input_level_dbfs',
-    help: 'Speaker microphone level reported by the speaker page (rms, peak) and SNR estimate in dB.',
+    help: 'Speaker microphone levels reported by speaker pages (rms, peak in dBFS; snr in dB), over all sessions.',
+    labelNames: ['measure'],
+    buckets: [-90, -70, -60, -50, -40, -30, -20, -12, -6, -3, -1, 0, 10, 20, 30, 40],
+    registers: [this.registry],
+  });
+  /** Only with `sessionLabels`: the latest level per session (registered only then). */
+  readonly speakerInputBySession = new Gauge({
+    name: 'babelcast_speaker_input_level_by_session_dbfs',
+    help: 'Latest speaker microphone level per session (opt-in: metrics.sessionLabels).',
     labelNames: ['session', 'measure'],
+    registers: [],
+  });
+  readonly capacityCores = new Gauge({
+    name: 'babelcast_capacity_cores',
+    help: 'Admission control, in CPU cores: budget (cores × cpuBudget), used (planned load of live sessions), headroom.',
+    labelNames: ['what'],
+    registers: [this.registry],
+  });
+  readonly capacitySessions = new Gauge({
+    name: 'babelcast_capacity_sessions',
+    help: 'Sessions held and live on this node, and their limits.',
+    labelNames: ['what'],
+    registers: [this.registry],
+  });
+  readonly overCapacity = new Counter({
+    name: 'babelcast_over_capacity_refusals_total',
+    help: 'Sessions, go-lives and languages refused because the node was at capacity.',
+    labelNames: ['what'],
     registers: [this.registry],
   });
   readonly sessionSeconds = new Counter({
@@ -100,9 +140,40 @@ export class Metrics implements PipelineObserver, HubObserver {
   /** Listener counts per session, summed into the per-language gauge. */
   private readonly perSession = new Map<string, ListenerCounts>();
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  readonly sessionLabels: boolean;
+
+  constructor(options: MetricsOptions = {}) {
     if (options.defaultMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'babelcast_process_' });
+    this.sessionLabels = options.sessionLabels ?? false;
+    if (this.sessionLabels) this.registry.registerMetric(this.speakerInputBySession);
+  }
+
+  /** A speaker page's level report. */
+  speakerLevel(sessionId: string, measure: SpeakerMeasure, value: number): void {
+    this.speakerInput.observe({ measure }, value);
+    if (this.sessionLabels) this.speakerInputBySession.set({ session: sessionId, measure }, value);
+  }
+
+  /** Capacity and headroom, as /readyz shows them. */
+  capacity(c: CapacitySnapshot): void {
+    this.capacityCores.set({ what: 'budget' }, c.budgetCores);
+    this.capacityCores.set({ what: 'used' }, c.usedCores);
+    this.capacityCores.set({ what: 'headroom' }, c.headroomCores);
+    this.capacitySessions.set({ what: 'held' }, c.sessions);
+    this.capacitySessions.set({ what: 'max' }, c.maxSessions);
+    this.capacitySessions.set({ what: 'live' }, c.liveSessions);
+    this.capacitySessions.set({ what: 'max_live' }, c.maxLiveSessions);
+  }
+
+  private dropSessionSeries(sessionId: string): void {
+    for (const measure of ['rms', 'peak', 'snr'])
+      this.speakerInputBySession.remove({ session: sessionId, measure });
+  }
+
+  /** The session was paused for want of a speaker: its per-session series go. */
+  sessionIdle(sessionId: string): void {
+    this.dropSessionSeries(sessionId);
   }
 
   stageLatency(stage: Stage, lang: string, seconds: number): void {
@@ -134,7 +205,7 @@ export class Metrics implements PipelineObserver, HubObserver {
   }
   sessionEnded(sessionId: string): void {
     // Keeps the number of label sets bounded by the live sessions, not by every session ever held.
-    for (const measure of ['rms', 'peak', 'snr']) this.speakerInput.remove({ session: sessionId, measure });
+    this.dropSessionSeries(sessionId);
     this.listenersChanged(sessionId, {});
   }
   slowConsumerClosed(): void {

@@ -18,9 +18,13 @@ import { SessionHub } from '../hub/session-hub.ts';
 import { SessionPipeline, type SessionPipelineOptions } from '../pipeline/session-pipeline.ts';
 import type { PipelineObserver } from '../pipeline/types.ts';
 import type { HubObserver } from '../hub/session-hub.ts';
-import type { SessionRecord, Store } from '../store/store.ts';
+import type { PauseReason, SessionRecord, Store } from '../store/store.ts';
 
-export type AudioVerdict = 'accepted' | 'duplicate' | 'ignored';
+/**
+ * `refused`: the session is not live, so the frame was not taken (and must not be acknowledged:
+ * nothing acknowledged is ever dropped).
+ */
+export type AudioVerdict = 'accepted' | 'duplicate' | 'refused';
 
 const TRANSITIONS: Record<SessionState, SessionState[]> = {
   created: ['live', 'paused', 'ended'],
@@ -36,7 +40,7 @@ export interface LiveSessionOptions {
   store: Store;
   logger: Logger;
   observer: PipelineObserver & HubObserver;
-  pipeline?: Pick<SessionPipelineOptions, 'endpointing' | 'track'>;
+  pipeline?: Pick<SessionPipelineOptions, 'endpointing' | 'track' | 'mode' | 'simultaneous' | 'voice'>;
   hub?: {
     historySize?: number;
     audioDropBytes?: number;
@@ -60,6 +64,8 @@ export class LiveSession {
   private lastAudioSeq: number | null = null;
   private readonly now: () => number;
   private storeWrites: Promise<unknown> = Promise.resolve();
+  /** Highest segment id stored, so a pipeline started after a release continues the numbering. */
+  private lastSegmentId = 0;
 
   constructor(private readonly options: LiveSessionOptions) {
     this.record = { ...options.record };
@@ -72,6 +78,7 @@ export class LiveSession {
       ...options.hub,
     });
     this.hub.setState(this.record.state);
+    this.lastAudioSeq = this.record.lastAudioSeq;
   }
 
   get id(): string {
@@ -86,6 +93,14 @@ export class LiveSession {
   get snapshot(): SessionRecord {
     return { ...this.record };
   }
+  /** Why the session is paused (null when it is not, or was paused before reasons were kept). */
+  get pauseReason(): PauseReason | null {
+    return this.record.state === 'paused' ? this.record.pauseReason : null;
+  }
+  /** True while a pipeline (engine streams) is held; false after a release, or before any audio. */
+  get hasPipeline(): boolean {
+    return this.pipeline !== null;
+  }
   get lastSpeakerSeq(): number | null {
     return this.lastAudioSeq;
   }
@@ -97,9 +112,17 @@ export class LiveSession {
     return this.pipeline?.asrBacklogSeconds ?? 0;
   }
 
-  async transition(to: SessionState): Promise<void> {
+  /** `reason` says why a session is paused (default: the speaker asked). */
+  async transition(to: SessionState, reason: PauseReason = 'speaker'): Promise<void> {
     const from = this.record.state;
-    if (from === to) return;
+    if (from === to) {
+      if (to === 'paused' && reason === 'speaker' && this.record.pauseReason !== 'speaker') {
+        // The speaker pauses a session the server paused: now only the speaker resumes it.
+        this.record = { ...this.record, pauseReason: 'speaker' };
+        await this.options.store.updateSessionState(this.id, to, this.now(), { pauseReason: 'speaker' });
+      }
+      return;
+    }
     if (!TRANSITIONS[from].includes(to)) {
       throw new BabelcastError(
         from === 'ended' ? ErrorCode.SESSION_ENDED : ErrorCode.INVALID_STATE,
@@ -113,8 +136,13 @@ export class LiveSession {
       state: to,
       updatedAt: at,
       endedAt: to === 'ended' ? at : this.record.endedAt,
+      pauseReason: to === 'paused' ? reason : null,
+      lastAudioSeq: this.lastAudioSeq,
     };
-    await this.options.store.updateSessionState(this.id, to, at);
+    await this.options.store.updateSessionState(this.id, to, at, {
+      pauseReason: this.record.pauseReason,
+      lastAudioSeq: this.lastAudioSeq,
+    });
     this.hub.setState(to);
     this.options.logger.info({ session: this.id, from, to }, 'session state changed');
     if (to === 'ended') {
@@ -127,11 +155,13 @@ export class LiveSession {
 
   /**
    * Speaker audio, in seq order. Duplicates (resent after a reconnect) are dropped; a gap is
-   * accepted (the client could not resend those frames) and logged. Audio while paused is
-   * acknowledged and discarded: pausing means "stop broadcasting".
+   * accepted (the client could not resend those frames) and logged. Audio while the session is not
+   * live is refused, not taken: the caller must not acknowledge it (nothing acknowledged is ever
+   * dropped) and tells the speaker why.
    */
   acceptAudio(frame: SpeakerAudioFrame): AudioVerdict {
     if (this.lastAudioSeq !== null && frame.seq <= this.lastAudioSeq) return 'duplicate';
+    if (this.record.state !== 'live') return 'refused';
     if (this.lastAudioSeq !== null && frame.seq > this.lastAudioSeq + 1) {
       this.options.observer.speakerAudioGap(frame.seq - this.lastAudioSeq - 1);
       this.options.logger.warn(
@@ -140,17 +170,26 @@ export class LiveSession {
       );
     }
     this.lastAudioSeq = frame.seq;
-    if (this.record.state !== 'live') return 'ignored';
     this.ensurePipeline().pushAudio(frame.samples);
     return 'accepted';
   }
 
-  /** Flush output and release the pipeline without changing state (node shutdown). */
+  /**
+   * Flush output and release the pipeline (its engine streams) without changing state: node
+   * shutdown, or a session left without a speaker. The last accepted audio seq is saved so a
+   * speaker that reconnects after a restart resends exactly what was not taken.
+   */
   async suspend(): Promise<void> {
     await this.pipeline?.flush();
     await this.pipeline?.close();
     this.pipeline = null;
     await this.storeWrites;
+    if (this.record.state !== 'ended' && this.record.lastAudioSeq !== this.lastAudioSeq) {
+      this.record = { ...this.record, lastAudioSeq: this.lastAudioSeq };
+      await this.options.store.updateSessionState(this.id, this.record.state, this.record.updatedAt, {
+        lastAudioSeq: this.lastAudioSeq,
+      });
+    }
   }
 
   private ensurePipeline(): SessionPipeline {
@@ -164,9 +203,10 @@ export class LiveSession {
       logger: options.logger.child({ session: this.id }),
       observer: options.observer,
       firstSeq: Math.max(options.firstSeq, this.hub.seq),
-      firstSegmentId: options.firstSegmentId + 1,
+      firstSegmentId: Math.max(options.firstSegmentId, this.lastSegmentId) + 1,
       ...options.pipeline,
       onTranscript: (segment) => {
+        this.lastSegmentId = Math.max(this.lastSegmentId, segment.segmentId);
         if (options.logTranscripts) {
           // Opt-in only. `caption` is not a redacted key, unlike `text`.
           const { segmentId, lang, kind, text } = segment;

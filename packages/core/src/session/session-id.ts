@@ -1,6 +1,9 @@
 /**
- * Human-readable session ids (`faithful-angel-590`): easy to read aloud and type from a projector.
- * 64 adjectives × 64 nouns × 900 numbers ≈ 3.7 M ids; the caller retries on the rare collision.
+ * Human-readable session ids (`faithful-angel-590-318-442`): easy to read aloud and type from a
+ * projector, two words and three groups of three digits. The id is what lets anybody listen, so it
+ * must not be guessable: 64 adjectives × 64 nouns × 10⁹ numbers ≈ 4.1 × 10¹² ids, 41.9 bits of
+ * entropy from a CSPRNG (the earlier `faithful-angel-590` form had 3.7 M values, enumerable in
+ * minutes; stores may still hold such ids and they keep working). The caller retries on collision.
  */
 import { randomInt } from 'node:crypto';
 
@@ -137,6 +140,12 @@ const NOUNS = [
   'wolf',
 ];
 
+const group = (random: (max: number) => number) => String(random(1000)).padStart(3, '0');
+
 export function generateSessionId(random: (max: number) => number = randomInt): string {
-  return `${ADJECTIVES[random(ADJECTIVES.length)]}-${NOUNS[random(NOUNS.length)]}-${100 + random(900)}`;
+  const words = `${ADJECTIVES[random(ADJECTIVES.length)]}-${NOUNS[random(NOUNS.length)]}`;
+  return `${words}-${group(random)}-${group(random)}-${group(random)}`;
 }
+
+/** Bits of entropy in a generated id. */
+export const SESSION_ID_BITS = Math.log2(ADJECTIVES.length * NOUNS.length * 1000 ** 3);

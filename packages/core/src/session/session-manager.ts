@@ -1,12 +1,18 @@
 /**
  * Creates sessions and keeps the LiveSession of each one this node is serving. Sessions live in
  * the store; a LiveSession is loaded on demand (after a restart, the first speaker or listener to
- * connect brings it back).
+ * connect brings it back, with the recent captions from the store as its replay history).
+ *
+ * It also owns the node-wide rules: which target languages a session offers, admission control
+ * (see capacity.ts), and idle sessions: one with no speaker connected for `idlePauseMs` is paused
+ * and its pipeline released; after `idleEndMs` without a speaker it is ended.
  */
 import {
   BabelcastError,
+  type CaptionEvent,
   CloseCode,
   ErrorCode,
+  type PublicSessionInfo,
   type SessionInfo,
   type SessionState,
 } from '@babelcast/protocol';
@@ -14,8 +20,9 @@ import type { Logger } from 'pino';
 import type { EngineSet } from '../engines/index.ts';
 import type { MessageBus } from '../hub/bus.ts';
 import type { HubObserver } from '../hub/session-hub.ts';
-import type { PipelineObserver } from '../pipeline/types.ts';
-import type { SessionRecord, Store } from '../store/store.ts';
+import type { PipelineObserver, TranscriptSegment } from '../pipeline/types.ts';
+import type { PauseReason, SessionRecord, Store } from '../store/store.ts';
+import type { CapacityPlanner, CapacitySnapshot, SessionLoad } from './capacity.ts';
 import { type ServedPairs, servedPairs, targetsFor } from './capabilities.ts';
 import { LiveSession, type LiveSessionOptions } from './live-session.ts';
 import { generateSessionId } from './session-id.ts';
@@ -25,13 +32,42 @@ export interface SessionManagerOptions {
   bus: MessageBus;
   store: Store;
   logger: Logger;
-  observer: PipelineObserver & HubObserver;
+  observer: PipelineObserver &
+    HubObserver & {
+      /** A session was paused for want of a speaker: its per-session series can be dropped. */
+      sessionIdle?(sessionId: string): void;
+    };
   /** Builds the public join link, e.g. `https://host/join/<id>`. */
   joinUrl: (id: string) => string;
   pipeline?: LiveSessionOptions['pipeline'];
   hub?: LiveSessionOptions['hub'];
   logTranscripts?: boolean;
+  /** Target languages offered when the speaker does not choose (filtered to what is served). */
+  defaultTargetLanguages?: string[];
+  /** Offered target languages per session, not counting the source language. Default 10. */
+  maxLanguagesPerSession?: number;
+  /** Admission control; without it only the language limit applies. */
+  capacity?: CapacityPlanner;
+  /** No speaker for this long: paused (pipeline released). Unset: never. */
+  idlePauseMs?: number;
+  /** No speaker for this long: ended. Unset: never. */
+  idleEndMs?: number;
   now?: () => number;
+}
+
+/** A stored transcript segment as the caption event it was when it went out. */
+export function segmentToCaption(segment: TranscriptSegment): CaptionEvent {
+  return {
+    type: 'caption',
+    kind: segment.kind === 'source' ? 'final' : 'translation',
+    seq: segment.seq,
+    segmentId: segment.segmentId,
+    lang: segment.lang,
+    text: segment.text,
+    mediaStartMs: segment.mediaStartMs,
+    mediaEndMs: segment.mediaEndMs,
+    emittedAt: segment.createdAt,
+  };
 }
 
 export class SessionManager {
@@ -39,19 +75,82 @@ export class SessionManager {
   private readonly loading = new Map<string, Promise<LiveSession | null>>();
   readonly served: ServedPairs;
   private readonly now: () => number;
+  private readonly maxLanguages: number;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private lastStoreSweep = 0;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.served = servedPairs(options.engines);
     this.now = options.now ?? Date.now;
+    this.maxLanguages = options.maxLanguagesPerSession ?? 10;
+    const { idlePauseMs, idleEndMs } = options;
+    if (idlePauseMs !== undefined || idleEndMs !== undefined) {
+      const shortest = Math.min(
+        idlePauseMs ?? Number.POSITIVE_INFINITY,
+        idleEndMs ?? Number.POSITIVE_INFINITY,
+      );
+      const every = Math.max(50, Math.min(30_000, Math.floor(shortest / 4)));
+      this.idleTimer = setInterval(() => void this.sweepIdle(), every);
+      this.idleTimer.unref();
+    }
   }
 
-  async create(ownerId: string, sourceLanguage: string, title: string | null): Promise<LiveSession> {
+  /**
+   * What a session offers: every target in `requested` must be served for the source (else
+   * UNSUPPORTED_PAIR) and there may be at most `maxLanguagesPerSession` besides the source (else
+   * VALIDATION). Without a request: the configured default, else everything served, cut to the
+   * limit. The source language (its own captions, no translation) is always offered.
+   */
+  offerFor(sourceLanguage: string, requested?: readonly string[]): string[] {
+    const served = targetsFor(this.served, sourceLanguage);
+    if (requested) {
+      const unserved = requested.filter((l) => !served.includes(l));
+      if (unserved.length)
+        throw new BabelcastError(
+          ErrorCode.UNSUPPORTED_PAIR,
+          `cannot translate ${sourceLanguage}→${unserved.join(', ')} with the configured engines (have: ${served.join(', ')})`,
+        );
+      const targets = [...new Set(requested)].filter((l) => l !== sourceLanguage);
+      if (targets.length > this.maxLanguages)
+        throw new BabelcastError(
+          ErrorCode.VALIDATION,
+          `targetLanguages: at most ${this.maxLanguages} target languages per session (got ${targets.length})`,
+        );
+      return [sourceLanguage, ...targets];
+    }
+    const preferred = this.options.defaultTargetLanguages?.filter((l) => served.includes(l)) ?? served;
+    const targets = preferred.filter((l) => l !== sourceLanguage).slice(0, this.maxLanguages);
+    return [sourceLanguage, ...targets];
+  }
+
+  /** The languages a session offers its listeners. */
+  offered(record: SessionRecord): string[] {
+    if (!record.targetLanguages) return this.offerFor(record.sourceLanguage);
+    const served = targetsFor(this.served, record.sourceLanguage);
+    // Engines may have changed since the session was made: never offer what cannot be served.
+    return record.targetLanguages.filter((l) => served.includes(l));
+  }
+
+  async create(
+    ownerId: string,
+    sourceLanguage: string,
+    title: string | null,
+    targetLanguages?: readonly string[],
+  ): Promise<LiveSession> {
     if (!this.served.sources.includes(sourceLanguage)) {
       throw new BabelcastError(
         ErrorCode.UNSUPPORTED_LANGUAGE,
         `source language "${sourceLanguage}" is not recognised by the configured speech recogniser (have: ${this.served.sources.join(', ')})`,
       );
     }
+    const offered = this.offerFor(sourceLanguage, targetLanguages);
+    const capacity = this.capacity();
+    if (capacity && capacity.sessions >= capacity.maxSessions)
+      throw new BabelcastError(
+        ErrorCode.OVER_CAPACITY,
+        `this server holds ${capacity.sessions} sessions, its limit; end one or try again later`,
+      );
     for (let attempt = 0; attempt < 20; attempt++) {
       const id = generateSessionId();
       if (this.live.has(id) || (await this.options.store.getSession(id))) continue;
@@ -65,10 +164,13 @@ export class SessionManager {
         createdAt: at,
         updatedAt: at,
         endedAt: null,
+        targetLanguages: offered,
+        pauseReason: null,
+        lastAudioSeq: null,
       };
       await this.options.store.createSession(record);
       this.options.logger.info({ session: id, sourceLanguage }, 'session created');
-      return this.attach(record, { seq: 0, segmentId: 0 });
+      return this.attach(record, { seq: 0, segmentId: 0 }, []);
     }
     throw new BabelcastError(ErrorCode.INTERNAL, 'could not find a free session id');
   }
@@ -80,10 +182,14 @@ export class SessionManager {
     let pending = this.loading.get(id);
     if (!pending) {
       pending = (async () => {
-        const record = await this.options.store.getSession(id);
+        const { store } = this.options;
+        const record = await store.getSession(id);
         if (!record) return null;
         if (record.state === 'ended') return null;
-        return this.live.get(id) ?? this.attach(record, await this.options.store.lastNumbers(id));
+        const numbers = await store.lastNumbers(id);
+        // Replay history survives a restart: the newest stored captions, as they went out.
+        const history = await store.listSegments(id, { last: this.options.hub?.historySize ?? 500 });
+        return this.live.get(id) ?? this.attach(record, numbers, history.map(segmentToCaption));
       })().finally(() => this.loading.delete(id));
       this.loading.set(id, pending);
     }
@@ -99,9 +205,11 @@ export class SessionManager {
     throw new BabelcastError(ErrorCode.SESSION_NOT_FOUND, `no session with id "${id}"`);
   }
 
-  async transition(id: string, to: SessionState): Promise<SessionRecord> {
+  /** `reason`: why a pause happens (default: the speaker or an operator asked). */
+  async transition(id: string, to: SessionState, reason?: PauseReason): Promise<SessionRecord> {
     const s = await this.require(id);
-    await s.transition(to);
+    if (to === 'live' && s.state !== 'live') this.admitLive();
+    await s.transition(to, reason);
     if (to === 'ended') {
       this.live.delete(id);
       this.options.observer.sessionEnded?.(id);
@@ -109,6 +217,60 @@ export class SessionManager {
     return s.snapshot;
   }
 
+  /**
+   * The session's speaker has connected: a new session goes live, and so does one the server
+   * paused (node restart, or no speaker for a while). One the speaker paused stays paused.
+   * Throws OVER_CAPACITY when it cannot go live.
+   */
+  async speakerConnected(s: LiveSession): Promise<void> {
+    const resume = s.state === 'created' || s.pauseReason === 'shutdown' || s.pauseReason === 'idle';
+    if (!resume) return;
+    if (s.pauseReason)
+      this.options.logger.info({ session: s.id, was: s.pauseReason }, 'speaker back: resuming');
+    await this.transition(s.id, 'live');
+  }
+
+  /**
+   * May a listener of `s` have `language`? Throws LANGUAGE_NOT_OFFERED when the session does not
+   * offer it, OVER_CAPACITY when it is not produced yet and the node has no room for it.
+   */
+  admitLanguage(s: LiveSession, language: string): void {
+    const offered = this.offered(s.snapshot);
+    if (!offered.includes(language))
+      throw new BabelcastError(
+        ErrorCode.LANGUAGE_NOT_OFFERED,
+        `this session does not offer "${language}" (it offers: ${offered.join(', ')})`,
+      );
+    if (language === s.snapshot.sourceLanguage || s.hub.demandedLanguages.includes(language)) return;
+    const capacity = this.capacity();
+    if (capacity && !capacity.canAddLanguage)
+      throw new BabelcastError(
+        ErrorCode.OVER_CAPACITY,
+        `this server has no room for another language now (headroom ${capacity.headroomCores} cores); try again later`,
+      );
+  }
+
+  /** Capacity and headroom of this node, or null without admission control. */
+  capacity(): CapacitySnapshot | null {
+    const planner = this.options.capacity;
+    if (!planner) return null;
+    const loads: SessionLoad[] = [...this.live.values()].map((s) => ({
+      live: s.state === 'live',
+      languages: s.hub.demandedLanguages.filter((l) => l !== s.snapshot.sourceLanguage).length,
+    }));
+    return planner.snapshot(loads);
+  }
+
+  private admitLive(): void {
+    const capacity = this.capacity();
+    if (capacity && !capacity.canStartSession)
+      throw new BabelcastError(
+        ErrorCode.OVER_CAPACITY,
+        `this server cannot take another live session now (${capacity.liveSessions}/${capacity.maxLiveSessions} live, headroom ${capacity.headroomCores} cores); try again later`,
+      );
+  }
+
+  /** Everything, for the owner and operators. */
   async info(record: SessionRecord): Promise<SessionInfo> {
     const session = this.live.get(record.id);
     return {
@@ -118,8 +280,21 @@ export class SessionManager {
       state: session?.state ?? record.state,
       createdAt: new Date(record.createdAt).toISOString(),
       joinUrl: this.options.joinUrl(record.id),
-      targetLanguages: targetsFor(this.served, record.sourceLanguage),
+      targetLanguages: this.offered(record),
       listeners: session?.hub.counts() ?? {},
+    };
+  }
+
+  /** What anybody with the join link may know (see PublicSessionInfo). */
+  publicInfo(record: SessionRecord): PublicSessionInfo {
+    const session = this.live.get(record.id);
+    return {
+      id: record.id,
+      title: record.title,
+      sourceLanguage: record.sourceLanguage,
+      state: session?.state ?? record.state,
+      joinUrl: this.options.joinUrl(record.id),
+      targetLanguages: this.offered(record),
     };
   }
 
@@ -128,15 +303,70 @@ export class SessionManager {
   }
 
   /**
+   * Idle sessions: no speaker for `idlePauseMs` → paused (reason `idle`: the speaker's return
+   * resumes it) and pipeline released; for `idleEndMs` → ended. Sessions in the store that this
+   * node never loaded since its start are ended once they were last touched `idleEndMs` ago.
+   * Runs on a timer; exposed for tests.
+   */
+  sweepIdle(): Promise<void> {
+    this.sweeping ??= this.sweep().finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
+  private async sweep(): Promise<void> {
+    const { idlePauseMs, idleEndMs, logger, observer } = this.options;
+    const now = this.now();
+    for (const s of [...this.live.values()]) {
+      const since = s.hub.noSpeakerSince;
+      if (since === null) continue;
+      try {
+        if (idleEndMs !== undefined && now - since >= idleEndMs) {
+          logger.info({ session: s.id, idleMs: now - since }, 'no speaker for too long: ending the session');
+          await this.transition(s.id, 'ended');
+          continue;
+        }
+        if (idlePauseMs !== undefined && now - since >= idlePauseMs) {
+          if (s.state === 'live') {
+            logger.info({ session: s.id, idleMs: now - since }, 'no speaker: pausing the session');
+            await s.transition('paused', 'idle');
+          }
+          if (s.hasPipeline) {
+            await s.suspend();
+            observer.sessionIdle?.(s.id);
+          }
+        }
+      } catch (err) {
+        logger.error({ err, session: s.id }, 'idle session sweep failed');
+      }
+    }
+    if (idleEndMs === undefined || now - this.lastStoreSweep < Math.min(idleEndMs, 60_000)) return;
+    this.lastStoreSweep = now;
+    const { store } = this.options;
+    for (const state of ['created', 'live', 'paused'] as const) {
+      for (const record of await store.listSessions({ state, limit: 1000 })) {
+        if (this.live.has(record.id) || this.loading.has(record.id)) continue;
+        if (now - record.updatedAt < idleEndMs) continue;
+        logger.info({ session: record.id }, 'session unused since before the idle limit: ending it');
+        await store.updateSessionState(record.id, 'ended', now, { pauseReason: null });
+      }
+    }
+  }
+
+  /**
    * Node shutdown: flush every pipeline so the last sentences reach listeners and the store,
-   * close sockets with GOING_AWAY, and leave live sessions paused so the speaker can resume
-   * after a restart with the same join link.
+   * close sockets with GOING_AWAY, and leave live sessions paused (reason `shutdown`) so they go
+   * live again by themselves when their speaker reconnects after a restart.
    */
   async shutdown(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = null;
+    await this.sweeping;
     await Promise.all(
       [...this.live.values()].map(async (s) => {
         try {
-          if (s.state === 'live') await s.transition('paused');
+          if (s.state === 'live') await s.transition('paused', 'shutdown');
           await s.suspend();
         } catch (err) {
           this.options.logger.error({ err, session: s.id }, 'session did not shut down cleanly');
@@ -147,7 +377,11 @@ export class SessionManager {
     this.live.clear();
   }
 
-  private attach(record: SessionRecord, numbers: { seq: number; segmentId: number }): LiveSession {
+  private attach(
+    record: SessionRecord,
+    numbers: { seq: number; segmentId: number },
+    history: CaptionEvent[],
+  ): LiveSession {
     const { options } = this;
     const session = new LiveSession({
       record,
@@ -163,6 +397,7 @@ export class SessionManager {
       firstSegmentId: numbers.segmentId,
       now: this.now,
     });
+    if (history.length) session.hub.seedHistory(history);
     this.live.set(record.id, session);
     return session;
   }

@@ -1,6 +1,19 @@
 import type { SessionState } from '@babelcast/protocol';
 import type { TranscriptSegment } from '../pipeline/types.ts';
-import type { ApiTokenRecord, SessionFilter, SessionRecord, SpeakerRecord, Store } from './store.ts';
+import type {
+  ApiTokenRecord,
+  SegmentFilter,
+  SessionFilter,
+  SessionRecord,
+  SessionStatePatch,
+  SpeakerRecord,
+  Store,
+} from './store.ts';
+
+const copySession = (s: SessionRecord): SessionRecord => ({
+  ...s,
+  targetLanguages: s.targetLanguages ? [...s.targetLanguages] : null,
+});
 
 /** In-memory Store for tests and throwaway runs. Same semantics as the SQLite store. */
 export class MemoryStore implements Store {
@@ -11,11 +24,11 @@ export class MemoryStore implements Store {
 
   async createSession(s: SessionRecord): Promise<void> {
     if (this.sessions.has(s.id)) throw new Error(`session ${s.id} exists`);
-    this.sessions.set(s.id, { ...s });
+    this.sessions.set(s.id, copySession(s));
   }
   async getSession(id: string): Promise<SessionRecord | null> {
     const s = this.sessions.get(id);
-    return s ? { ...s } : null;
+    return s ? copySession(s) : null;
   }
   async listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
     return [...this.sessions.values()]
@@ -25,14 +38,21 @@ export class MemoryStore implements Store {
       )
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, filter.limit ?? 1000)
-      .map((s) => ({ ...s }));
+      .map(copySession);
   }
-  async updateSessionState(id: string, state: SessionState, at: number): Promise<void> {
+  async updateSessionState(
+    id: string,
+    state: SessionState,
+    at: number,
+    patch: SessionStatePatch = {},
+  ): Promise<void> {
     const s = this.sessions.get(id);
     if (!s) return;
     s.state = state;
     s.updatedAt = at;
     if (state === 'ended') s.endedAt = at;
+    if (patch.pauseReason !== undefined) s.pauseReason = patch.pauseReason;
+    if (patch.lastAudioSeq !== undefined) s.lastAudioSeq = patch.lastAudioSeq;
   }
   async upsertSpeaker(sp: SpeakerRecord): Promise<void> {
     if (!this.speakers.has(sp.id)) this.speakers.set(sp.id, { ...sp });
@@ -58,19 +78,41 @@ export class MemoryStore implements Store {
     t.revokedAt = at;
     return true;
   }
+  async renameSpeakerIds(rename: (id: string) => string | null): Promise<number> {
+    const ids = new Set<string>([
+      ...this.speakers.keys(),
+      ...[...this.sessions.values()].map((s) => s.ownerId),
+      ...[...this.tokens.values()].map((t) => t.speakerId),
+    ]);
+    let changed = 0;
+    for (const from of ids) {
+      const to = rename(from);
+      if (to === null || to === from) continue;
+      changed++;
+      const speaker = this.speakers.get(from);
+      if (speaker) {
+        this.speakers.delete(from);
+        if (!this.speakers.has(to)) this.speakers.set(to, { ...speaker, id: to });
+      }
+      for (const s of this.sessions.values()) if (s.ownerId === from) s.ownerId = to;
+      for (const t of this.tokens.values()) if (t.speakerId === from) t.speakerId = to;
+    }
+    return changed;
+  }
   async appendSegment(seg: TranscriptSegment): Promise<void> {
     this.segments.push({ ...seg });
   }
-  async listSegments(sessionId: string, filter: { lang?: string; kind?: 'source' | 'translation' } = {}) {
-    return this.segments
+  async listSegments(sessionId: string, filter: SegmentFilter = {}) {
+    const all = this.segments
       .filter(
         (s) =>
           s.sessionId === sessionId &&
           (!filter.lang || s.lang === filter.lang) &&
           (!filter.kind || s.kind === filter.kind),
       )
-      .sort((a, b) => a.seq - b.seq)
-      .map((s) => ({ ...s }));
+      .sort((a, b) => a.seq - b.seq);
+    const kept = filter.last === undefined ? all : all.slice(Math.max(0, all.length - filter.last));
+    return kept.map((s) => ({ ...s }));
   }
   async lastNumbers(sessionId: string): Promise<{ seq: number; segmentId: number }> {
     let seq = 0;

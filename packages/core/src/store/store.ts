@@ -5,6 +5,13 @@
 import type { SessionState } from '@babelcast/protocol';
 import type { TranscriptSegment } from '../pipeline/types.ts';
 
+/**
+ * Why a session is paused. `speaker`: the speaker (or an operator) pressed Pause, and only they
+ * resume it. `shutdown` (the node stopped while it was live) and `idle` (no speaker for a while):
+ * it resumes by itself when its speaker reconnects.
+ */
+export type PauseReason = 'speaker' | 'shutdown' | 'idle';
+
 export interface SessionRecord {
   id: string;
   title: string | null;
@@ -14,6 +21,25 @@ export interface SessionRecord {
   createdAt: number;
   updatedAt: number;
   endedAt: number | null;
+  /** Target languages the session offers; null (sessions from before this field): every one served. */
+  targetLanguages: string[] | null;
+  /** Set while paused (null otherwise, and for sessions paused before this field existed). */
+  pauseReason: PauseReason | null;
+  /** Highest speaker audio seq accepted, saved when the session is suspended (restart). */
+  lastAudioSeq: number | null;
+}
+
+/** Written together with a state change. */
+export interface SessionStatePatch {
+  pauseReason?: PauseReason | null;
+  lastAudioSeq?: number | null;
+}
+
+export interface SegmentFilter {
+  lang?: string;
+  kind?: 'source' | 'translation';
+  /** Only the last this-many matching segments (highest seqs), still in seq order. */
+  last?: number;
 }
 
 export interface SpeakerRecord {
@@ -42,7 +68,8 @@ export interface Store {
   createSession(session: SessionRecord): Promise<void>;
   getSession(id: string): Promise<SessionRecord | null>;
   listSessions(filter?: SessionFilter): Promise<SessionRecord[]>;
-  updateSessionState(id: string, state: SessionState, at: number): Promise<void>;
+  /** Sets state and updatedAt (endedAt on `ended`), and the patch's fields when given. */
+  updateSessionState(id: string, state: SessionState, at: number, patch?: SessionStatePatch): Promise<void>;
 
   upsertSpeaker(speaker: SpeakerRecord): Promise<void>;
   getSpeaker(id: string): Promise<SpeakerRecord | null>;
@@ -51,13 +78,16 @@ export interface Store {
   findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | null>;
   listApiTokens(): Promise<ApiTokenRecord[]>;
   revokeApiToken(id: string, at: number): Promise<boolean>;
+  /**
+   * Renames speaker ids everywhere they are kept (speakers, session owners, API tokens), in one
+   * transaction: `rename` returns the new id, or null to keep one. Returns how many ids changed.
+   * For migrations of the id scheme (e.g. namespacing JWT subjects per provider).
+   */
+  renameSpeakerIds(rename: (id: string) => string | null): Promise<number>;
 
   appendSegment(segment: TranscriptSegment): Promise<void>;
   /** Segments in seq order, optionally for one language and/or kind. */
-  listSegments(
-    sessionId: string,
-    filter?: { lang?: string; kind?: 'source' | 'translation' },
-  ): Promise<TranscriptSegment[]>;
+  listSegments(sessionId: string, filter?: SegmentFilter): Promise<TranscriptSegment[]>;
   /** Highest seq and segment id stored for the session (0 when none): numbering resumes after them. */
   lastNumbers(sessionId: string): Promise<{ seq: number; segmentId: number }>;
 

@@ -20,6 +20,9 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     createdAt: T0,
     updatedAt: T0,
     endedAt: null,
+    targetLanguages: null,
+    pauseReason: null,
+    lastAudioSeq: null,
     ...overrides,
   };
 }
@@ -165,6 +168,37 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         });
       });
 
+      it('keeps offered languages, pause reason and last audio seq; a state patch sets only what it names', async () => {
+        const record = sessionRecord('brave-otter-101', { targetLanguages: ['es', 'fr'] });
+        await store.createSession(record);
+        expect(await store.getSession(record.id)).toEqual(record);
+        const read = await store.getSession(record.id);
+        read?.targetLanguages?.push('de');
+        expect((await store.getSession(record.id))?.targetLanguages).toEqual(['es', 'fr']);
+
+        await store.updateSessionState(record.id, 'paused', T0 + 10, {
+          pauseReason: 'shutdown',
+          lastAudioSeq: 42,
+        });
+        expect(await store.getSession(record.id)).toMatchObject({
+          pauseReason: 'shutdown',
+          lastAudioSeq: 42,
+        });
+        await store.updateSessionState(record.id, 'live', T0 + 20, { pauseReason: null });
+        expect(await store.getSession(record.id)).toMatchObject({
+          state: 'live',
+          pauseReason: null,
+          lastAudioSeq: 42,
+          targetLanguages: ['es', 'fr'],
+        });
+        await store.updateSessionState(record.id, 'paused', T0 + 30);
+        expect(await store.getSession(record.id)).toMatchObject({ pauseReason: null, lastAudioSeq: 42 });
+        expect((await store.listSessions())[0]).toMatchObject({
+          targetLanguages: ['es', 'fr'],
+          lastAudioSeq: 42,
+        });
+      });
+
       it('updates only the named session and ignores an unknown id', async () => {
         await store.createSession(sessionRecord('brave-otter-101'));
         await store.createSession(sessionRecord('calm-heron-102'));
@@ -236,6 +270,42 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
       });
     });
 
+    describe('renameSpeakerIds', () => {
+      it('renames speakers, session owners and token owners together, and leaves the rest', async () => {
+        await store.upsertSpeaker({ id: 'jwt:u-1', name: 'Ana', createdAt: T0 });
+        await store.upsertSpeaker({ id: 'token:bob', name: 'Bob', createdAt: T0 });
+        await store.createSession(sessionRecord('a-a-001', { ownerId: 'jwt:u-1' }));
+        await store.createSession(sessionRecord('a-a-002', { ownerId: 'jwt:u-2' }));
+        await store.createSession(sessionRecord('a-a-003', { ownerId: 'token:bob' }));
+        await store.createApiToken(apiToken('tok-a', { speakerId: 'jwt:u-1' }));
+        const rename = (id: string) => (/^jwt:[^#]+$/.test(id) ? `jwt:https://idp#${id.slice(4)}` : null);
+
+        expect(await store.renameSpeakerIds(rename)).toBe(2);
+        expect(await store.getSpeaker('jwt:u-1')).toBeNull();
+        expect(await store.getSpeaker('jwt:https://idp#u-1')).toEqual({
+          id: 'jwt:https://idp#u-1',
+          name: 'Ana',
+          createdAt: T0,
+        });
+        expect((await store.getSession('a-a-001'))?.ownerId).toBe('jwt:https://idp#u-1');
+        expect((await store.getSession('a-a-002'))?.ownerId).toBe('jwt:https://idp#u-2');
+        expect((await store.getSession('a-a-003'))?.ownerId).toBe('token:bob');
+        expect((await store.findApiTokenByHash(apiToken('tok-a').tokenHash))?.speakerId).toBe(
+          'jwt:https://idp#u-1',
+        );
+        // Idempotent: the new ids do not match again.
+        expect(await store.renameSpeakerIds(rename)).toBe(0);
+      });
+
+      it('keeps an existing speaker row under the new id', async () => {
+        await store.upsertSpeaker({ id: 'jwt:u-1', name: 'Old', createdAt: T0 });
+        await store.upsertSpeaker({ id: 'new:u-1', name: 'New', createdAt: T0 + 1 });
+        expect(await store.renameSpeakerIds((id) => (id === 'jwt:u-1' ? 'new:u-1' : null))).toBe(1);
+        expect(await store.getSpeaker('jwt:u-1')).toBeNull();
+        expect((await store.getSpeaker('new:u-1'))?.name).toBe('New');
+      });
+    });
+
     describe('segments', () => {
       it('appends and lists in seq order with every field intact', async () => {
         await store.createSession(sessionRecord('brave-otter-101'));
@@ -277,6 +347,21 @@ export function describeStoreConformance(name: string, factory: () => Promise<St
         ]);
         expect(await store.listSegments('brave-otter-101', { lang: 'en', kind: 'translation' })).toEqual([]);
         expect(await store.listSegments('brave-otter-101', {})).toEqual([src1, es1, fr1, src2, es2]);
+      });
+
+      it('lists only the last N matching segments, in seq order', async () => {
+        await store.createSession(sessionRecord('brave-otter-101'));
+        const all = [1, 2, 3, 4, 5].map((seq) =>
+          transcriptSegment('brave-otter-101', seq, seq % 2 ? {} : { lang: 'es', kind: 'translation' }),
+        );
+        for (const s of [...all].reverse()) await store.appendSegment(s);
+        expect(await store.listSegments('brave-otter-101', { last: 2 })).toEqual([all[3], all[4]]);
+        expect(await store.listSegments('brave-otter-101', { last: 2, kind: 'source' })).toEqual([
+          all[2],
+          all[4],
+        ]);
+        expect(await store.listSegments('brave-otter-101', { last: 10 })).toEqual(all);
+        expect(await store.listSegments('brave-otter-101', { last: 0 })).toEqual([]);
       });
 
       it('keeps sessions apart', async () => {

@@ -7,12 +7,13 @@ import {
   LANGUAGES,
   type LanguagesResponse,
   languageCode,
+  sessionId,
   sessionState,
   transcriptFormat,
 } from '@babelcast/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type Authenticator, bearerFrom, type Principal } from '../auth.ts';
+import { type Authenticator, bearerFrom, type Principal, tokensEqual } from '../auth.ts';
 import type { Metrics } from '@babelcast/core';
 
 export interface RouteDeps {
@@ -21,9 +22,29 @@ export interface RouteDeps {
   auth: Authenticator;
   metrics: Metrics;
   isReady: () => boolean;
+  /** Bearer token for /metrics; without one, /metrics answers direct loopback callers only. */
+  metricsToken?: string;
 }
 
-const idParams = z.object({ id: z.string().min(1).max(64) });
+const idParams = z.object({ id: sessionId });
+
+/** A direct (not proxied) connection from this machine. */
+function fromLoopback(request: FastifyRequest): boolean {
+  const h = request.headers;
+  if (h['x-forwarded-for'] !== undefined || h.forwarded !== undefined || h['x-real-ip'] !== undefined)
+    return false;
+  const address = request.socket.remoteAddress ?? '';
+  return /^(127\.|::1$|::ffff:127\.)/.test(address);
+}
+
+/** Counts a capacity refusal, then lets the error through. */
+function countOverCapacity(metrics: Metrics, what: string) {
+  return (err: unknown): never => {
+    if (err instanceof BabelcastError && err.code === ErrorCode.OVER_CAPACITY)
+      metrics.overCapacity.inc({ what });
+    throw err;
+  };
+}
 
 export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const { manager, store, auth } = deps;
@@ -53,11 +74,29 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
   }
 
   app.get('/healthz', async () => ({ ok: true }));
+  // Ready while engines are up, also when full: a full node still serves its listeners. The
+  // capacity figures say whether it can take another session (see docs/protocol.md, Capacity).
   app.get('/readyz', async (_req, reply) => {
-    if (!deps.isReady()) return reply.status(503).send({ ready: false });
-    return { ready: true };
+    const capacity = manager.capacity();
+    if (!deps.isReady()) return reply.status(503).send({ ready: false, capacity });
+    return { ready: true, capacity };
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    if (deps.metricsToken) {
+      const given = bearerFrom(request.headers.authorization);
+      if (!given || !tokensEqual(given, deps.metricsToken))
+        throw new BabelcastError(
+          ErrorCode.UNAUTHORIZED,
+          '/metrics needs Authorization: Bearer <metrics.token>',
+        );
+    } else if (!fromLoopback(request)) {
+      throw new BabelcastError(
+        ErrorCode.FORBIDDEN,
+        '/metrics answers this machine only; set metrics.token to scrape it from elsewhere',
+      );
+    }
+    const capacity = manager.capacity();
+    if (capacity) deps.metrics.capacity(capacity);
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
@@ -81,7 +120,9 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
   app.post('/api/sessions', async (request, reply) => {
     const p = await speaker(request);
     const body = createSessionBody.parse(request.body ?? {});
-    const session = await manager.create(p.id, body.sourceLanguage, body.title ?? null);
+    const session = await manager
+      .create(p.id, body.sourceLanguage, body.title ?? null, body.targetLanguages)
+      .catch(countOverCapacity(deps.metrics, 'session'));
     return reply.status(201).send(await manager.info(session.snapshot));
   });
 
@@ -96,18 +137,22 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
     return { sessions: await Promise.all(records.map((r) => manager.info(r))) };
   });
 
+  // Anybody with the link learns what a listener needs; the owner and operators get everything.
   app.get('/api/sessions/:id', async (request) => {
     const { id } = idParams.parse(request.params);
     const record = await store.getSession(id);
     if (!record) throw new BabelcastError(ErrorCode.SESSION_NOT_FOUND, `no session with id "${id}"`);
-    return manager.info(record);
+    const p = await auth.authenticate(bearerFrom(request.headers.authorization));
+    if (p && (p.operator || p.id === record.ownerId)) return manager.info(record);
+    return manager.publicInfo(record);
   });
 
   const actions = { pause: 'paused', resume: 'live', end: 'ended' } as const;
   for (const [action, state] of Object.entries(actions)) {
     app.post(`/api/sessions/:id/${action}`, async (request) => {
       const record = await owned(request);
-      return manager.info(await manager.transition(record.id, state));
+      const after = await manager.transition(record.id, state).catch(countOverCapacity(deps.metrics, 'live'));
+      return manager.info(after);
     });
   }
 

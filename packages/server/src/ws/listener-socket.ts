@@ -1,6 +1,8 @@
 /**
  * A listener's WebSocket. Listeners are anonymous: a token, if one is sent, only sets the
- * `authenticated` flag; a missing, malformed or expired one never stops anybody listening.
+ * `authenticated` flag (and, for the session's owner or an operator, unlocks the full replay
+ * history and SessionInfo); a missing, malformed or expired one never stops anybody listening.
+ * Anybody else is replayed only the recent window (`limits.anonymousReplay*`).
  */
 import { type LiveSession, type SessionManager, targetsFor } from '@babelcast/core';
 import {
@@ -32,20 +34,37 @@ import {
 
 const LISTENER_TYPES = ['hello', 'setLanguage', 'replay', 'ping'] as const;
 
-/** Why a target language cannot be served, as a close code + reason; null if it can. */
+/** Why a target language cannot be served, as a close code + error code + reason; null if it can. */
 function checkTarget(
   manager: SessionManager,
   session: LiveSession,
   target: string,
-): { code: number; reason: string } | null {
+): { code: number; error: ErrorCode; reason: string } | null {
   if (!languageCode.safeParse(target).success || !isKnownLanguage(target.split('-')[0]!)) {
-    return { code: CloseCode.UNSUPPORTED_LANGUAGE, reason: `unsupported language "${target}"` };
+    return {
+      code: CloseCode.UNSUPPORTED_LANGUAGE,
+      error: ErrorCode.UNSUPPORTED_LANGUAGE,
+      reason: `unsupported language "${target}"`,
+    };
   }
   const source = session.snapshot.sourceLanguage;
   if (!targetsFor(manager.served, source).includes(target)) {
     return {
       code: CloseCode.UNSUPPORTED_PAIR,
+      error: ErrorCode.UNSUPPORTED_PAIR,
       reason: `cannot translate ${source}→${target} with the configured engines`,
+    };
+  }
+  // Offered by this session (the speaker's choice), and room on the node if it is a new language.
+  try {
+    manager.admitLanguage(session, target);
+  } catch (err) {
+    if (!(err instanceof BabelcastError)) throw err;
+    const over = err.code === ErrorCode.OVER_CAPACITY;
+    return {
+      code: over ? CloseCode.OVER_CAPACITY : CloseCode.UNSUPPORTED_PAIR,
+      error: err.code,
+      reason: err.message,
     };
   }
   return null;
@@ -87,6 +106,8 @@ export function handleListenerSocket(
   let session: LiveSession | null = null;
   let language = target;
   let authenticated = false;
+  /** The session's owner or an operator: full history and SessionInfo. */
+  let privileged = false;
   const early: Buffer[] = [];
   const messageRate = new TokenBucket(config.rateLimits.listenerMessages);
   const replayRate = new TokenBucket(config.rateLimits.replay);
@@ -102,7 +123,18 @@ export function handleListenerSocket(
       refuse(CloseCode.SLOW_CONSUMER, 'listener too slow for a replay; reconnect with since=<last seq>');
       return;
     }
+    if (!privileged) {
+      // The recent window only: the whole transcript is the owner's (transcript export).
+      const { anonymousReplayMaxEvents: most, anonymousReplayWindowMs: windowMs } = config.limits;
+      since = Math.max(since, s.hub.seqBefore(Date.now() - windowMs));
+      limit = Math.min(limit ?? most, most);
+    }
     s.hub.replay(id, since, limit);
+  };
+  const identify = async (token: string | undefined, s: LiveSession): Promise<void> => {
+    const p = await auth.authenticate(token);
+    authenticated = p !== null;
+    privileged = p !== null && (p.operator || p.id === s.ownerId);
   };
 
   const handle = async (msg: ListenerClientMessage) => {
@@ -115,17 +147,13 @@ export function handleListenerSocket(
           refuse(CloseCode.UNSUPPORTED_PROTOCOL, reason);
           return;
         }
-        authenticated = (await auth.authenticate(msg.token)) !== null;
+        await identify(msg.token, session);
         return;
       case 'setLanguage': {
         const problem = checkTarget(manager, session, msg.targetLanguage);
         if (problem) {
-          throw new BabelcastError(
-            problem.code === CloseCode.UNSUPPORTED_PAIR
-              ? ErrorCode.UNSUPPORTED_PAIR
-              : ErrorCode.UNSUPPORTED_LANGUAGE,
-            problem.reason,
-          );
+          if (problem.error === ErrorCode.OVER_CAPACITY) metrics.overCapacity.inc({ what: 'language' });
+          throw new BabelcastError(problem.error, problem.reason);
         }
         language = msg.targetLanguage;
         session.hub.setLanguage(id, language);
@@ -192,17 +220,19 @@ export function handleListenerSocket(
     if (!s) return;
     const problem = checkTarget(manager, s, target);
     if (problem) {
+      if (problem.error === ErrorCode.OVER_CAPACITY) metrics.overCapacity.inc({ what: 'language' });
+      sendError(ws, new BabelcastError(problem.error, problem.reason));
       refuse(problem.code, problem.reason);
       return;
     }
-    authenticated = (await auth.authenticate(bearerFrom(request.headers.authorization))) !== null;
+    await identify(bearerFrom(request.headers.authorization), s);
     if (ws.readyState !== ws.OPEN) return;
     session = s;
     s.hub.addListener(id, sink, language);
     sendJson(ws, {
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
-      session: await manager.info(s.snapshot),
+      session: privileged ? await manager.info(s.snapshot) : manager.publicInfo(s.snapshot),
       targetLanguage: language,
       authenticated,
       seq: s.hub.seq,

@@ -85,6 +85,7 @@ export function handleSpeakerSocket(
   // (it resends after a reconnect), so the queue in front of the recogniser stays bounded and
   // nothing accepted is dropped.
   let paused = false;
+  let refusalSent = false;
   const maxBacklog = config.limits.maxAsrBacklogSeconds;
   const relieve = () => {
     if (!session || ws.readyState !== ws.OPEN) return;
@@ -108,7 +109,22 @@ export function handleSpeakerSocket(
         `seq ${frame.seq} refused: ${frame.seq > SPEAKER_SEQ_MAX ? `above ${SPEAKER_SEQ_MAX}` : `more than ${config.limits.maxSeqJump} ahead of ${last}`}`,
       );
     }
-    session.acceptAudio(frame);
+    if (session.acceptAudio(frame) === 'refused') {
+      // Not taken, so not acknowledged (nothing acknowledged is ever dropped). Said once per
+      // pause, not per frame, and not counted as a protocol error.
+      if (!refusalSent) {
+        refusalSent = true;
+        sendError(
+          ws,
+          new BabelcastError(
+            ErrorCode.SESSION_PAUSED,
+            `the session is ${session.state}: audio is not accepted (nor acknowledged) until it is resumed`,
+          ),
+        );
+      }
+      return;
+    }
+    refusalSent = false;
     sendJson(ws, { type: 'ack', seq: session.lastSpeakerSeq });
     if (!paused && session.asrBacklogSeconds > maxBacklog) {
       paused = true;
@@ -137,9 +153,9 @@ export function handleSpeakerSocket(
         await manager.transition(session.id, 'ended');
         return;
       case 'inputStats':
-        metrics.speakerInput.set({ session: session.id, measure: 'rms' }, msg.rmsDbfs);
-        metrics.speakerInput.set({ session: session.id, measure: 'peak' }, msg.peakDbfs);
-        if (msg.snrDb !== null) metrics.speakerInput.set({ session: session.id, measure: 'snr' }, msg.snrDb);
+        metrics.speakerLevel(session.id, 'rms', msg.rmsDbfs);
+        metrics.speakerLevel(session.id, 'peak', msg.peakDbfs);
+        if (msg.snrDb !== null) metrics.speakerLevel(session.id, 'snr', msg.snrDb);
         return;
       case 'ping':
         sendJson(ws, { type: 'pong', t: msg.t, serverTime: Date.now() });
@@ -183,12 +199,22 @@ export function handleSpeakerSocket(
       return;
     }
     if (ws.readyState !== ws.OPEN) return;
+    // A new session, or one the server paused (restart, idle), goes live as its speaker returns.
+    try {
+      await manager.speakerConnected(s);
+    } catch (err) {
+      if (!(err instanceof BabelcastError) || err.code !== ErrorCode.OVER_CAPACITY) throw err;
+      metrics.overCapacity.inc({ what: 'live' });
+      sendError(ws, err);
+      refuse(CloseCode.OVER_CAPACITY, err.message);
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) return;
     const previous = activeSpeakers.get(s);
     if (previous && previous !== ws)
       closeWith(previous, CloseCode.REPLACED, 'another connection took over this session');
     activeSpeakers.set(s, ws);
     session = s;
-    if (s.state === 'created') await manager.transition(s.id, 'live');
     s.hub.addSpeaker(sink);
     sendJson(ws, {
       type: 'ready',

@@ -10,7 +10,7 @@ import {
   LANGUAGES,
   type ListenerServerMessage,
   PROTOCOL_VERSION,
-  type SessionInfo,
+  type PublicSessionInfo as SessionInfo,
   type SessionState,
 } from '@babelcast/protocol';
 import { ApiError, api, wsUrl } from '../shared/api.ts';

@@ -49,6 +49,15 @@ describe('UtteranceStabiliser', () => {
     expect(words(s.update(hyp('a cap sat on')).pending)).toBe('a cap sat');
   });
 
+  it('keeps an agreed word shown when a later hypothesis revises it (the draft only grows)', () => {
+    const s = new UtteranceStabiliser(OPTIONS);
+    s.update(hyp('any one'));
+    expect(words(s.update(hyp('any one of')).pending)).toBe('any one');
+    // The recogniser changes its mind about "one"; the draft keeps it and goes on after it in time.
+    expect(words(s.update(hyp('any won of the')).pending)).toBe('any one of');
+    expect(words(s.update(hyp('any won of the art')).pending)).toBe('any one of the');
+  });
+
   it('reports whether the draft changed, so unchanged drafts are not re-sent', () => {
     const s = new UtteranceStabiliser(OPTIONS);
     s.update(hyp('we went'));

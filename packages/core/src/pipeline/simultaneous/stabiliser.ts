@@ -46,11 +46,15 @@ export interface StabiliserUpdate {
 const normalise = (w: string) => w.toLowerCase().replace(/[^\p{L}\p{N}']/gu, '');
 
 export class UtteranceStabiliser {
-  /** The last `agreement` hypotheses, as word lists after the committed part. */
+  /** The last `agreement` hypotheses, whole. */
   private recent: AsrWord[][] = [];
   private readonly committedWords: AsrWord[] = [];
-  /** End of the last committed word, ms from the utterance start. */
-  private committedEndMs = 0;
+  /**
+   * Words agreed on but not committed yet. Sticky: once agreed, a word stays shown even if a later
+   * hypothesis revises it (it is committed as shown), so the draft only ever grows at its end and
+   * loses words from its start when they are committed. That is what keeps flicker low.
+   */
+  private readonly confirmed: AsrWord[] = [];
   private lastPending = '';
 
   constructor(private readonly options: StabiliserOptions) {}
@@ -61,60 +65,74 @@ export class UtteranceStabiliser {
 
   /** Feed one interim hypothesis. Hypotheses without word times are aligned by word count. */
   update(event: AsrEvent): StabiliserUpdate {
-    const tail = this.afterCommitted(event);
-    this.recent.push(tail);
+    this.recent.push(event.words ?? wordsWithoutTimes(event));
     if (this.recent.length > this.options.agreement) this.recent.shift();
-    const stable = this.recent.length < this.options.agreement ? [] : agreedPrefix(this.recent);
-    const cut = this.commitPoint(stable, tail, event.endMs);
-    const committed = stable.slice(0, cut);
-    if (committed.length > 0) {
-      this.committedWords.push(...committed);
-      this.committedEndMs = committed.at(-1)!.endMs;
-      // Keep the history aligned with what is left to commit.
-      this.recent = this.recent.map((h) => h.slice(cut));
+    if (this.recent.length >= this.options.agreement) {
+      const shown = [...this.committedWords, ...this.confirmed];
+      this.confirmed.push(
+        ...agreedPrefix(this.recent.map((h) => after(h, shown, event.words !== undefined))),
+      );
     }
-    const pending = stable.slice(cut);
+    const shown = [...this.committedWords, ...this.confirmed];
+    const following = after(this.recent.at(-1)!, shown, event.words !== undefined)[0];
+    const cut = this.commitPoint(following, event.endMs);
+    const committed = this.confirmed.splice(0, cut);
+    this.committedWords.push(...committed);
+    const pending = [...this.confirmed];
     const key = pending.map((w) => w.word).join(' ');
     const pendingChanged = key !== this.lastPending;
     this.lastPending = key;
     return { committed, pending, pendingChanged };
   }
 
-  /** The utterance ended: the final result's words that were not committed yet. */
+  /**
+   * The utterance ended: the final result's words that were not committed yet. The final result
+   * is trusted over the agreed-but-uncommitted words (it is the recogniser's best, whole answer).
+   */
   finish(final: AsrFinal): AsrWord[] {
-    const rest = this.afterCommitted(final);
+    const rest = after(
+      final.words ?? wordsWithoutTimes(final),
+      this.committedWords,
+      final.words !== undefined,
+    );
     this.recent = [];
+    this.confirmed.length = 0;
     this.lastPending = '';
     return rest;
   }
 
-  private afterCommitted(event: AsrEvent): AsrWord[] {
-    const words = event.words ?? wordsWithoutTimes(event);
-    if (this.committedWords.length === 0) return words;
-    if (!event.words) return words.slice(this.committedWords.length);
-    // A word belongs to the uncommitted part when most of it lies after the committed audio.
-    return words.filter((w) => (w.startMs + w.endMs) / 2 >= this.committedEndMs);
-  }
-
-  /** How many of the stable words to commit now (0 = none). */
-  private commitPoint(stable: AsrWord[], tail: AsrWord[], heardMs: number): number {
+  /** How many of the confirmed words to commit now (0 = none). */
+  private commitPoint(following: AsrWord | undefined, heardMs: number): number {
     const { pauseMs, maxChunkWords, minChunkWords, holdBackWords, language } = this.options;
-    if (stable.length === 0) return 0;
-    // Pause: the latest stable word followed by at least pauseMs of silence (the next word's start,
-    // or the end of what the recogniser has heard when nothing follows yet).
-    for (let i = stable.length - 1; i >= minChunkWords - 1; i--) {
-      const next = tail[i + 1];
-      const gap = (next ? next.startMs : heardMs) - stable[i]!.endMs;
-      if (gap >= pauseMs && !endsBadly(stable[i]!.word, language)) return i + 1;
+    const words = this.confirmed;
+    if (words.length === 0) return 0;
+    // Pause: the latest confirmed word followed by at least pauseMs of silence (the next word's
+    // start, or the end of what the recogniser has heard when nothing follows yet).
+    for (let i = words.length - 1; i >= minChunkWords - 1; i--) {
+      const next = words[i + 1] ?? following;
+      const gap = (next ? next.startMs : heardMs) - words[i]!.endMs;
+      if (gap >= pauseMs && !endsBadly(words[i]!.word, language)) return i + 1;
     }
-    // Clause-sized: enough stable words are waiting; keep the last few back.
-    if (stable.length >= maxChunkWords + holdBackWords) {
-      let cut = stable.length - holdBackWords;
-      while (cut > minChunkWords && endsBadly(stable[cut - 1]!.word, language)) cut--;
+    // Clause-sized: enough confirmed words are waiting; keep the last few back.
+    if (words.length >= maxChunkWords + holdBackWords) {
+      let cut = words.length - holdBackWords;
+      while (cut > minChunkWords && endsBadly(words[cut - 1]!.word, language)) cut--;
       return cut;
     }
     return 0;
   }
+}
+
+/**
+ * The words of a hypothesis that come after the words already shown: by time when the engine
+ * gives word times (a word belongs to the new part when most of it lies after the shown audio), by
+ * count otherwise.
+ */
+function after(words: AsrWord[], shown: readonly AsrWord[], timed: boolean): AsrWord[] {
+  if (shown.length === 0) return words;
+  if (!timed) return words.slice(shown.length);
+  const endMs = shown.at(-1)!.endMs;
+  return words.filter((w) => (w.startMs + w.endMs) / 2 >= endMs);
 }
 
 /** The longest prefix on which every hypothesis agrees, with the newest hypothesis's times. */

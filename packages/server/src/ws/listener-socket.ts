@@ -197,7 +197,8 @@ export function handleListenerSocket(
       if (budget.spend(e.code)) refuse(CloseCode.PROTOCOL_ERROR, 'too many invalid messages');
       return;
     }
-    Promise.resolve()
+    // In order: a `replay` after a `hello` with the owner's token is answered as the owner.
+    chain = chain
       .then(() => handle(parseControl(data, listenerClientMessage, LISTENER_TYPES)))
       .catch((err) => {
         const e =
@@ -206,6 +207,7 @@ export function handleListenerSocket(
         if (budget.spend(e.code)) refuse(CloseCode.PROTOCOL_ERROR, 'too many invalid messages');
       });
   };
+  let chain: Promise<void> = Promise.resolve();
   ws.on(
     'message',
     guarded(log, 'listener message', onMessage, () => refuse(CloseCode.INTERNAL_ERROR, 'internal error')),

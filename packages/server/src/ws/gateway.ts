@@ -166,6 +166,11 @@ export class WsGateway {
     for (const ws of this.wss.clients) {
       const l = this.liveness.get(ws);
       if (!l || ws.readyState !== ws.OPEN) continue;
+      // A socket this server stopped reading (speaker backpressure) cannot show us its pong.
+      if (ws.isPaused) {
+        l.pingSentAt = null;
+        continue;
+      }
       if (l.pingSentAt === null) {
         l.pingSentAt = now;
         ws.ping();

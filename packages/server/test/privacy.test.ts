@@ -4,7 +4,6 @@
  * listener needs, and anonymous replay is bounded to the recent window.
  */
 import {
-  type CaptionEvent,
   createFakeEngines,
   generateSessionId,
   InMemoryBus,
@@ -13,7 +12,7 @@ import {
   subjects,
 } from '@babelcast/core';
 import { sessionRecord } from '@babelcast/core/testing';
-import { CloseCode, ErrorCode, PROTOCOL_VERSION, sessionId } from '@babelcast/protocol';
+import { type CaptionEvent, CloseCode, ErrorCode, PROTOCOL_VERSION, sessionId } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server.ts';
 import { connectListener, connectSpeaker, createSession, TestClient } from './ws-client.ts';

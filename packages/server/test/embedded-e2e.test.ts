@@ -176,7 +176,10 @@ describe('embedded engines end to end', () => {
     // Some segment showed a draft before its last committed translation arrived.
     const segment = drafts[0]!.segment as number;
     const firstDraftAt = events.indexOf(drafts[0]!);
-    const lastTranslationAt = events.findLastIndex((m) => m.type === 'caption' && m.segmentId === segment);
+    const lastTranslationAt = events.reduce(
+      (last, m, i) => (m.type === 'caption' && m.segmentId === segment ? i : last),
+      -1,
+    );
     expect(firstDraftAt).toBeGreaterThanOrEqual(0);
     expect(lastTranslationAt).toBeGreaterThan(firstDraftAt);
     // Drafts are Spanish text, not the English source.

@@ -208,14 +208,20 @@ export class LanguageTrack {
     if (!this.closed) this.bus.publish(subjects.output(this.ctx.sessionId), message);
   }
 
-  private async translateText(text: string): Promise<string> {
+  private async translateText(text: string, opensSentence = true): Promise<string> {
     if (this.language === this.ctx.sourceLanguage) return text;
-    return this.engines.mt.translate({
+    const out = await this.engines.mt.translate({
       text,
       from: this.ctx.sourceLanguage,
       to: this.language,
       signal: this.abort.signal,
     });
+    // MT engines capitalise what they take for a sentence start; a chunk from the middle of a
+    // sentence is not one (the source's own capital, e.g. a name, is kept).
+    if (!opensSentence && /^\p{Ll}/u.test(text) && /^\p{Lu}\p{Ll}/u.test(out)) {
+      return out.charAt(0).toLowerCase() + out.slice(1);
+    }
+    return out;
   }
 
   private async translateChunk(chunk: Chunk): Promise<void> {
@@ -223,7 +229,7 @@ export class LanguageTrack {
     const started = ctx.now();
     let translation: string;
     try {
-      translation = await this.translateText(chunk.text);
+      translation = await this.translateText(chunk.text, chunk.opensSentence);
     } catch (err) {
       if (this.closed) return;
       this.countPublished(chunk.segmentId);
@@ -274,7 +280,7 @@ export class LanguageTrack {
     let text = '';
     if (d.text.trim()) {
       try {
-        text = maskLastWords(await this.translateText(d.text), this.options.draftMaskWords);
+        text = maskLastWords(await this.translateText(d.text, d.opensSentence), this.options.draftMaskWords);
       } catch {
         // A draft is disposable: the committed translation follows anyway.
         return;

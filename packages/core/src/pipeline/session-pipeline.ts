@@ -268,8 +268,8 @@ export class SessionPipeline {
       { opensSentence: utterance.chunks === 0, endsSentence: ending },
     );
     if (!text) return;
-    utterance.chunks++;
     const chunk = {
+      opensSentence: utterance.chunks++ === 0,
       segmentId: utterance.segmentId,
       text,
       mediaStartMs: Math.round(this.mediaMs(utterance, words[0]!.startMs)),
@@ -297,6 +297,7 @@ export class SessionPipeline {
       mediaStartMs: first ? this.mediaMs(utterance, first.startMs) : 0,
       mediaEndMs: last ? this.mediaMs(utterance, last.endMs) : 0,
       afterChunks: utterance.chunks,
+      opensSentence: utterance.chunks === 0,
     };
     for (const track of this.tracks.values()) track.showDraft(draft);
   }
@@ -338,6 +339,7 @@ export class SessionPipeline {
           mediaStartMs: s.startMs,
           mediaEndMs: s.endMs,
           committedWallMs,
+          opensSentence: true,
         });
         track.endSegment(segmentId);
       }

@@ -69,6 +69,8 @@ export interface Chunk {
   mediaEndMs: number;
   /** Wall-clock time the chunk was committed (stage latency metrics). */
   committedWallMs: number;
+  /** False for a chunk that continues a sentence: its translation must not start with a capital. */
+  opensSentence: boolean;
 }
 
 /** The not-yet-committed, stable part of the segment being spoken, to be shown as a draft. */
@@ -80,4 +82,5 @@ export interface DraftRequest {
   mediaEndMs: number;
   /** Chunks of the segment committed before this draft: a draft is shown only right after them. */
   afterChunks: number;
+  opensSentence: boolean;
 }

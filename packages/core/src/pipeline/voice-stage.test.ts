@@ -72,6 +72,7 @@ async function talk(options: { msPerChar: number; chunks: number }) {
       mediaStartMs: i * 2000,
       mediaEndMs: (i + 1) * 2000,
       committedWallMs: clock.now,
+      opensSentence: true,
     });
   }
   await clock.advanceTo(options.chunks * 2000 + 30_000);

@@ -1,5 +1,5 @@
 /** Markdown report and a hand-written SVG chart (latency per stage, fan-out delay per N). */
-import type { Results } from './run.ts';
+import type { Results } from './lib/results.ts';
 
 const f = (x: unknown) => (x === null || x === undefined ? '–' : String(x));
 
@@ -15,28 +15,16 @@ export function renderMarkdown(r: Results, chartFile: string): string {
     `![latency and fan-out](${chartFile})`,
     '',
   );
-  const p = r.parts;
-  if (p.latency) {
-    out.push('## Latency (replay in real time)', '');
-    if (p.latency.error) out.push(`Failed: ${p.latency.error}`, '');
-    else {
-      out.push(
-        `Engines ${JSON.stringify(p.latency.engines)}, listeners ${p.latency.listen.join(', ')}, ${p.latency.speechSeconds} s of speech over ${p.latency.clips.length} clips.`,
-        '',
-        '| stage | n | p50 ms | p95 ms |',
-        '| --- | --- | --- | --- |',
-      );
-      for (const [stage, v] of Object.entries(
-        p.latency.latencyMs as Record<string, { n: number; p50: number; p95: number }>,
-      ))
-        out.push(`| ${stage} | ${v.n} | ${f(v.p50)} | ${f(v.p95)} |`);
-      out.push(
-        '',
-        `Server CPU ${p.latency.serverCpuPct} % of one core while replaying; whole-session CPU real-time factor ${p.latency.sessionCpuRtf} (server CPU seconds per second of speech, ${p.latency.listen.length} target languages); peak RSS ${p.latency.serverRssPeakMb} MB.`,
-        '',
-      );
+  if (r.failedSteps?.length) {
+    out.push('**Failed steps** (their figures are missing below):', '');
+    for (const s of r.failedSteps as Array<Record<string, unknown>>) {
+      const { part, error, ...where } = s;
+      out.push(`- ${part} ${JSON.stringify(where)}: ${error}`);
     }
+    out.push('');
   }
+  const p = r.parts;
+  if (p.latency) out.push(...latencySection(p.latency));
   if (p.accuracy) {
     out.push('## Accuracy', '');
     if (p.accuracy.error) out.push(`Failed: ${p.accuracy.error}`, '');
@@ -94,9 +82,20 @@ export function renderMarkdown(r: Results, chartFile: string): string {
         '| listeners | caption p50/p95/p99 ms | audio p50/p95/p99 ms | audio dropped | captions lost | server CPU % | server RSS MB | listener procs CPU % | held |',
         '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       );
-      for (const s of p.fanout.steps)
+      for (const s of p.fanout.steps) {
+        if (s.failed) {
+          out.push(`| ${s.listeners} | failed: ${s.error} | | | | | | | no: the step failed |`);
+          continue;
+        }
         out.push(
           `| ${s.listeners} (${s.connectFailed} failed) | ${f(s.captionDelayMs.p50)} / ${f(s.captionDelayMs.p95)} / ${f(s.captionDelayMs.p99)} | ${f(s.audioDelayMs.p50)} / ${f(s.audioDelayMs.p95)} / ${f(s.audioDelayMs.p99)} | ${s.audioDropped} (${s.audioDroppedPct} %) | ${s.captionsLost} | ${s.serverCpuPct} | ${s.serverRssPeakMb} | ${s.listenerProcessCpuPct.join(' + ')} | ${s.held ? 'yes' : `no: ${s.why}`} |`,
+        );
+      }
+      const last = p.fanout.steps.at(-1);
+      if (last?.failed)
+        out.push(
+          '',
+          `**The ${last.listeners}-listener step failed** (${last.error}); the ramp stopped there.`,
         );
       out.push('');
     }
@@ -137,13 +136,137 @@ export function renderMarkdown(r: Results, chartFile: string): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Two panels: latency p50/p95 per stage (bars), fan-out delay p50/p95/p99 against listeners (log x). */
+type Trio = { n?: number; mean: number | null; p50?: number | null; p95: number | null };
+const mp = (x: Trio | undefined) => (x ? `${f(x.mean)} / ${f(x.p95)}` : '–');
+
+/** The latency part: both pipeline modes side by side, then per language and per talk. */
+function latencySection(l: Results): string[] {
+  const out: string[] = ['## Latency: how far behind the speaker (replay in real time)', ''];
+  if (l.error) return [...out, `Failed: ${l.error}`, ''];
+  const modes = Object.keys(l.modes ?? {});
+  const d = l.data;
+  out.push(
+    `Talks ${d.clips.join(', ')} (shared data ${d.sharedData}), listeners ${l.listen.join(', ')}, engines ${JSON.stringify(l.engines)}, replay speed ${d.speed}${d.speed === 1 ? ' (real time)' : ' (NOT real time: figures are not comparable)'}; each mode on its own server process, warmed with ${d.warmUpClip ?? 'nothing'}.`,
+    '',
+    `Instant: ${l.definitions.instant} ${l.definitions.moments}`,
+    '',
+  );
+  const cell = (mode: string, pick: (m: Results) => string) => {
+    const m = l.modes[mode];
+    return m.error ? `failed: ${m.error}` : pick(m);
+  };
+  const row = (name: string, pick: (m: Results) => string) =>
+    out.push(`| ${name} | ${modes.map((m) => cell(m, pick)).join(' | ')} |`);
+  out.push(`| figure | ${modes.join(' | ')} |`, `| --- | ${modes.map(() => '---').join(' | ')} |`);
+  row('text lag mean / p95 ms', (m) => mp(m.lagMs.all.text));
+  row('voice lag mean / p95 ms', (m) => mp(m.lagMs.all.voice));
+  row(
+    'voice drift, last − first third, mean (worst) ms',
+    (m) => `${f(m.voiceDriftMs.mean)} (${f(m.voiceDriftMs.worst)})`,
+  );
+  row('normalized erasure', (m) => f(m.erasure.all));
+  row('moments of speech / unshown / unvoiced', (m) => {
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    return `${m.speechMoments} / ${sum(m.unshownMoments)} / ${sum(m.unvoicedMoments)}`;
+  });
+  row('from the last word: final / translation / first voice, mean ms', (m) =>
+    [m.fromLastWordMs.final, m.fromLastWordMs.translation, m.fromLastWordMs.firstVoice]
+      .map((x) => f(x.mean))
+      .join(' / '),
+  );
+  row(
+    'CPU s per s of speech: server / whole tree',
+    (m) =>
+      `${f(m.cpuPerSession.serverCpuSecondsPerSpeechSecond)} / ${f(m.cpuPerSession.treeCpuSecondsPerSpeechSecond)}`,
+  );
+  const c = l.comparison;
+  if (c?.available) {
+    const refs = Object.entries(
+      c.chrF.againstReference as Record<
+        string,
+        { sentence: number; simultaneous: number; delta: number; clips: number }
+      >,
+    );
+    if (refs.length)
+      out.push(
+        `| speech→translation chrF vs references (${refs.map(([lang, v]) => `${lang}, ${v.clips} clips`).join('; ')}) | ${refs.map(([lang, v]) => `${lang} ${v.sentence}`).join(', ')} | ${refs.map(([lang, v]) => `${lang} ${v.simultaneous} (Δ ${v.delta})`).join(', ')} |`,
+      );
+    out.push(
+      `| chrF of the committed translation against sentence mode's | 100 | ${Object.entries(
+        c.chrF.simultaneousAgainstSentence,
+      )
+        .map(([lang, v]) => `${lang} ${f(v)}`)
+        .join(', ')} |`,
+      `| CPU per session, simultaneous ÷ sentence: server / whole tree | 1 | ${f(c.cpuPerSession.ratioServer)} / ${f(c.cpuPerSession.ratioTree)} |`,
+    );
+    const differ = Object.entries(c.sameSourceTranscript).filter(([, same]) => !same);
+    if (differ.length)
+      out.push('', `Source transcripts differ between the modes for ${differ.map(([k]) => k).join(', ')}.`);
+  } else if (c) out.push('', `No comparison: ${c.why}.`);
+  out.push('', '### Per language and per talk', '');
+  out.push(
+    '| mode | talk | lang | text mean / p95 ms | voice mean / p95 ms | voice drift ms | erasure | unshown / unvoiced | CPU s (server / tree) |',
+  );
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const mode of modes)
+    for (const clip of (l.clips?.[mode] ?? []) as Results[]) {
+      if (clip.error) {
+        out.push(`| ${mode} | ${clip.file} | | failed: ${clip.error} | | | | | |`);
+        continue;
+      }
+      for (const [lang, v] of Object.entries(clip.lagMs as Record<string, { text: Trio; voice: Trio }>))
+        out.push(
+          `| ${mode} | ${clip.file} | ${lang} | ${mp(v.text)} | ${mp(v.voice)} | ${f(clip.voiceDriftMs[lang])} | ${f(clip.erasure[lang])} | ${clip.unshownMoments[lang]} / ${clip.unvoicedMoments[lang]} | ${f(clip.cpu.serverSeconds)} / ${f(clip.cpu.treeSeconds)} |`,
+        );
+    }
+  out.push('', '### From the end of each span (the endpointer close for finals), p50 / p95 ms', '');
+  out.push(`| stage | ${modes.join(' | ')} |`, `| --- | ${modes.map(() => '---').join(' | ')} |`);
+  for (const stage of ['partial', 'final', 'translation', 'draft', 'audio'])
+    row(stage, (m) => {
+      const v = m.latencyMs[stage];
+      return v ? `${f(v.p50)} / ${f(v.p95)} (n ${v.n})` : '–';
+    });
+  if (l.failed?.length) {
+    out.push('', '**Failed steps:**', '');
+    for (const x of l.failed) out.push(`- ${x.mode}${x.clip ? ` ${x.clip}` : ''} (${x.step}): ${x.error}`);
+  }
+  out.push('');
+  return out;
+}
+
+const escapeXml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** One <text>; each attribute once (a repeated one makes the SVG invalid XML, which renders blank). */
+function svgText(
+  x: number,
+  y: number,
+  s: string,
+  style: { size?: number; weight?: 'bold'; fill?: string; anchor?: 'middle' | 'end' } = {},
+): string {
+  const attrs = [
+    `x="${round2(x)}"`,
+    `y="${round2(y)}"`,
+    'font-family="sans-serif"',
+    `font-size="${style.size ?? 12}"`,
+    ...(style.weight ? [`font-weight="${style.weight}"`] : []),
+    ...(style.fill ? [`fill="${style.fill}"`] : []),
+    ...(style.anchor ? [`text-anchor="${style.anchor}"`] : []),
+  ];
+  return `<text ${attrs.join(' ')}>${escapeXml(s)}</text>`;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Two panels: lag behind the speaker (text and voice, mean and p95) per pipeline mode, and fan-out
+ * delay p50/p95/p99 against listeners (log scales). Valid XML: checked by a test.
+ */
 export function renderChart(r: Results): string {
   const W = 900;
   const H = 360;
   const parts: string[] = [];
-  const text = (x: number, y: number, s: string, extra = '') =>
-    `<text x="${x}" y="${y}" font-family="sans-serif" font-size="12" ${extra}>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`;
+  const text = svgText;
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   const m = r.machine;
@@ -152,52 +275,72 @@ export function renderChart(r: Results): string {
       20,
       20,
       `Babelcast bench (${r.quick ? 'quick' : 'full'}) — ${m.cores} cores, Node ${m.node}, ${m.date.slice(0, 10)}`,
-      'font-weight="bold"',
+      { weight: 'bold' },
     ),
   );
 
-  // Panel 1: latency per stage.
-  const lat = r.parts.latency?.latencyMs as
-    | Record<string, { p50: number | null; p95: number | null }>
-    | undefined;
+  // Panel 1: lag behind the speaker per mode.
   const x0 = 60;
   const y0 = 320;
-  const ph = 250;
-  parts.push(text(x0, 50, 'Latency per stage, ms (p50 dark, p95 light)'));
-  if (lat) {
-    const stages = Object.entries(lat);
-    const max = Math.max(1, ...stages.map(([, v]) => v.p95 ?? 0));
-    const bw = 340 / stages.length;
-    stages.forEach(([name, v], i) => {
-      const x = x0 + i * bw + 8;
-      const h95 = ((v.p95 ?? 0) / max) * ph;
-      const h50 = ((v.p50 ?? 0) / max) * ph;
-      parts.push(`<rect x="${x}" y="${y0 - h95}" width="${bw - 16}" height="${h95}" fill="#9ecae1"/>`);
-      parts.push(`<rect x="${x + 6}" y="${y0 - h50}" width="${bw - 28}" height="${h50}" fill="#08519c"/>`);
-      parts.push(text(x, y0 + 15, name));
-      parts.push(
-        text(x, y0 - h95 - 4, `${Math.round(v.p50 ?? 0)}/${Math.round(v.p95 ?? 0)}`, 'font-size="10"'),
+  const ph = 240;
+  parts.push(text(x0, 50, 'Behind the speaker, ms: mean (dark) and p95 (light)'));
+  const modes = Object.entries((r.parts.latency?.modes ?? {}) as Record<string, Results>);
+  const bars: Array<{ label: string; mean: number | null; p95: number | null; failed?: string }> = [];
+  for (const [mode, v] of modes)
+    for (const kind of ['text', 'voice'] as const)
+      bars.push(
+        v.error
+          ? { label: `${kind} ${mode}`, mean: null, p95: null, failed: String(v.error) }
+          : { label: `${kind} ${mode}`, mean: v.lagMs.all[kind].mean, p95: v.lagMs.all[kind].p95 },
       );
+  if (bars.length) {
+    const max = Math.max(1, ...bars.map((b) => b.p95 ?? 0));
+    const bw = 360 / bars.length;
+    bars.forEach((b, i) => {
+      const x = x0 + i * bw + 6;
+      if (b.failed) {
+        parts.push(text(x, y0 - 10, 'failed', { size: 10, fill: '#d62728' }));
+      } else {
+        const h95 = ((b.p95 ?? 0) / max) * ph;
+        const hMean = ((b.mean ?? 0) / max) * ph;
+        parts.push(
+          `<rect x="${round2(x)}" y="${round2(y0 - h95)}" width="${round2(bw - 12)}" height="${round2(h95)}" fill="#9ecae1"/>`,
+        );
+        parts.push(
+          `<rect x="${round2(x + 5)}" y="${round2(y0 - hMean)}" width="${round2(bw - 22)}" height="${round2(hMean)}" fill="#08519c"/>`,
+        );
+        parts.push(
+          text(x, y0 - h95 - 4, `${Math.round(b.mean ?? 0)}/${Math.round(b.p95 ?? 0)}`, { size: 10 }),
+        );
+      }
+      const [kind, mode] = b.label.split(' ');
+      parts.push(text(x, y0 + 14, kind!, { size: 10 }), text(x, y0 + 26, mode!, { size: 10 }));
     });
   } else parts.push(text(x0, 150, 'latency part not run'));
-  parts.push(`<line x1="${x0}" y1="${y0}" x2="${x0 + 340}" y2="${y0}" stroke="black"/>`);
+  parts.push(`<line x1="${x0}" y1="${y0}" x2="${x0 + 360}" y2="${y0}" stroke="black"/>`);
 
   // Panel 2: fan-out delay vs listeners.
-  const steps = (r.parts.fanout?.steps ?? []) as Array<{
+  const allSteps = (r.parts.fanout?.steps ?? []) as Array<{
     listeners: number;
+    failed?: boolean;
     captionDelayMs: Record<string, number | null>;
     audioDelayMs: Record<string, number | null>;
   }>;
+  const steps = allSteps.filter((s) => !s.failed);
   const px = 500;
   const pw = 360;
   parts.push(text(px, 50, 'Fan-out delay, ms (log scales): captions solid, audio dashed'));
-  if (steps.length) {
+  const failedStep = allSteps.find((s) => s.failed);
+  if (failedStep)
+    parts.push(text(px, 66, `the ${failedStep.listeners}-listener step failed`, { fill: '#d62728' }));
+  const delays = steps
+    .flatMap((s) => [s.captionDelayMs.p99, s.audioDelayMs.p99, s.captionDelayMs.p50])
+    .filter((v): v is number => typeof v === 'number' && v > 0);
+  if (steps.length && delays.length) {
     const xs = steps.map((s) => Math.log10(s.listeners));
     const xmin = Math.min(...xs) - 0.1;
     const xmax = Math.max(...xs) + 0.1;
-    const all = steps
-      .flatMap((s) => [s.captionDelayMs.p99, s.audioDelayMs.p99, s.captionDelayMs.p50])
-      .filter((v): v is number => typeof v === 'number' && v > 0);
+    const all = delays;
     const ymin = Math.log10(Math.max(0.1, Math.min(...all) / 2));
     const ymax = Math.log10(Math.max(...all) * 2);
     const X = (n: number) => px + ((Math.log10(n) - xmin) / (xmax - xmin)) * pw;
@@ -207,21 +350,21 @@ export function renderChart(r: Results): string {
       for (const kind of ['captionDelayMs', 'audioDelayMs'] as const) {
         const pts = steps
           .filter((s) => s[kind][q] !== null)
-          .map((s) => `${X(s.listeners)},${Y(s[kind][q]!)}`);
+          .map((s) => `${round2(X(s.listeners))},${round2(Y(s[kind][q]!))}`);
+        const dashed = kind === 'audioDelayMs' ? ' stroke-dasharray="5,4"' : '';
         parts.push(
-          `<polyline points="${pts.join(' ')}" fill="none" stroke="${colour}" stroke-width="2" ${kind === 'audioDelayMs' ? 'stroke-dasharray="5,4"' : ''}/>`,
+          `<polyline points="${pts.join(' ')}" fill="none" stroke="${colour}" stroke-width="2"${dashed}/>`,
         );
       }
-      parts.push(text(px + pw - 40, 70 + Object.keys(colours).indexOf(q) * 14, q, `fill="${colour}"`));
+      parts.push(text(px + pw - 40, 70 + Object.keys(colours).indexOf(q) * 14, q, { fill: colour }));
     }
-    for (const s of steps)
-      parts.push(text(X(s.listeners) - 12, y0 + 15, String(s.listeners), 'font-size="10"'));
+    for (const s of steps) parts.push(text(X(s.listeners) - 12, y0 + 15, String(s.listeners), { size: 10 }));
     for (const v of [1, 10, 100, 1000, 10000]) {
       const y = Y(v);
       if (y > 55 && y <= y0)
         parts.push(
-          text(px - 40, y + 4, `${v}`, 'font-size="10"'),
-          `<line x1="${px}" y1="${y}" x2="${px + pw}" y2="${y}" stroke="#eee"/>`,
+          text(px - 40, y + 4, `${v}`, { size: 10 }),
+          `<line x1="${px}" y1="${round2(y)}" x2="${px + pw}" y2="${round2(y)}" stroke="#eee"/>`,
         );
     }
   } else parts.push(text(px, 150, 'fan-out part not run'));

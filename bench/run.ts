@@ -4,17 +4,19 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineKind } from '@babelcast/core';
 import { ENGINE_REGISTRY, PRESETS } from '@babelcast/server';
 import { runAccuracy } from './parts/accuracy.ts';
 import { runFanout } from './parts/fanout.ts';
-import { runLatency } from './parts/latency.ts';
+import { type PipelineMode, runLatency } from './parts/latency.ts';
 import { runSoak } from './parts/soak.ts';
 import { runThroughput } from './parts/throughput.ts';
+import { machine, type Results } from './lib/results.ts';
 import { renderChart, renderMarkdown } from './report.ts';
+
+export type { Results } from './lib/results.ts';
 
 export const PARTS = ['latency', 'accuracy', 'throughput', 'fanout', 'soak', 'engines'] as const;
 export type Part = (typeof PARTS)[number];
@@ -23,6 +25,12 @@ export interface BenchOptions {
   parts: Part[];
   quick: boolean;
   engines: 'embedded' | 'fake';
+  /** Latency part: pipeline modes to compare (default both: sentence, simultaneous). */
+  modes?: PipelineMode[];
+  /** Latency part: clips instead of the default ones. */
+  clips?: string[];
+  /** Latency part: replay speed (1 = real time, the default; other speeds only to try the part out). */
+  speed?: number;
   soakMinutes?: number;
   fanoutMax?: number;
   outDir?: string;
@@ -30,22 +38,6 @@ export interface BenchOptions {
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-export function machine() {
-  const cpu = cpus();
-  return {
-    cores: cpu.length,
-    cpuModel: cpu[0]?.model ?? 'unknown',
-    memoryGb: Math.round(totalmem() / 1e8) / 10,
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    date: new Date().toISOString(),
-    note: 'shared machine: other work may have been running; figures are noisy',
-  };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: parts return heterogeneous JSON for the report
-export type Results = Record<string, any>;
 
 export async function runBench(options: BenchOptions): Promise<{ results: Results; files: string[] }> {
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -86,17 +78,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   await attempt('latency', () =>
     runLatency({
       engines,
-      clips: q
-        ? ['ljspeech-01.wav', 'fleurs-en-03.wav']
-        : [
-            'long-en-01.wav',
-            'long-en-02.wav',
-            'ljspeech-01.wav',
-            'ljspeech-02.wav',
-            'librivox-01.wav',
-            'librivox-02.wav',
-          ],
-      listen: q ? ['es', 'fr'] : ['es', 'fr', 'pt'],
+      // The long-form talks of issue 9's goals: continuous speech where sentence mode falls behind.
+      clips:
+        options.clips ?? (q ? ['fleurs-en-03.wav', 'ljspeech-01.wav'] : ['long-en-01.wav', 'long-en-02.wav']),
+      listen: ['es', 'fr'],
+      modes: options.modes,
+      speed: options.speed,
       log,
     }),
   );
@@ -159,6 +146,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   });
 
   results.totalSeconds = Math.round((Date.now() - started) / 1000);
+  // Every failed step of every part, in one place: a failure is reported, never dropped.
+  results.failedSteps = Object.entries(results.parts as Results).flatMap(([part, v]) =>
+    v.error
+      ? [{ part, step: 'part', error: v.error }]
+      : ((v.failed ?? []) as Array<Record<string, unknown>>).map((f) => ({ part, ...f })),
+  );
   const outDir = options.outDir ?? join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   const stamp = `${results.machine.date.slice(0, 16).replace(/[:T]/g, '-')}-${q ? 'quick' : 'full'}`;

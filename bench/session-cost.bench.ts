@@ -10,12 +10,13 @@
  * server's own process.cpuUsage() misses. Memory is PSS summed over the tree (shared pages
  * counted once, fairly split), and the server's RSS alone for comparison. Linux only.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
 import { replay } from '../packages/cli/src/replay/replay.ts';
+import { cpuSeconds, pssMb, rssMb, tree } from './lib/process-tree.ts';
 import { ServerProcess } from './lib/server-client.ts';
 
 const { values } = parseArgs({
@@ -26,61 +27,6 @@ const { values } = parseArgs({
   },
 });
 const listen = values.listen!.split(',');
-const TICK = 100; // USER_HZ on Linux
-
-function children(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-function tree(pid: number): number[] {
-  const all = [pid];
-  for (let i = 0; i < all.length; i++) all.push(...children(all[i]!));
-  return all;
-}
-
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(0).split(') ')[1]!.split(' ');
-      // fields after "pid (comm) ": state=0 … utime=11 stime=12 cutime=13 cstime=14
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    } catch {
-      // gone
-    }
-  }
-  return ticks / TICK;
-}
-
-function pssMb(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      const m = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m);
-      kb += Number(m?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-  }
-  return Math.round(kb / 1024);
-}
-
-function rssMb(pid: number): number {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
-  return Math.round(Number(m?.[1] ?? 0) / 1024);
-}
-
 const clipSeconds = readWavFile(speechClip(values.clip!)).samples.length / 16000;
 const results = [];
 for (const n of values.sessions!.split(',').map(Number)) {

@@ -32,6 +32,8 @@ export class ServerProcess {
   static async start(options: {
     engines: string | Record<string, unknown>;
     probe?: boolean;
+    /** Config over the defaults (e.g. { pipeline: { mode: 'sentence' } }). */
+    config?: Record<string, unknown>;
   }): Promise<ServerProcess> {
     const child = fork(join(here, 'server-process.ts'), [], {
       execArgv: ['--import', 'tsx'],
@@ -40,6 +42,7 @@ export class ServerProcess {
         BENCH_ENGINES:
           typeof options.engines === 'string' ? options.engines : JSON.stringify(options.engines),
         BENCH_PROBE: options.probe ? '1' : '0',
+        BENCH_CONFIG: JSON.stringify(options.config ?? {}),
       },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

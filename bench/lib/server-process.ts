@@ -18,6 +18,8 @@ import { startServer } from '@babelcast/server';
 const enginesEnv = process.env.BENCH_ENGINES ?? 'fake';
 const engines: unknown = enginesEnv.startsWith('{') ? JSON.parse(enginesEnv) : enginesEnv;
 const probe = process.env.BENCH_PROBE === '1';
+// Config over the defaults, as JSON (e.g. {"pipeline":{"mode":"sentence"}}); merged like a config file.
+const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as Record<string, unknown>;
 const wallMs = () => performance.timeOrigin + performance.now();
 
 const dataDir = mkdtempSync(join(tmpdir(), 'babelcast-bench-'));
@@ -27,7 +29,8 @@ const server = await startServer({
   dataDir,
   engines,
   logger: createLogger({ level: 'warn', destination: process.stderr }),
-  limits: { heartbeatMs: 600_000 },
+  ...config,
+  limits: { heartbeatMs: 600_000, ...(config.limits as object | undefined) },
 });
 const token = await server.createApiToken('bench');
 

@@ -37,23 +37,56 @@ export interface FanoutOptions {
   clip: string;
   processes: number;
   log: (line: string) => void;
+  /** One step (tests replace it); default: start a server and the listener processes. */
+  runStep?: (
+    n: number,
+    options: FanoutOptions,
+  ) => Promise<{ result: FanoutStep; engines: Record<string, string> }>;
 }
+
+/**
+ * Every listener here connects from 127.0.0.1: the per-address limits meant for one venue's NAT
+ * would measure the limiter, not the hub.
+ */
+export const LOOPBACK_CROWD = {
+  wsConnect: { perSecond: 100_000, burst: 100_000 },
+  http: { perSecond: 100_000, burst: 100_000 },
+  maxListenersPerAddress: 1_000_000,
+};
 
 /** A step "breaks" when any of these is true; the ramp stops after the first broken step. */
 const LIMITS = { captionP99Ms: 1000, audioDroppedPct: 1, connectFailedPct: 1 };
 
-export async function runFanout(
-  options: FanoutOptions,
-): Promise<{ steps: FanoutStep[]; engines: Record<string, string>; limits: typeof LIMITS }> {
-  const steps: FanoutStep[] = [];
+/** A step that threw: reported as failed (with why), never left out. */
+export interface FailedFanoutStep {
+  listeners: number;
+  failed: true;
+  error: string;
+  held: false;
+  why: string;
+}
+
+export async function runFanout(options: FanoutOptions): Promise<{
+  steps: Array<FanoutStep | FailedFanoutStep>;
+  engines: Record<string, string>;
+  limits: typeof LIMITS;
+  failed: Array<{ step: string; error: string }>;
+}> {
+  const steps: Array<FanoutStep | FailedFanoutStep> = [];
+  const failed: Array<{ step: string; error: string }> = [];
   let engines: Record<string, string> = {};
   for (const n of options.steps) {
     options.log(`fan-out: ${n} listeners…`);
-    const step = await runStep(n, options).catch((err) => {
-      options.log(`fan-out: ${n} listeners failed: ${(err as Error).message}`);
-      return null;
-    });
-    if (!step) break;
+    let step: Awaited<ReturnType<typeof runStep>>;
+    try {
+      step = await (options.runStep ?? runStep)(n, options);
+    } catch (err) {
+      const error = (err as Error)?.message ?? String(err);
+      options.log(`fan-out: ${n} listeners failed: ${error}`);
+      steps.push({ listeners: n, failed: true, error, held: false, why: `failed: ${error}` });
+      failed.push({ step: `${n} listeners`, error });
+      break;
+    }
     engines = step.engines;
     steps.push(step.result);
     const s = step.result;
@@ -62,14 +95,18 @@ export async function runFanout(
     );
     if (!s.held) break;
   }
-  return { steps, engines, limits: LIMITS };
+  return { steps, engines, limits: LIMITS, failed };
 }
 
 async function runStep(
   n: number,
   options: FanoutOptions,
 ): Promise<{ result: FanoutStep; engines: Record<string, string> }> {
-  const server = await ServerProcess.start({ engines: { preset: 'fake', codec: 'opus' }, probe: true });
+  const server = await ServerProcess.start({
+    engines: { preset: 'fake', codec: 'opus' },
+    probe: true,
+    config: { rateLimits: LOOPBACK_CROWD },
+  });
   const swarms: Swarm[] = [];
   try {
     for (let i = 0; i < options.processes; i++) swarms.push(await Swarm.start());

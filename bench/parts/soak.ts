@@ -9,6 +9,7 @@ import { speechClip } from '@babelcast/core/testing';
 import { percentiles, type ReplayResult, replay } from '../../packages/cli/src/replay/index.ts';
 import { cpuPercent, mb, ServerProcess, type Usage } from '../lib/server-client.ts';
 import { Swarm, type SwarmReport } from '../lib/swarm-client.ts';
+import { LOOPBACK_CROWD } from './fanout.ts';
 
 export interface SoakOptions {
   sessions: number;
@@ -24,7 +25,10 @@ export async function runSoak(options: SoakOptions) {
   for (let n = 0; n < want; n += clip.length) loops.push(clip);
   const samples = concatInt16(loops).subarray(0, want);
 
-  const server = await ServerProcess.start({ engines: { preset: 'fake', codec: 'opus' } });
+  const server = await ServerProcess.start({
+    engines: { preset: 'fake', codec: 'opus' },
+    config: { rateLimits: LOOPBACK_CROWD },
+  });
   const swarms = [await Swarm.start(), await Swarm.start()];
   const memory: Array<{ s: number; rssMb: number }> = [];
   let timer: NodeJS.Timeout | null = null;
@@ -35,6 +39,9 @@ export async function runSoak(options: SoakOptions) {
       allConnected = r;
     });
     let first: Usage | null = null;
+    // Set before the first await: every session reaches this point together, and only one may
+    // start the memory sampler (a second interval would never be cleared and keep the process alive).
+    let sampling = false;
     const runs: ReplayResult[] = await Promise.all(
       Array.from({ length: options.sessions }, (_, i) =>
         replay({
@@ -49,7 +56,8 @@ export async function runSoak(options: SoakOptions) {
             if (r.failed) options.log(`soak: session ${i}: ${r.failed} listeners failed to connect`);
             if (++connectedSessions === options.sessions) allConnected();
             await everyoneIn; // every speaker starts once all listeners are in
-            if (!first) {
+            if (!sampling) {
+              sampling = true;
               first = await server.usage();
               const t0 = Date.now();
               timer = setInterval(async () => {

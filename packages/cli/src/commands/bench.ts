@@ -10,7 +10,8 @@ const PARTS = ['latency', 'accuracy', 'throughput', 'fanout', 'soak', 'engines']
 export const bench: Command = {
   name: 'bench',
   summary: 'run the benchmarks (latency, accuracy, throughput, fan-out, soak) and write bench/results/',
-  usage: 'bench [--part latency,accuracy,throughput,fanout,soak,engines] [--quick] [--engines embedded|fake]',
+  usage:
+    'bench [--part latency,accuracy,throughput,fanout,soak,engines] [--quick] [--engines embedded|fake] [--modes sentence,simultaneous]',
   options: {
     part: { type: 'string' },
     quick: { type: 'boolean' },
@@ -18,6 +19,9 @@ export const bench: Command = {
     'soak-minutes': { type: 'string' },
     'fanout-max': { type: 'string' },
     out: { type: 'string' },
+    modes: { type: 'string' },
+    clips: { type: 'string' },
+    speed: { type: 'string' },
   },
   help: [
     `      --part LIST          parts to run (default all): ${PARTS.join(', ')}`,
@@ -27,6 +31,18 @@ export const bench: Command = {
     '      --soak-minutes N     soak duration (default 30, quick 1)',
     '      --fanout-max N       largest fan-out step (default 19000, quick 5000)',
     '      --out DIR            where to write the report (default bench/results)',
+    '',
+    'Latency part (how far behind the speaker, both pipeline modes side by side):',
+    '      --modes LIST         pipeline modes to compare (default sentence,simultaneous), each on its',
+    '                           own server process, warmed up first',
+    '      --clips LIST         clips from the shared data (default long-en-01.wav,long-en-02.wav;',
+    '                           quick: fleurs-en-03.wav,ljspeech-01.wav), listeners es and fr',
+    '      --speed N            replay speed (default 1 = real time; other speeds only to try it out)',
+    '',
+    'The latency comparison of docs/benchmarks.md (run it on a quiet machine, ~6 minutes):',
+    '  npm run bench -- --part latency',
+    'Trying it out with the fake engines:',
+    '  npm run bench -- --part latency --engines fake --clips fleurs-en-03.wav',
   ].join('\n'),
   async run({ values }) {
     const parts = ((values.part as string | undefined) ?? PARTS.join(',')).split(',').map((p) => p.trim());
@@ -42,6 +58,18 @@ export const bench: Command = {
       if (!(n > 0)) throw new UsageError(`--${name} must be a positive number`);
       return n;
     };
+    const modes =
+      values.modes === undefined ? undefined : (values.modes as string).split(',').map((m) => m.trim());
+    const badMode = modes?.find((m) => m !== 'sentence' && m !== 'simultaneous');
+    if (badMode !== undefined)
+      throw new UsageError(`--modes takes sentence and/or simultaneous, got "${badMode}"`);
+    const clips =
+      values.clips === undefined
+        ? undefined
+        : (values.clips as string)
+            .split(',')
+            .map((c) => c.trim())
+            .filter(Boolean);
     // bench/ is outside this package's src on purpose (see above); loaded only when asked for.
     const suite = '../../../../bench/run.ts';
     const { runBench } = (await import(suite)) as typeof import('../../../../bench/run.ts');
@@ -52,12 +80,16 @@ export const bench: Command = {
       soakMinutes: num('soak-minutes'),
       fanoutMax: num('fanout-max'),
       outDir: values.out as string | undefined,
+      modes: modes as Array<'sentence' | 'simultaneous'> | undefined,
+      clips,
+      speed: num('speed'),
     });
     process.stdout.write(`\nWrote:\n${files.map((f) => `  ${f}`).join('\n')}\n`);
-    const failed = Object.entries(results.parts as Record<string, { error?: string }>).filter(
-      ([, v]) => v.error,
-    );
-    for (const [part, v] of failed) process.stderr.write(`part ${part} failed: ${v.error}\n`);
+    const failed = results.failedSteps as Array<Record<string, unknown> & { part: string; error: string }>;
+    for (const f of failed) {
+      const { part, error, ...where } = f;
+      process.stderr.write(`part ${part} failed (${JSON.stringify(where)}): ${error}\n`);
+    }
     return failed.length ? 1 : 0;
   },
 };

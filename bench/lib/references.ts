@@ -25,7 +25,8 @@ export function joinedParts(file: string): JoinedPart[] | null {
   const files = [...source.matchAll(/([a-z]+-[a-z]{2}-\d+\.wav)/g)].map((m) => m[1]!);
   const gaps = (source.match(/silence gaps \(s\): ([\d.,]+)/)?.[1] ?? '').split(',').map(Number);
   const durations = new Map(speechManifest().map((r) => [r.file, r.durationS * 1000]));
-  if (files.length === 0 || gaps.length !== files.length - 1 || files.some((f) => !durations.has(f))) return null;
+  if (files.length === 0 || gaps.length !== files.length - 1 || files.some((f) => !durations.has(f)))
+    return null;
   const parts: JoinedPart[] = [];
   let at = 0;
   files.forEach((f, i) => {
@@ -54,7 +55,8 @@ export function alignToReferences(
     const reference = refs.get(parts[i]!.file)?.get(lang);
     if (reference === undefined) return null;
     const from = i === 0 ? Number.NEGATIVE_INFINITY : (parts[i - 1]!.endMs + parts[i]!.startMs) / 2;
-    const to = i === parts.length - 1 ? Number.POSITIVE_INFINITY : (parts[i]!.endMs + parts[i + 1]!.startMs) / 2;
+    const to =
+      i === parts.length - 1 ? Number.POSITIVE_INFINITY : (parts[i]!.endMs + parts[i + 1]!.startMs) / 2;
     const hypothesis = translations
       .filter((t) => {
         const mid = (t.mediaStartMs + t.mediaEndMs) / 2;

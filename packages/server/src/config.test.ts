@@ -30,6 +30,18 @@ describe('loadConfig', () => {
     expect(c.pipeline.maxUtteranceMs).toBe(10_000);
   });
 
+  it('defaults to simultaneous mode with its tuning, and takes the mode from the environment', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.pipeline.mode).toBe('simultaneous');
+    expect(c.pipeline.simultaneous).toMatchObject({ agreement: 2, pauseMs: 200, draftIntervalMs: 400 });
+    expect(c.pipeline.voice).toMatchObject({ targetLagMs: 2500, maxRate: 1.4, skipAheadLagMs: 6000 });
+    expect(loadConfig({ env: { BABELCAST_PIPELINE_MODE: 'sentence' } }).pipeline.mode).toBe('sentence');
+    expect(() => loadConfig({ env: { BABELCAST_PIPELINE_MODE: 'fast' } })).toThrow(/pipeline\.mode/);
+    expect(() => loadConfig({ env: {}, overrides: { pipeline: { voice: { maxRate: 3 } } } })).toThrow(
+      /pipeline\.voice\.maxRate/,
+    );
+  });
+
   it('fails loudly, naming each bad field', () => {
     expect(() => loadConfig({ env: { BABELCAST_PORT: 'eighty' } })).toThrow(ConfigError);
     try {

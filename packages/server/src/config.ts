@@ -303,6 +303,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.BABELCAST_TRUST_PROXY) set(['trustProxy'], Number(env.BABELCAST_TRUST_PROXY));
   if (env.BABELCAST_LOG_LEVEL) set(['logLevel'], env.BABELCAST_LOG_LEVEL);
   if (env.BABELCAST_ENGINES) set(['engines', 'preset'], env.BABELCAST_ENGINES);
+  if (env.BABELCAST_PIPELINE_MODE) set(['pipeline', 'mode'], env.BABELCAST_PIPELINE_MODE);
   if (env.BABELCAST_JWKS_URL) set(['auth', 'jwt', 'jwksUrl'], env.BABELCAST_JWKS_URL);
   if (env.BABELCAST_JWT_SECRET) set(['auth', 'jwt', 'hs256Secret'], env.BABELCAST_JWT_SECRET);
   if (env.BABELCAST_JWT_ISSUER) set(['auth', 'jwt', 'issuer'], env.BABELCAST_JWT_ISSUER);

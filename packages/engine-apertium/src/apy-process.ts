@@ -46,7 +46,16 @@ const STDERR_KEEP_CHARS = 4_000;
  * option to change that, but a translation backend has no business listening beyond loopback.
  */
 export const LOOPBACK_LAUNCHER = [
-  'import runpy, sys',
+  'import os, runpy, signal, sys, threading',
+  // Die with the parent: our stdin is a pipe from the Node process. When that process is gone (even
+  // SIGKILLed or OOM-killed) the pipe reads EOF, and the watchdog kills apy's whole process group,
+  // the per-pair pipelines included, instead of leaving them re-parented to init.
+  'def _watch_parent():',
+  '    try:',
+  '        while sys.stdin.buffer.read(4096): pass',
+  '    finally:',
+  '        os.killpg(0, signal.SIGKILL)',
+  'threading.Thread(target=_watch_parent, daemon=True).start()',
   'import tornado.tcpserver as tcp',
   '_bind = tcp.TCPServer.bind',
   "tcp.TCPServer.bind = lambda self, port, address=None, *a, **k: _bind(self, port, '127.0.0.1', *a, **k)",
@@ -205,7 +214,8 @@ export class ApyProcess {
       launch.pairsPath,
     ];
     this.stderrTail = '';
-    const child = spawn(launch.command, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    // stdin is a pipe we never write: the launcher's watchdog sees EOF when this process dies.
+    const child = spawn(launch.command, args, { detached: true, stdio: ['pipe', 'ignore', 'pipe'] });
     this.child = child;
     // apy logs every request to stderr: keep draining it or it blocks once the pipe is full.
     child.stderr?.setEncoding('utf8');

@@ -561,7 +561,7 @@ async function route(speakerName?: string): Promise<void> {
   try {
     if (sessionId) {
       const [session, languages] = await Promise.all([
-        api<SessionInfo>(`/api/sessions/${encodeURIComponent(sessionId)}`),
+        api<SessionInfo>(`/api/sessions/${encodeURIComponent(sessionId)}`, { token }),
         api<LanguagesResponse>('/api/languages').catch(() => null),
       ]);
       return sessionView(token, session, languages);

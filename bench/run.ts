@@ -80,7 +80,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
       engines,
       // The long-form talks of issue 9's goals: continuous speech where sentence mode falls behind.
       clips:
-        options.clips ?? (q ? ['fleurs-en-03.wav', 'ljspeech-01.wav'] : ['long-en-01.wav', 'long-en-02.wav']),
+        options.clips ?? (q ? ['ljspeech-01.wav', 'fleurs-en-01.wav'] : ['long-en-01.wav', 'long-en-02.wav']),
       listen: ['es', 'fr'],
       modes: options.modes,
       speed: options.speed,

@@ -47,9 +47,9 @@ export const LATENCY_DEFINITIONS = {
   moments:
     "Moments of speech: every 100 ms inside the source finals' media spans, each span trimmed to the speech by an energy threshold on the audio sent (first and last 10 ms frame above the midpoint in dB between the span's quietest 50 ms and its 95th-percentile frame). The same moments for every language and both modes.",
   textLag:
-    "When a moment is first shown: the first non-empty draft or translation of the language with segment start ≤ moment ≤ its mediaEndMs (the line shown is the segment's translations + latest draft), or the segment's last translation; minus the moment's send time.",
+    "When a moment is first shown: the first non-empty draft or translation of the language with segment start ≤ moment ≤ its mediaEndMs (the line shown is the segment's translations + latest draft), or, once the segment's final and last translation have arrived, all of it; minus the moment's send time.",
   voiceLag:
-    "When a moment's translated voice is heard by a listener who plays packets in arrival order, never overlapping (each starts at max(arrival, end of the previous)); a moment in a voice chunk's span [a, b] is heard at the chunk voice's position (m − a)/(b − a) × its duration; a moment between committed chunks when the chunk before it ends (before the first chunk: when it starts). Moments of committed chunks never voiced are counted as unvoicedMoments.",
+    "When a moment's translated voice is heard by a listener who plays packets in arrival order, never overlapping (each starts at max(arrival, end of the previous)); a moment in a voice chunk's span [a, b] is heard at the chunk voice's position (m − a)/(b − a) × its duration; a moment between committed chunks when the chunk before it ends (before the first chunk: when it starts), never before it was said. Moments of committed chunks never voiced are counted as unvoicedMoments.",
   voiceDrift:
     "Mean voice lag of the last third of a talk's speech minus that of the first third, per talk and language.",
   erasure:
@@ -153,6 +153,16 @@ export async function runLatency(options: LatencyOptions) {
             .map(([l, v]) => `${l} text ${v.text.mean}/${v.text.p95} voice ${v.voice.mean}/${v.voice.p95}`)
             .join('; ');
           options.log(`  ${lag} (mean/p95 ms); erasure ${JSON.stringify(s.erasure)}`);
+          if (s.speechMoments === 0) {
+            // Nothing recognised: no figure for this talk, which must not pass for a measurement.
+            options.log(`latency: ${mode}: ${file}: no final caption, nothing measured`);
+            failed.push({
+              mode,
+              clip: file,
+              step: 'replay',
+              error: 'no final caption: nothing was measured',
+            });
+          }
         } catch (err) {
           options.log(`latency: ${mode}: ${file} failed: ${errorOf(err)}`);
           failed.push({ mode, clip: file, step: 'replay', error: errorOf(err) });

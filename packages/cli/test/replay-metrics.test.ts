@@ -136,7 +136,7 @@ describe('text lag', () => {
       // 1100–1400: the second draft (the empty draft shows nothing).
       1700, 1700, 1700, 1700,
       // 1500–1600: the second chunk's translation; 1700–1800, after the last word the recogniser
-      // gave a chunk: shown once the segment's last translation is.
+      // gave a chunk: shown once the segment's final (2500) and last translation (2600) are.
       2600, 2600, 2600, 2600,
     ]);
     expect(textShownAt(moments, simultaneous, 'fr').every((x) => x === null)).toBe(true);
@@ -151,6 +151,12 @@ describe('text lag', () => {
     const m = [...momentsOf([1700]), ...momentsOf([2600, 2800, 2900], 2)];
     // 2900 is past the draft and segment 2 never got a translation; segment 1's events end earlier.
     expect(textShownAt(m, events, 'es')).toEqual([2600, 2900, 2900, null]);
+  });
+
+  it('shows the moments after the last chunk no earlier than the final', () => {
+    // Everything was committed early (the final adds nothing): the tail is shown with the final.
+    const events = simultaneous.filter((e) => !(e.type === 'translation' && e.receivedMs === 2600));
+    expect(textShownAt(momentsOf([1000, 1100, 1500]), events, 'es')).toEqual([1500, 1700, 2500]);
   });
 
   it('summarises mean, p50 and p95 of the lags, and counts moments never shown', () => {
@@ -221,6 +227,19 @@ describe('voice lag', () => {
     expect(voiceHeardAt(momentsOf([1600, 1700, 1800]), events, 'es')).toEqual([3000, null, null]);
     expect(l.unvoicedMoments).toBe(2);
     expect(l.voice.n).toBe(16);
+  });
+
+  it('never hears a pause before it was said', () => {
+    // Chunk [0, 500] played 600–700; the pause at 900 was sent at 900: heard then, lag 0.
+    const events = [
+      ev({ type: 'final', receivedMs: 1500, mediaStartMs: 0, mediaEndMs: 1500, text: 'Hi.' }),
+      ev({ type: 'translation', receivedMs: 600, mediaStartMs: 0, mediaEndMs: 500, text: 'hola' }),
+      audio(600, 100, 0, 500),
+    ];
+    const m = momentsOf([500, 900]);
+    expect(voiceHeardAt(m, events, 'es')).toEqual([700, 700]);
+    expect(voiceHeardAt(m, events, 'es', sent)).toEqual([700, 900]);
+    expect(languageLag({ moments: m, events, lang: 'es', sentAtMs: sent }).voiceSamples).toEqual([200, 0]);
   });
 
   it('takes the earliest of two chunks holding a moment', () => {

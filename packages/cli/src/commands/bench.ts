@@ -36,13 +36,13 @@ export const bench: Command = {
     '      --modes LIST         pipeline modes to compare (default sentence,simultaneous), each on its',
     '                           own server process, warmed up first',
     '      --clips LIST         clips from the shared data (default long-en-01.wav,long-en-02.wav;',
-    '                           quick: fleurs-en-03.wav,ljspeech-01.wav), listeners es and fr',
+    '                           quick: ljspeech-01.wav,fleurs-en-01.wav), listeners es and fr',
     '      --speed N            replay speed (default 1 = real time; other speeds only to try it out)',
     '',
     'The latency comparison of docs/benchmarks.md (run it on a quiet machine, ~6 minutes):',
     '  npm run bench -- --part latency',
     'Trying it out with the fake engines:',
-    '  npm run bench -- --part latency --engines fake --clips fleurs-en-03.wav',
+    '  npm run bench -- --part latency --engines fake --clips ljspeech-01.wav',
   ].join('\n'),
   async run({ values }) {
     const parts = ((values.part as string | undefined) ?? PARTS.join(',')).split(',').map((p) => p.trim());

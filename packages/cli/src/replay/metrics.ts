@@ -145,21 +145,29 @@ function segmentStarts(events: readonly MetricEvent[]): Map<number, number> {
  * When each moment's content is first shown in `lang` (null: never). The line shown for a segment
  * is its translations so far plus the latest draft after them, so a non-empty `draft` or
  * `translation` event shows every moment from its segment's start to its own `mediaEndMs`.
- * Besides, once the segment's last translation has arrived the whole segment is shown, which
- * covers the moments after the last word's end that the recogniser gives a chunk.
+ * Besides, the whole segment is shown once both its final and its last translation have arrived
+ * (then nothing more will come for it): this covers the moments after the last word's end that
+ * the recogniser gives a chunk, never before the utterance has ended.
  */
 export function textShownAt(moments: readonly Moment[], events: readonly MetricEvent[], lang: string) {
   const starts = segmentStarts(events);
   const shown = events.filter(
     (e) => e.lang === lang && (e.type === 'draft' || e.type === 'translation') && words(e.text).length > 0,
   );
-  const complete = new Map<number, number>();
+  const lastTranslation = new Map<number, number>();
+  const final = new Map<number, number>();
   for (const e of events) {
+    if (e.type === 'final' && !final.has(e.segment)) final.set(e.segment, e.receivedMs);
     if (e.lang !== lang || e.type !== 'translation') continue;
-    complete.set(e.segment, Math.max(complete.get(e.segment) ?? Number.NEGATIVE_INFINITY, e.receivedMs));
+    lastTranslation.set(e.segment, Math.max(lastTranslation.get(e.segment) ?? e.receivedMs, e.receivedMs));
   }
+  const complete = (segment: number) => {
+    const t = lastTranslation.get(segment);
+    const f = final.get(segment);
+    return t === undefined || f === undefined ? Number.POSITIVE_INFINITY : Math.max(t, f);
+  };
   return moments.map((m) => {
-    let at = complete.get(m.segment) ?? Number.POSITIVE_INFINITY;
+    let at = complete(m.segment);
     for (const e of shown) {
       if (e.receivedMs >= at) continue;
       const start = starts.get(e.segment) ?? e.mediaStartMs;
@@ -246,9 +254,15 @@ const playEnd = (c: PlayedChunk) => playedAt(c, c.durationMs);
  * - A moment in no committed chunk (a pause between chunks, before the first word, after the last)
  *   has no words of its own: it is heard when the voice of the segment's committed chunk before it
  *   ends, or, before the segment's first chunk, when that chunk starts playing; unvoiced if that
- *   chunk was not voiced or the segment has no committed chunk.
+ *   chunk was not voiced or the segment has no committed chunk. Being silence, it is never heard
+ *   before it was said (`notBefore`, the moment's send time).
  */
-export function voiceHeardAt(moments: readonly Moment[], events: readonly MetricEvent[], lang: string) {
+export function voiceHeardAt(
+  moments: readonly Moment[],
+  events: readonly MetricEvent[],
+  lang: string,
+  notBefore: (mediaMs: number) => number = () => Number.NEGATIVE_INFINITY,
+) {
   const chunks = playVoice(events, lang);
   const byKey = new Map(chunks.map((c) => [`${c.segment}:${c.startMs}:${c.endMs}`, c]));
   const committed = events.filter(
@@ -268,13 +282,13 @@ export function voiceHeardAt(moments: readonly Moment[], events: readonly Metric
     const before = own.filter((e) => e.mediaEndMs < m.atMs).sort((a, b) => b.mediaEndMs - a.mediaEndMs)[0];
     if (before) {
       const c = voiceOf(before);
-      return c ? playEnd(c) : null;
+      return c ? Math.max(playEnd(c), notBefore(m.atMs)) : null;
     }
     const after = own
       .filter((e) => e.mediaStartMs > m.atMs)
       .sort((a, b) => a.mediaStartMs - b.mediaStartMs)[0];
     const c = after && voiceOf(after);
-    return c ? c.packets[0]!.playMs : null;
+    return c ? Math.max(c.packets[0]!.playMs, notBefore(m.atMs)) : null;
   });
 }
 
@@ -375,7 +389,7 @@ export function languageLag(args: {
 }): LanguageLag {
   const { moments, events, lang, sentAtMs } = args;
   const text = lagsOf(moments, textShownAt(moments, events, lang), sentAtMs);
-  const voice = lagsOf(moments, voiceHeardAt(moments, events, lang), sentAtMs);
+  const voice = lagsOf(moments, voiceHeardAt(moments, events, lang, sentAtMs), sentAtMs);
   const present = (xs: Array<number | null>) => xs.filter((x): x is number => x !== null);
   return {
     text: meanPercentiles(present(text)),
@@ -412,15 +426,29 @@ export function fromLastWord(args: {
   const out: FromLastWord = { final: [], translation: [], firstVoice: [] };
   const finals = events.filter((e) => e.type === 'final');
   const chunksByLang = new Map(languages.map((l) => [l, playVoice(events, l)]));
+  const starts = segmentStarts(events);
   for (const f of finals) {
     const end = bounds({ startMs: f.mediaStartMs, endMs: f.mediaEndMs }).endMs;
     const sent = sentAtMs(end);
     out.final.push(f.receivedMs - sent);
-    const lastWord: Moment[] = [{ atMs: end, segment: f.segment }];
     for (const lang of languages) {
-      const committed = events.filter((e) => e.type !== 'draft');
-      const t = textShownAt(lastWord, committed, lang)[0];
-      if (t !== null && t !== undefined) out.translation.push(t - sent);
+      const own = events.filter(
+        (e) => e.type === 'translation' && e.lang === lang && e.segment === f.segment,
+      );
+      const reaching = events.filter(
+        (e) =>
+          e.type === 'translation' &&
+          e.lang === lang &&
+          words(e.text).length > 0 &&
+          (starts.get(e.segment) ?? e.mediaStartMs) <= end &&
+          end <= e.mediaEndMs,
+      );
+      const t = reaching.length
+        ? Math.min(...reaching.map((e) => e.receivedMs))
+        : own.length
+          ? Math.max(...own.map((e) => e.receivedMs))
+          : null;
+      if (t !== null) out.translation.push(t - sent);
       const chunks = chunksByLang.get(lang)!.filter((c) => c.segment === f.segment && c.packets.length > 0);
       const holding = chunks.filter((c) => c.startMs <= end && end <= c.endMs);
       const before = chunks.filter((c) => c.endMs < end).sort((a, b) => b.endMs - a.endMs);

@@ -301,8 +301,9 @@ export function renderChart(r: Results): string {
       if (b.failed) {
         parts.push(text(x, y0 - 10, 'failed', { size: 10, fill: '#d62728' }));
       } else {
-        const h95 = ((b.p95 ?? 0) / max) * ph;
-        const hMean = ((b.mean ?? 0) / max) * ph;
+        // A negative lag (content shown before it was said) would be a negative height: drawn as 0.
+        const h95 = (Math.max(0, b.p95 ?? 0) / max) * ph;
+        const hMean = (Math.max(0, b.mean ?? 0) / max) * ph;
         parts.push(
           `<rect x="${round2(x)}" y="${round2(y0 - h95)}" width="${round2(bw - 12)}" height="${round2(h95)}" fill="#9ecae1"/>`,
         );
@@ -355,6 +356,11 @@ export function renderChart(r: Results): string {
         parts.push(
           `<polyline points="${pts.join(' ')}" fill="none" stroke="${colour}" stroke-width="2"${dashed}/>`,
         );
+        // Points too, so a ramp that stopped after one step still shows.
+        for (const pt of pts) {
+          const [cx, cy] = pt.split(',');
+          parts.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${colour}"/>`);
+        }
       }
       parts.push(text(px + pw - 40, 70 + Object.keys(colours).indexOf(q) * 14, q, { fill: colour }));
     }

@@ -75,6 +75,8 @@ export class LiveSession {
       sourceLanguage: this.record.sourceLanguage,
       bus: options.bus,
       observer: options.observer,
+      // One clock for the session and its hub (idle time is read from the hub).
+      now: this.now,
       ...options.hub,
     });
     this.hub.setState(this.record.state);

@@ -55,4 +55,26 @@ describe('loadConfig', () => {
     }
     expect(() => loadConfig({ file: '/does/not/exist.json', env: {} })).toThrow(/cannot read config file/);
   });
+
+  it('privacy, cost and capacity settings: defaults from the schema, metrics token from the environment', () => {
+    const c = loadConfig({ env: { BABELCAST_METRICS_TOKEN: 'a-metrics-token-of-16+' } });
+    expect(c.metrics).toEqual({ token: 'a-metrics-token-of-16+', sessionLabels: false });
+    expect(c.sessions.targetLanguages).toBeUndefined();
+    expect(c.limits).toMatchObject({
+      maxLanguagesPerSession: 10,
+      maxSessions: 500,
+      maxLiveSessions: 50,
+      cpuBudget: 0.8,
+      anonymousReplayMaxEvents: 50,
+      idlePauseMs: 600_000,
+      idleEndMs: 21_600_000,
+    });
+    expect(c.auth.jwt).toMatchObject({ maxLifetimeSeconds: 86_400, allowAnyIssuerAudience: false });
+    expect(() => loadConfig({ env: {}, overrides: { metrics: { token: 'short' } } })).toThrow(
+      /metrics\.token/,
+    );
+    expect(() => loadConfig({ env: {}, overrides: { sessions: { targetLanguages: ['Spanish'] } } })).toThrow(
+      /sessions\.targetLanguages/,
+    );
+  });
 });

@@ -139,7 +139,9 @@ describe('SessionManager: idle sessions', () => {
   it('pauses (reason idle) and releases a speakerless session, ends it later; ends stale stored ones', async () => {
     const now = { t: 1_000_000 };
     const store = new MemoryStore();
-    await store.createSession(sessionRecord('stale-one-001', { state: 'live', updatedAt: now.t - 10_000 }));
+    await store.createSession(sessionRecord('stale-one-001', { state: 'paused', updatedAt: now.t - 10_000 }));
+    // Live on another node sharing the store, perhaps: not this node's to end.
+    await store.createSession(sessionRecord('elsewhere-002', { state: 'live', updatedAt: now.t - 10_000 }));
     const idle: string[] = [];
     const { m } = manager({
       store,
@@ -168,6 +170,7 @@ describe('SessionManager: idle sessions', () => {
     expect(s.hasPipeline).toBe(false);
     expect(idle).toEqual([s.id]);
     expect((await store.getSession('stale-one-001'))?.state).toBe('ended');
+    expect((await store.getSession('elsewhere-002'))?.state).toBe('live');
     now.t += 4000;
     await m.sweepIdle();
     expect((await store.getSession(s.id))?.state).toBe('ended');

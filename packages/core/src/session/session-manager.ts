@@ -304,8 +304,8 @@ export class SessionManager {
 
   /**
    * Idle sessions: no speaker for `idlePauseMs` → paused (reason `idle`: the speaker's return
-   * resumes it) and pipeline released; for `idleEndMs` → ended. Sessions in the store that this
-   * node never loaded since its start are ended once they were last touched `idleEndMs` ago.
+   * resumes it) and pipeline released; for `idleEndMs` → ended. Created or paused sessions in the
+   * store that this node has not loaded are ended once they were last touched `idleEndMs` ago.
    * Runs on a timer; exposed for tests.
    */
   sweepIdle(): Promise<void> {
@@ -344,7 +344,9 @@ export class SessionManager {
     if (idleEndMs === undefined || now - this.lastStoreSweep < Math.min(idleEndMs, 60_000)) return;
     this.lastStoreSweep = now;
     const { store } = this.options;
-    for (const state of ['created', 'live', 'paused'] as const) {
+    // Not `live`: with a store shared by several nodes, a session live elsewhere is not stale here
+    // (its updatedAt only moves on state changes). One left `live` by a crash is swept once loaded.
+    for (const state of ['created', 'paused'] as const) {
       for (const record of await store.listSessions({ state, limit: 1000 })) {
         if (this.live.has(record.id) || this.loading.has(record.id)) continue;
         if (now - record.updatedAt < idleEndMs) continue;

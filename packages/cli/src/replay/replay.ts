@@ -137,8 +137,10 @@ export interface ReplayOptions {
   frameMs?: number;
   /** Silence sent after the file so the endpointer closes the last utterance. */
   trailingSilenceMs?: number;
-  /** The run ends once no event has arrived for this long (default 3000). */
+  /** The run ends once no event has arrived for this long (default 3000)… */
   settleMs?: number;
+  /** …or this long (default 15000) while a segment has partials but no final yet (a loaded recogniser). */
+  openSettleMs?: number;
   /** Upper bound on the wait after the last frame (default 120 s). */
   maxSettleMs?: number;
   title?: string;
@@ -235,6 +237,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const frameSamples = (SPEAKER_SAMPLE_RATE * frameMs) / 1000;
   const silenceMs = options.trailingSilenceMs ?? 1500;
   const settleMs = options.settleMs ?? 3000;
+  const openSettleMs = Math.max(settleMs, options.openSettleMs ?? 15_000);
   const maxSettleMs = options.maxSettleMs ?? 120_000;
 
   const started = options.server ? null : await ownServer(options);
@@ -371,13 +374,19 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     }
     await speaker.until(() => acked >= totalFrames, CONNECT_TIMEOUT_MS, 'the last frames to be acknowledged');
 
-    // Settle: stop once nothing has arrived for `settleMs`; sooner once every segment is complete.
+    // Settle: stop once nothing has arrived for `settleMs` (longer while an utterance still waits for
+    // its final); sooner once every segment is complete.
+    const open = () => {
+      const finals = new Set(events.filter((e) => e.type === 'final').map((e) => e.segment));
+      return events.some((e) => e.type === 'partial' && !finals.has(e.segment));
+    };
     const lastFrameAt = clock();
     lastEventAt = Math.max(lastEventAt, lastFrameAt);
     const complete = () => isComplete(events, listen, options.source, voiced);
     while (clock() - lastFrameAt < maxSettleMs) {
       const quiet = clock() - lastEventAt;
-      if (quiet >= settleMs || (quiet >= Math.min(500, settleMs) && complete())) break;
+      if (quiet >= openSettleMs || (quiet >= settleMs && !open())) break;
+      if (quiet >= Math.min(500, settleMs) && complete()) break;
       if (connections.slice(0, listen.length).every((c) => c.closed)) break;
       await sleep(50);
     }

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineKind } from '@babelcast/core';
@@ -154,7 +155,10 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
   );
   const outDir = options.outDir ?? join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const stamp = `${results.machine.date.slice(0, 16).replace(/[:T]/g, '-')}-${q ? 'quick' : 'full'}`;
+  results.machine.loadAverage1mAtEnd = Math.round(loadavg()[0]! * 100) / 100;
+  // The file name says which parts when not all ran (bench-…-full-latency.json).
+  const subset = PARTS.every((p) => options.parts.includes(p)) ? '' : `-${options.parts.join('-')}`;
+  const stamp = `${results.machine.date.slice(0, 16).replace(/[:T]/g, '-')}-${q ? 'quick' : 'full'}${subset}`;
   const base = join(outDir, `bench-${stamp}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${base}.svg`, renderChart(results));

@@ -19,7 +19,7 @@ import {
   textShownAt,
   voiceHeardAt,
 } from '../src/replay/metrics.ts';
-import { isComplete, type ReplayEvent } from '../src/replay/replay.ts';
+import { isComplete, type ReplayEvent, summarize } from '../src/replay/replay.ts';
 
 const sent = (ms: number) => ms;
 
@@ -394,5 +394,56 @@ describe('replay completion', () => {
   it('is not complete while a draft is newer than the last translation', () => {
     const draft: ReplayEvent = { ...done[1]!, type: 'draft', seq: 5, text: 'y', receivedMs: 5 };
     expect(isComplete([...done, draft], ['es'], 'en', new Set(['es']))).toBe(false);
+  });
+});
+
+describe('latency from the end of each span (latencyMs)', () => {
+  it('measures each stage from the send time of the frame holding the end of its span', () => {
+    // 200 ms frames; frame 4 (800–1000 ms) left the client 30 ms late.
+    const sentAt = Float64Array.from({ length: 10 }, (_, i) => i * 200 + (i === 4 ? 30 : 0));
+    const e = (x: Partial<ReplayEvent> & Pick<ReplayEvent, 'type' | 'receivedMs'>): ReplayEvent => ({
+      lang: 'es',
+      segment: 1,
+      seq: 0,
+      mediaStartMs: 0,
+      mediaEndMs: 0,
+      ...x,
+    });
+    const events: ReplayEvent[] = [
+      // A partial counts when it shows a new word: 700 − sent(frame 2 = 400) = 300.
+      e({ type: 'partial', lang: 'en', receivedMs: 700, mediaEndMs: 600, text: 'hello' }),
+      e({ type: 'partial', lang: 'en', receivedMs: 900, mediaEndMs: 800, text: 'hello' }),
+      // 1100 − sent(frame 4 = 830) = 270.
+      e({ type: 'partial', lang: 'en', receivedMs: 1100, mediaEndMs: 1000, text: 'hello world' }),
+      // Drafts with text: 1200 − 830 = 370; the empty one is not counted.
+      e({ type: 'draft', receivedMs: 1200, mediaEndMs: 1000, text: 'hola' }),
+      e({ type: 'draft', receivedMs: 1250, text: '' }),
+      // 1500 − sent(frame 6 = 1200) = 300; translation 350.
+      e({ type: 'final', lang: 'en', receivedMs: 1500, mediaEndMs: 1400, text: 'Hello world.' }),
+      e({ type: 'translation', receivedMs: 1550, mediaEndMs: 1400, text: 'Hola mundo.' }),
+      // First packet of each voice chunk: 1600 − 1200 = 400; 2000 − sent(frame 8 = 1600) = 400.
+      e({ type: 'audio', receivedMs: 1600, mediaEndMs: 1400, durationMs: 200 }),
+      e({ type: 'audio', receivedMs: 1650, mediaEndMs: 1400, durationMs: 200 }),
+      e({ type: 'audio', receivedMs: 2000, mediaStartMs: 1400, mediaEndMs: 1800, durationMs: 200 }),
+    ];
+    const s = summarize({
+      events,
+      sentAt,
+      frameMs: 200,
+      source: 'en',
+      listen: ['es'],
+      audio: new Int16Array(32_000),
+      inputMs: 2000,
+    });
+    expect(s.samples.partial).toEqual([300, 270]);
+    expect(s.samples.draft).toEqual([370]);
+    expect(s.samples.final).toEqual([300]);
+    expect(s.samples.translation).toEqual([350]);
+    expect(s.samples.audio).toEqual([400, 400]);
+    expect(s.latencyMs.partial).toEqual({ n: 2, p50: 270, p95: 300 });
+    // Moments 100…1400 of the final (silent audio: no level contrast, the span is kept whole).
+    expect(s.speechMoments).toBe(14);
+    expect(s.transcript).toEqual({ en: 'Hello world.', es: 'Hola mundo.' });
+    expect(s.audioMs).toEqual({ es: 600 });
   });
 });

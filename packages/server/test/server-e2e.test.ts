@@ -27,6 +27,11 @@ beforeAll(async () => {
     engineSet: createFakeEngines(),
     store: new MemoryStore(),
     limits: { helloTimeoutMs: 2000 },
+    // The audio below goes in faster than real time; in simultaneous mode the voice would rightly
+    // skip ahead of such a burst. Sentence mode keeps one translation and one voice per sentence,
+    // which is what these wiring checks count. Simultaneous mode end to end: cli/test/replay.test.ts
+    // (fake engines, real time) and embedded-e2e.test.ts.
+    pipeline: { mode: 'sentence' },
   });
   token = await server.createApiToken('alice');
   wsUrl = server.url.replace(/^http/, 'ws');

@@ -28,6 +28,32 @@ export const configSchema = z
     /** Base URL listeners use (join links, QR codes). Defaults to the address the server listens on. */
     publicUrl: z.url().optional(),
     dataDir: z.string().default('.babelcast'),
+    /**
+     * Where sessions, API tokens and transcripts are kept. `sqlite` (default): a file in dataDir,
+     * needs nothing. `postgres`: PostgreSQL at `postgresUrl` (BABELCAST_POSTGRES_URL sets both),
+     * shared by every node of a cluster; see docs/deployment.md.
+     */
+    store: z
+      .object({
+        kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
+        /** postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (libpq parameters such as ?sslmode=require work). */
+        postgresUrl: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+          .optional(),
+        /** Schema of Babelcast's tables, created if missing. Unset: the user's current schema (public). */
+        postgresSchema: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'letters, digits and _ only')
+          .optional(),
+        /** PostgreSQL connections each process keeps at most. */
+        postgresPoolSize: z.number().int().min(1).max(200).default(10),
+      })
+      .prefault({})
+      .superRefine((store, ctx) => {
+        if (store.kind === 'postgres' && !store.postgresUrl)
+          ctx.addIssue({ code: 'custom', path: ['postgresUrl'], message: 'required with kind "postgres"' });
+      }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Off by default: transcripts of sermons, classes and meetings are not for log files. */
     logTranscripts: z.boolean().default(false),
@@ -300,6 +326,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.BABELCAST_PORT) set(['port'], env.BABELCAST_PORT);
   if (env.BABELCAST_PUBLIC_URL) set(['publicUrl'], env.BABELCAST_PUBLIC_URL);
   if (env.BABELCAST_DATA_DIR) set(['dataDir'], env.BABELCAST_DATA_DIR);
+  if (env.BABELCAST_POSTGRES_URL) {
+    set(['store', 'kind'], 'postgres');
+    set(['store', 'postgresUrl'], env.BABELCAST_POSTGRES_URL);
+  }
   if (env.BABELCAST_TRUST_PROXY) set(['trustProxy'], Number(env.BABELCAST_TRUST_PROXY));
   if (env.BABELCAST_LOG_LEVEL) set(['logLevel'], env.BABELCAST_LOG_LEVEL);
   if (env.BABELCAST_ENGINES) set(['engines', 'preset'], env.BABELCAST_ENGINES);

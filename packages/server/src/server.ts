@@ -21,7 +21,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Authenticator, generateApiToken, hashToken, migrateLegacyJwtIds } from './auth.ts';
 import { capacityPlanner } from './capacity.ts';
-import { type BabelcastConfig, loadConfig } from './config.ts';
+import { type BabelcastConfig, type ConfigInput, loadConfig } from './config.ts';
 import { closeEngines, createEngines, initEngines } from './engines.ts';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './http/errors.ts';
 import { apiRoutes } from './http/routes.ts';
@@ -35,8 +35,11 @@ export interface StartOptions extends Record<string, unknown> {
   engineSet?: EngineSet;
   /** Engine config, or just a preset name (`'fake'`, `'embedded'`). */
   engines?: unknown;
-  /** Use this store instead of SQLite in dataDir. */
-  store?: Store;
+  /**
+   * Use this store instead of the configured one (SQLite in dataDir by default). A plain
+   * `{ kind, postgresUrl, ... }` object is the `store` config section instead.
+   */
+  store?: Store | StoreConfigInput;
   /** Use this bus instead of a fresh in-memory one (tests publish output on it directly). */
   bus?: MessageBus;
   logger?: Logger;
@@ -57,11 +60,34 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function openStore(dataDir: string): Promise<Store> {
+type StoreConfigInput = NonNullable<ConfigInput['store']>;
+
+/**
+ * Opens the configured store: SQLite in dataDir (default), or PostgreSQL when `store.kind` is
+ * `postgres` (only then is the PostgreSQL client loaded). Throws a message naming host:port when
+ * PostgreSQL cannot be reached.
+ */
+export async function openStore(
+  dataDir: string,
+  store: BabelcastConfig['store'] = { kind: 'sqlite', postgresPoolSize: 10 },
+  logger?: Logger,
+): Promise<Store> {
+  if (store.kind === 'postgres') {
+    const { PostgresStore } = await import('@babelcast/store-postgres');
+    return PostgresStore.open({
+      url: store.postgresUrl!,
+      schema: store.postgresSchema,
+      poolSize: store.postgresPoolSize,
+      logger,
+    });
+  }
   const { SqliteStore } = await import('@babelcast/store-sqlite');
   mkdirSync(dataDir, { recursive: true });
   return SqliteStore.open({ path: join(dataDir, 'babelcast.db') });
 }
+
+const isStore = (store: Store | StoreConfigInput): store is Store =>
+  typeof (store as Partial<Store>).createSession === 'function';
 
 /**
  * Makes an API token. Operator tokens (speaker id `operator:<name>`) may also list and end every
@@ -90,18 +116,20 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const {
     configFile,
     engineSet: injectedEngines,
-    store: injectedStore,
+    store: storeOption,
     bus: injectedBus,
     logger: injectedLogger,
     env,
     ...overrides
   } = options;
   if (typeof overrides.engines === 'string') overrides.engines = { preset: overrides.engines };
+  const injectedStore = storeOption && isStore(storeOption) ? storeOption : undefined;
+  if (storeOption && !injectedStore) overrides.store = storeOption;
   const config = loadConfig({ file: configFile, env, overrides });
   const logger = injectedLogger ?? createLogger({ level: config.logLevel });
   const metrics = new Metrics({ sessionLabels: config.metrics.sessionLabels });
   const dataDir = resolve(config.dataDir);
-  const store = injectedStore ?? (await openStore(dataDir));
+  const store = injectedStore ?? (await openStore(dataDir, config.store, logger));
   const engines =
     injectedEngines ??
     (await createEngines(config, {
@@ -223,6 +251,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
   let stopRetention: () => void = () => {};
   if (!injectedStore) {
+    // Store-agnostic (it calls purgeOlderThan): the same policy for SQLite and PostgreSQL.
     const { startRetention } = await import('@babelcast/store-sqlite');
     stopRetention = startRetention(store, { retentionHours: config.retentionHours, logger });
   }

@@ -20,7 +20,7 @@ export const tokenCreate: Command = {
     const name = positionals[0];
     if (!name || positionals.length > 1 || !/^[\w.@-]{1,64}$/.test(name))
       throw new UsageError('give one name: letters, digits, . _ - @');
-    const store = await openStore(dataDir(values));
+    const store = await openStore(dataDir(values), loadConfig().store);
     try {
       const token = await createApiTokenIn(store, name, values.operator ? 'operator' : 'speaker');
       console.log(token);
@@ -38,7 +38,7 @@ export const tokenList: Command = {
   options: dataDirOption,
   help: dataDirHelp,
   async run({ values }) {
-    const store = await openStore(dataDir(values));
+    const store = await openStore(dataDir(values), loadConfig().store);
     try {
       for (const t of await store.listApiTokens()) {
         const state = t.revokedAt ? `revoked ${new Date(t.revokedAt).toISOString()}` : 'active';
@@ -61,7 +61,7 @@ export const tokenRevoke: Command = {
   async run({ values, positionals }) {
     const id = positionals[0];
     if (!id) throw new UsageError('give the token id (see "babelcast token list")');
-    const store = await openStore(dataDir(values));
+    const store = await openStore(dataDir(values), loadConfig().store);
     try {
       if (!(await store.revokeApiToken(id, Date.now()))) {
         console.error(`no active token with id ${id}`);

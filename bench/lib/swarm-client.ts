@@ -2,6 +2,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { within } from './process-tree.ts';
 import type { HistogramJSON } from './histogram.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -63,7 +64,10 @@ export class Swarm {
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
-    await Promise.race([this.request({ cmd: 'stop' }), new Promise((r) => setTimeout(r, 10_000))]);
+    await within(
+      this.request({ cmd: 'stop' }).catch(() => {}),
+      10_000,
+    );
     const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(t);

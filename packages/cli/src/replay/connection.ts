@@ -71,7 +71,15 @@ export class ReplayConnection {
     if (this.closed) return;
     if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
     else this.ws.close(1000, 'replay done');
-    await Promise.race([this.closedPromise, new Promise((r) => setTimeout(r, 2000))]);
+    // A timer that outlived the run would keep a finished benchmark alive: clear it.
+    let timer: Parameters<typeof clearTimeout>[0];
+    await Promise.race([
+      this.closedPromise,
+      new Promise((r) => {
+        timer = setTimeout(r, 2000);
+      }),
+    ]);
+    clearTimeout(timer);
     if (!this.closed) this.ws.terminate();
   }
 }

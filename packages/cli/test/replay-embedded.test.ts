@@ -33,5 +33,12 @@ describe('babelcast replay --engines embedded', () => {
     expect(summary.audioMs.es).toBeGreaterThan(1000);
     expect(summary.latencyMs.final.n).toBeGreaterThan(0);
     expect(summary.latencyMs.audio.n).toBeGreaterThan(0);
+    // Lag behind the speaker over every 100 ms of speech: each moment shown or counted as not.
+    expect(summary.speechMoments).toBeGreaterThan(50);
+    const { text, voice } = summary.lagMs.es;
+    expect(text.n).toBeGreaterThan(0);
+    expect(text.n + summary.unshownMoments.es).toBe(summary.speechMoments);
+    expect(voice.n + summary.unvoicedMoments.es).toBe(summary.speechMoments);
+    expect(summary.fromLastWordMs.final.n).toBe(summary.latencyMs.final.n);
   }, 90_000);
 });

@@ -5,7 +5,8 @@
 import { describeStoreConformance, sessionRecord, transcriptSegment } from '@babelcast/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresConnectError } from './connect-error.ts';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, SchemaVersionError } from './migrations.ts';
+import pg from 'pg';
+import { LATEST_SCHEMA_VERSION, LOCK_PURGE, MIGRATIONS, SchemaVersionError } from './migrations.ts';
 import { PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
 import { adminQuery, dropSchemas, TEST_POSTGRES_URL, testSchemaName } from './testing.ts';
 
@@ -218,6 +219,25 @@ describe('PostgresStore retention', () => {
     expect(results.reduce((n, r) => n + r.segments, 0)).toBe(18_000);
     expect(await a.listSessions()).toEqual([]);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('while another node holds the purge lock, a purge stops at once; afterwards it does the work', async () => {
+    const schema = freshSchema();
+    const store = await open(schema);
+    await store.createSession(sessionRecord('old-ended-001', { state: 'ended', endedAt: NOW - 48 * HOUR }));
+    await loadSegments(schema, 'old-ended-001', 10);
+    const other = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [LOCK_PURGE, schema]);
+      expect(await store.purgeOlderThan(NOW)).toEqual({ sessions: 0, segments: 0 });
+      await other.query('COMMIT');
+    } finally {
+      await other.end();
+    }
+    expect(await store.purgeOlderThan(NOW)).toEqual({ sessions: 1, segments: 10 });
+    await store.close();
   });
 
   it('close stops a running purge at its next batch, and the next run finishes it', async () => {

@@ -457,8 +457,9 @@ export class PostgresStore implements Store {
   /**
    * Session by session, segments in bounded batches; a session row is deleted last, in the same
    * transaction as its final batch, so an interrupted purge resumes on the next run. Calls in this
-   * process are serialised; across processes (every node runs retention) only one purges at a
-   * time: the others find the advisory lock taken and return zeros.
+   * process are serialised. Every node runs retention: each batch takes a transaction-level
+   * advisory lock, and a node that finds it taken stops (another node is purging), so nodes do not
+   * race over the same rows. Only transaction-scoped locks, so PgBouncer in transaction mode works.
    */
   purgeOlderThan(cutoff: number): Promise<{ sessions: number; segments: number }> {
     const run = this.purging.then(() => this.purge(cutoff));
@@ -469,75 +470,52 @@ export class PostgresStore implements Store {
   private async purge(cutoff: number): Promise<{ sessions: number; segments: number }> {
     const totals = { sessions: 0, segments: 0 };
     if (this.closing) return totals;
-    const client = await this.pool.connect();
-    // A connection left in an unknown state (open transaction, lock held) is closed, not reused.
-    let broken = false;
-    try {
-      const locked = await client.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS ok',
-        [LOCK_PURGE, this.schema],
-      );
-      if (!locked.rows[0]?.ok) return totals;
-      try {
-        const ids = (
-          await client.query<{ id: string }>(`SELECT id FROM ${this.t.sessions} WHERE ${expired('$1')}`, [
-            cutoff,
-          ])
-        ).rows.map((r) => r.id);
-        for (const id of ids) {
-          for (;;) {
-            if (this.closing) return totals;
-            const step = await this.purgeStep(client, id, cutoff);
-            totals.segments += step.segments;
-            totals.sessions += step.sessions;
-            if (step.done) break;
-          }
-        }
-        return totals;
-      } finally {
-        await client
-          .query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [LOCK_PURGE, this.schema])
-          .catch(() => {
-            broken = true;
-          });
+    const ids = (
+      await this.rows<{ id: string }>(`SELECT id FROM ${this.t.sessions} WHERE ${expired('$1')}`, [cutoff])
+    ).map((r) => r.id);
+    for (const id of ids) {
+      for (;;) {
+        if (this.closing) return totals;
+        const step = await this.transaction((client) => this.purgeStep(client, id, cutoff));
+        if (step === null) return totals;
+        totals.segments += step.segments;
+        totals.sessions += step.sessions;
+        if (step.done) break;
       }
-    } catch (err) {
-      broken = true;
-      throw err;
-    } finally {
-      client.release(broken);
     }
+    return totals;
   }
 
-  /** One batch of a session's segments, and the session row with the last batch, in one transaction. */
+  /**
+   * One batch of a session's segments, and the session row with the last batch, inside the
+   * caller's transaction. Null when another node holds the purge lock.
+   */
   private async purgeStep(
     client: pg.PoolClient,
     id: string,
     cutoff: number,
-  ): Promise<{ segments: number; sessions: number; done: boolean }> {
-    await client.query('BEGIN');
-    try {
-      const deleted = await client.query(
-        `DELETE FROM ${this.t.segments} WHERE id IN
-           (SELECT id FROM ${this.t.segments} WHERE session_id = $1 LIMIT $2)`,
-        [id, PURGE_BATCH],
-      );
-      const segments = deleted.rowCount ?? 0;
-      const done = segments < PURGE_BATCH;
-      let sessions = 0;
-      if (done) {
-        const gone = await client.query(`DELETE FROM ${this.t.sessions} WHERE id = $1 AND ${expired('$2')}`, [
-          id,
-          cutoff,
-        ]);
-        sessions = gone.rowCount ?? 0;
-      }
-      await client.query('COMMIT');
-      return { segments, sessions, done };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
+  ): Promise<{ segments: number; sessions: number; done: boolean } | null> {
+    const locked = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS ok',
+      [LOCK_PURGE, this.schema],
+    );
+    if (!locked.rows[0]?.ok) return null;
+    const deleted = await client.query(
+      `DELETE FROM ${this.t.segments} WHERE id IN
+         (SELECT id FROM ${this.t.segments} WHERE session_id = $1 LIMIT $2)`,
+      [id, PURGE_BATCH],
+    );
+    const segments = deleted.rowCount ?? 0;
+    const done = segments < PURGE_BATCH;
+    let sessions = 0;
+    if (done) {
+      const gone = await client.query(`DELETE FROM ${this.t.sessions} WHERE id = $1 AND ${expired('$2')}`, [
+        id,
+        cutoff,
+      ]);
+      sessions = gone.rowCount ?? 0;
     }
+    return { segments, sessions, done };
   }
 
   /** Stops a running purge at its next batch, then closes the pool. Safe to call twice. */

@@ -142,7 +142,6 @@ export const configSchema = z
             pauseMs: z.number().int().min(50).max(2000).default(DEFAULT_SIMULTANEOUS.pauseMs),
             maxChunkWords: z.number().int().min(2).max(50).default(DEFAULT_SIMULTANEOUS.maxChunkWords),
             minChunkWords: z.number().int().min(1).max(20).default(DEFAULT_SIMULTANEOUS.minChunkWords),
-            holdBackWords: z.number().int().min(0).max(5).default(DEFAULT_SIMULTANEOUS.holdBackWords),
             draftIntervalMs: z.number().int().min(50).max(5000).default(DEFAULT_SIMULTANEOUS.draftIntervalMs),
             draftMaskWords: z.number().int().min(0).max(5).default(DEFAULT_SIMULTANEOUS.draftMaskWords),
           })
@@ -292,6 +291,35 @@ export const configSchema = z
      */
     trustProxy: z.number().int().min(0).max(10).default(0),
     retentionHours: z.number().min(0).default(24),
+    /**
+     * The message bus between gateways and workers. `memory` (default): one process, needs nothing.
+     * `nats`: NATS JetStream at `natsUrl` (BABELCAST_NATS_URL sets both); see docs/deployment.md.
+     */
+    bus: z
+      .object({
+        kind: z.enum(['memory', 'nats']).default('memory'),
+        /** `nats://host:4222`, or several servers of one cluster separated by commas. */
+        natsUrl: z.string().min(1).optional(),
+        /** Prefix of every subject, stream and KV bucket, so deployments can share one NATS. */
+        natsPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - only')
+          .default('babelcast'),
+        /** Speaker audio kept in the stream, by age and by size (whichever limit is reached first). */
+        audioMaxAgeSeconds: z.number().int().min(60).default(3600),
+        audioMaxBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .default(2 * 1024 ** 3),
+        /** JetStream replicas of the audio stream and the demand bucket (3 on a 3-node cluster). */
+        replicas: z.number().int().min(1).max(5).default(1),
+      })
+      .prefault({})
+      .superRefine((bus, ctx) => {
+        if (bus.kind === 'nats' && !bus.natsUrl)
+          ctx.addIssue({ code: 'custom', path: ['natsUrl'], message: 'required with kind "nats"' });
+      }),
     tls: z
       .object({
         certFile: z.string().optional(),
@@ -334,6 +362,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.BABELCAST_LOG_LEVEL) set(['logLevel'], env.BABELCAST_LOG_LEVEL);
   if (env.BABELCAST_ENGINES) set(['engines', 'preset'], env.BABELCAST_ENGINES);
   if (env.BABELCAST_PIPELINE_MODE) set(['pipeline', 'mode'], env.BABELCAST_PIPELINE_MODE);
+  if (env.BABELCAST_NATS_URL) {
+    set(['bus', 'kind'], 'nats');
+    set(['bus', 'natsUrl'], env.BABELCAST_NATS_URL);
+  }
   if (env.BABELCAST_JWKS_URL) set(['auth', 'jwt', 'jwksUrl'], env.BABELCAST_JWKS_URL);
   if (env.BABELCAST_JWT_SECRET) set(['auth', 'jwt', 'hs256Secret'], env.BABELCAST_JWT_SECRET);
   if (env.BABELCAST_JWT_ISSUER) set(['auth', 'jwt', 'issuer'], env.BABELCAST_JWT_ISSUER);

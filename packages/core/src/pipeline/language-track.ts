@@ -14,8 +14,8 @@
 import { ErrorCode } from '@babelcast/protocol';
 import type { EngineSet } from '../engines/index.ts';
 import { withFullStop } from '../text/readable-text.ts';
-import type { MessageBus, SessionOutput } from '../hub/bus.ts';
-import { subjects } from '../hub/bus.ts';
+import type { MessageBus } from '../bus/bus.ts';
+import { type SessionOutput, subjects } from '../bus/subjects.ts';
 import type { VoiceTuning } from './tuning.ts';
 import type { Chunk, DraftRequest, PipelineContext } from './types.ts';
 import { VoiceStage } from './voice-stage.ts';

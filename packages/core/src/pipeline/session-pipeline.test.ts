@@ -2,7 +2,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { readWavFile } from '../audio/wav.ts';
 import { createFakeEngines, FakeMt, FakeTts } from '../engines/fakes/index.ts';
-import { type BusMessage, InMemoryBus, subjects } from '../hub/bus.ts';
+import { InMemoryBus } from '../bus/bus.ts';
+import { type SessionOutput, subjects } from '../bus/subjects.ts';
 import { speechClip } from '../testing/shared-data.ts';
 import { SessionPipeline } from './session-pipeline.ts';
 import type { TranscriptSegment } from './types.ts';
@@ -15,7 +16,7 @@ function run(
   extra: Partial<ConstructorParameters<typeof SessionPipeline>[0]> = {},
 ) {
   const bus = new InMemoryBus();
-  const out: BusMessage[] = [];
+  const out: SessionOutput[] = [];
   bus.subscribe(subjects.output('s1'), (m) => out.push(m));
   const stored: TranscriptSegment[] = [];
   const engines = { ...createFakeEngines(), mt, ...extra.engines };

@@ -19,8 +19,8 @@ import type { Logger } from 'pino';
 import { samplesToMs } from '../audio/pcm.ts';
 import type { AsrEvent, AsrFinal, AsrStream, AsrWord } from '../engines/asr.ts';
 import type { EngineSet } from '../engines/index.ts';
-import type { BusMessage, MessageBus, Unsubscribe } from '../hub/bus.ts';
-import { subjects } from '../hub/bus.ts';
+import type { MessageBus, Unsubscribe } from '../bus/bus.ts';
+import { type LanguageDemand, subjects } from '../bus/subjects.ts';
 import { ArrivalClock } from './arrival-clock.ts';
 import { Endpointer, type EndpointerOptions } from './endpointer.ts';
 import { LanguageTrack, type LanguageTrackOptions } from './language-track.ts';
@@ -60,6 +60,11 @@ export interface SessionPipelineOptions {
   voice?: VoiceTuning;
   /** Languages that get voice; defaults to the TTS engine's languages. */
   onTranscript?: (segment: TranscriptSegment) => void;
+  /**
+   * ASR backlog limits, seconds of speech: above `highSeconds` a `backlog high` event goes out on
+   * the state subject (the speaker's gateway stops reading), at `lowSeconds` again `backlog low`.
+   */
+  backlog?: { highSeconds: number; lowSeconds: number };
   now?: () => number;
 }
 
@@ -92,6 +97,7 @@ export class SessionPipeline {
   /** ASR calls are serialised: audio of the next utterance waits for the previous final. */
   private asrChain: Promise<void> = Promise.resolve();
   private asrBacklogSamples = 0;
+  private backlogHigh = false;
   private closed = false;
 
   constructor(private readonly options: SessionPipelineOptions) {
@@ -172,9 +178,11 @@ export class SessionPipeline {
         const utterance = this.current;
         if (!utterance) continue;
         this.asrBacklogSamples += ev.samples.length;
+        this.backlogChanged(true);
         this.ctx.observer.audioSeconds('speech', this.options.sourceLanguage, ev.samples.length / RATE);
         this.enqueueAsr(async () => {
           this.asrBacklogSamples -= ev.samples.length;
+          this.backlogChanged(false);
           this.feeding = { utterance, endSample: ev.atSample + ev.samples.length };
           this.asr.write(ev.samples);
         });
@@ -195,6 +203,7 @@ export class SessionPipeline {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    if (this.backlogHigh) this.publishBacklog('low');
     for (const t of this.tracks.values()) t.close();
     this.tracks.clear();
     await this.asrChain.catch(() => {});
@@ -209,8 +218,21 @@ export class SessionPipeline {
     });
   }
 
-  private onDemand(message: BusMessage): void {
-    if (message.type !== 'demand' || this.closed) return;
+  /** While above the limit every push says `high` (a speaker socket that just connected learns it too). */
+  private backlogChanged(grew: boolean): void {
+    const { highSeconds, lowSeconds } = this.options.backlog ?? { highSeconds: 20, lowSeconds: 10 };
+    if (grew && this.asrBacklogSeconds > highSeconds) this.publishBacklog('high');
+    else if (!grew && this.backlogHigh && this.asrBacklogSeconds <= lowSeconds) this.publishBacklog('low');
+  }
+
+  private publishBacklog(level: 'high' | 'low'): void {
+    this.backlogHigh = level === 'high';
+    const seconds = this.asrBacklogSeconds;
+    this.options.bus.publish(subjects.state(this.options.sessionId), { type: 'backlog', level, seconds });
+  }
+
+  private onDemand(message: LanguageDemand): void {
+    if (this.closed) return;
     const wanted = new Set(message.languages);
     for (const [lang, track] of this.tracks) {
       if (!wanted.has(lang)) {

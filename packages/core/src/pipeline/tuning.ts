@@ -14,8 +14,6 @@ export interface SimultaneousTuning {
   maxChunkWords: number;
   /** Fewest words in a chunk committed before the utterance ends. */
   minChunkWords: number;
-  /** Stable words kept back from a size-triggered commit. */
-  holdBackWords: number;
   /** At most one translated draft per language per this interval (ms); newer drafts replace waiting ones. */
   draftIntervalMs: number;
   /** Last words of each translated draft hidden (mask-k): less flicker, a little more lag. */
@@ -38,7 +36,6 @@ export const DEFAULT_SIMULTANEOUS: SimultaneousTuning = {
   // About 2.5 s of English: a clause. Shorter chunks lose translation quality.
   maxChunkWords: 7,
   minChunkWords: 3,
-  holdBackWords: 1,
   // Drafts cost one MT call each; 400 ms keeps Apertium well under 10 % of a core per language.
   draftIntervalMs: 400,
   draftMaskWords: 0,

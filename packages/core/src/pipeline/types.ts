@@ -1,3 +1,4 @@
+import type { TranscriptSegment } from '@babelcast/protocol';
 import type { Logger } from 'pino';
 
 /** Pipeline stages whose latency is measured (the `stage` label of the latency histogram). */
@@ -31,18 +32,8 @@ export const nullObserver: PipelineObserver = {
   speakerAudioGap() {},
 };
 
-/** One finished piece of transcript, source or translation, as it is stored and exported. */
-export interface TranscriptSegment {
-  sessionId: string;
-  segmentId: number;
-  seq: number;
-  lang: string;
-  kind: 'source' | 'translation';
-  text: string;
-  mediaStartMs: number;
-  mediaEndMs: number;
-  createdAt: number;
-}
+/** Lives in @babelcast/protocol (stores and export use it too); re-exported for older imports. */
+export type { TranscriptSegment } from '@babelcast/protocol';
 
 export interface PipelineContext {
   sessionId: string;

@@ -2,7 +2,7 @@ import { AudioPacketFlag, ErrorCode } from '@babelcast/protocol';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createFakeEngines, FakeTts } from '../engines/fakes/index.ts';
-import type { SessionOutput } from '../hub/bus.ts';
+import type { SessionOutput } from '../bus/subjects.ts';
 import { DEFAULT_VOICE } from './tuning.ts';
 import type { PipelineContext } from './types.ts';
 import { nullObserver } from './types.ts';

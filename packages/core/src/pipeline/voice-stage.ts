@@ -16,7 +16,7 @@ import { AudioPacketFlag, ErrorCode } from '@babelcast/protocol';
 import { StreamingResampler } from '../audio/resampler.ts';
 import { type AudioFrameEncoder, frameSamples } from '../engines/codec.ts';
 import type { EngineSet } from '../engines/index.ts';
-import type { SessionOutput } from '../hub/bus.ts';
+import type { SessionOutput } from '../bus/subjects.ts';
 import type { VoiceTuning } from './tuning.ts';
 import type { Chunk, PipelineContext } from './types.ts';
 

@@ -7,7 +7,6 @@ const OPTIONS: StabiliserOptions = {
   pauseMs: 200,
   maxChunkWords: 6,
   minChunkWords: 3,
-  holdBackWords: 1,
   language: 'en',
 };
 
@@ -81,6 +80,17 @@ describe('UtteranceStabiliser', () => {
     expect(words(u.pending)).toBe('');
   });
 
+  it('commits every word the draft shows, never only part of it (that would be flicker)', () => {
+    const s = new UtteranceStabiliser(OPTIONS);
+    // A pause after "garden", then two more agreed words before the recogniser hears the pause.
+    s.update(hyp('we walked in@600-900 the@900-1000 garden@1000-1300 and@1600-1800 then@1800-2000'));
+    const u = s.update(
+      hyp('we walked in@600-900 the@900-1000 garden@1000-1300 and@1600-1800 then@1800-2000 we@2000-2200'),
+    );
+    expect(words(u.committed)).toBe('we walked in the garden and then');
+    expect(u.pending).toEqual([]);
+  });
+
   it('does not end a chunk on a word that needs what follows ("of", "the")', () => {
     const s = new UtteranceStabiliser(OPTIONS);
     s.update(hyp('the history of@600-900', 1200));
@@ -89,7 +99,7 @@ describe('UtteranceStabiliser', () => {
     expect(words(u.pending)).toBe('the history of');
   });
 
-  it('commits a clause-sized prefix for a speaker who never pauses, keeping the last word back', () => {
+  it('commits clause-sized chunks for a speaker who never pauses', () => {
     const s = new UtteranceStabiliser(OPTIONS);
     const all = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen'.split(' ');
     const commits: string[] = [];
@@ -139,13 +149,13 @@ describe('UtteranceStabiliser', () => {
     const plain = (text: string, endMs: number): AsrEvent => ({ type: 'interim', text, startMs: 0, endMs });
     s.update(plain('one two three four five six seven eight', 2400));
     const u = s.update(plain('one two three four five six seven eight', 2700));
-    expect(words(u.committed)).toBe('one two three four five six seven');
+    expect(words(u.committed)).toBe('one two three four five six seven eight');
     const rest = s.finish({
       type: 'final',
       text: 'one two three four five six seven eight nine',
       startMs: 0,
       endMs: 3000,
     });
-    expect(words(rest)).toBe('eight nine');
+    expect(words(rest)).toBe('nine');
   });
 });

@@ -5,10 +5,11 @@
  *
  * - **Stable words (local agreement).** A word is shown only once the last `agreement` interim
  *   hypotheses agree on it and on every word before it (LocalAgreement-n, as in Whisper-Streaming).
- * - **Commits.** The stable words are committed as a chunk when a boundary is plausible: a pause of
- *   `pauseMs` after a stable word, or a clause-sized run of stable words (`maxChunkWords`), minus
- *   the last `holdBackWords` (the recogniser may still change them as it hears what follows).
- *   A chunk never ends on a word that needs what follows it ("of", "the", "and"…), where the
+ * - **Commits.** All the stable words are committed as a chunk when a boundary is plausible: a
+ *   pause of `pauseMs` after a stable word, or a clause-sized run of stable words
+ *   (`maxChunkWords`). Never only part of them: the draft shows them all, and a commit that
+ *   dropped some would take them off the listener's screen until the next draft.
+ *   A chunk does not end on a word that needs what follows it ("of", "the", "and"…), where the
  *   source language has such a list: translating "the history of" alone reads badly.
  * - **Committed words are final.** Later hypotheses are aligned to the committed part by time:
  *   only words that start after the last committed word count, so a revision of committed audio
@@ -28,8 +29,6 @@ export interface StabiliserOptions {
   maxChunkWords: number;
   /** Fewest words a chunk may have before the utterance ends (short chunks translate badly). */
   minChunkWords: number;
-  /** Stable words kept back from a size-triggered commit. */
-  holdBackWords: number;
   /** Source language, for the words a chunk must not end on. */
   language: string;
 }
@@ -101,25 +100,27 @@ export class UtteranceStabiliser {
     return rest;
   }
 
-  /** How many of the confirmed words to commit now (0 = none). */
+  /**
+   * How many of the confirmed words to commit now: all of them or none. A commit that covered
+   * fewer words than the draft on screen would take the rest off the listener's line until the
+   * next draft (that is flicker), so a commit waits for a boundary after the last shown word.
+   */
   private commitPoint(following: AsrWord | undefined, heardMs: number): number {
-    const { pauseMs, maxChunkWords, minChunkWords, holdBackWords, language } = this.options;
+    const { pauseMs, maxChunkWords, minChunkWords, language } = this.options;
     const words = this.confirmed;
-    if (words.length === 0) return 0;
-    // Pause: the latest confirmed word followed by at least pauseMs of silence (the next word's
-    // start, or the end of what the recogniser has heard when nothing follows yet).
-    for (let i = words.length - 1; i >= minChunkWords - 1; i--) {
-      const next = words[i + 1] ?? following;
-      const gap = (next ? next.startMs : heardMs) - words[i]!.endMs;
-      if (gap >= pauseMs && !endsBadly(words[i]!.word, language)) return i + 1;
-    }
-    // Clause-sized: enough confirmed words are waiting; keep the last few back.
-    if (words.length >= maxChunkWords + holdBackWords) {
-      let cut = words.length - holdBackWords;
-      while (cut > minChunkWords && endsBadly(words[cut - 1]!.word, language)) cut--;
-      return cut;
-    }
-    return 0;
+    if (words.length < minChunkWords) return 0;
+    const last = words.at(-1)!;
+    // A chunk ending on "of", "the", "and"… waits for its complement, up to twice the clause size.
+    if (endsBadly(last.word, language)) return words.length >= 2 * maxChunkWords ? words.length : 0;
+    // A pause after the last confirmed word (the next word's start, or the end of what the
+    // recogniser has heard when nothing follows yet), or one inside the confirmed words.
+    const gapAfter = (i: number) => {
+      const next = words[i + 1] ?? (i === words.length - 1 ? following : undefined);
+      return (next ? next.startMs : heardMs) - words[i]!.endMs;
+    };
+    for (let i = words.length - 1; i >= 0; i--) if (gapAfter(i) >= pauseMs) return words.length;
+    // Clause-sized: enough confirmed words are waiting.
+    return words.length >= maxChunkWords ? words.length : 0;
   }
 }
 

@@ -40,8 +40,11 @@ export interface StartOptions extends Record<string, unknown> {
    * `{ kind, postgresUrl, ... }` object is the `store` config section instead.
    */
   store?: Store | StoreConfigInput;
-  /** Use this bus instead of a fresh in-memory one (tests publish output on it directly). */
-  bus?: MessageBus;
+  /**
+   * Use this bus instead of the configured one (tests publish output on it directly). A plain
+   * `{ kind, natsUrl, ... }` object is the `bus` config section instead.
+   */
+  bus?: MessageBus | BusConfigInput;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
 }
@@ -89,6 +92,28 @@ export async function openStore(
 const isStore = (store: Store | StoreConfigInput): store is Store =>
   typeof (store as Partial<Store>).createSession === 'function';
 
+type BusConfigInput = NonNullable<ConfigInput['bus']>;
+
+const isBus = (bus: MessageBus | BusConfigInput): bus is MessageBus =>
+  typeof (bus as Partial<MessageBus>).publish === 'function';
+
+/**
+ * The configured bus: in memory (default), or NATS JetStream when `bus.kind` is `nats` (only then
+ * is the NATS client loaded). Throws a message naming host:port when NATS cannot be reached.
+ */
+export async function openBus(config: BabelcastConfig, logger: Logger): Promise<MessageBus> {
+  if (config.bus.kind === 'memory') return new InMemoryBus();
+  const { NatsBus } = await import('@babelcast/bus-nats');
+  const { natsUrl, natsPrefix, audioMaxAgeSeconds, audioMaxBytes, replicas } = config.bus;
+  return NatsBus.connect({
+    url: natsUrl!,
+    prefix: natsPrefix,
+    audio: { maxAgeMs: audioMaxAgeSeconds * 1000, maxBytes: audioMaxBytes },
+    replicas,
+    logger,
+  });
+}
+
 /**
  * Makes an API token. Operator tokens (speaker id `operator:<name>`) may also list and end every
  * session; speaker tokens (`token:<name>`) own what they create.
@@ -117,7 +142,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     configFile,
     engineSet: injectedEngines,
     store: storeOption,
-    bus: injectedBus,
+    bus: busOption,
     logger: injectedLogger,
     env,
     ...overrides
@@ -125,11 +150,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (typeof overrides.engines === 'string') overrides.engines = { preset: overrides.engines };
   const injectedStore = storeOption && isStore(storeOption) ? storeOption : undefined;
   if (storeOption && !injectedStore) overrides.store = storeOption;
+  const injectedBus = busOption && isBus(busOption) ? busOption : undefined;
+  if (busOption && !injectedBus) overrides.bus = busOption;
   const config = loadConfig({ file: configFile, env, overrides });
   const logger = injectedLogger ?? createLogger({ level: config.logLevel });
   const metrics = new Metrics({ sessionLabels: config.metrics.sessionLabels });
   const dataDir = resolve(config.dataDir);
   const store = injectedStore ?? (await openStore(dataDir, config.store, logger));
+  let bus: MessageBus;
+  try {
+    bus = injectedBus ?? (await openBus(config, logger));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  bus.onStatus((status) => logger[status === 'connected' ? 'info' : 'warn']({ bus: status }, 'message bus'));
   const engines =
     injectedEngines ??
     (await createEngines(config, {
@@ -139,6 +174,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   try {
     await initEngines(engines);
   } catch (err) {
+    await bus.close();
     await store.close();
     throw err;
   }
@@ -167,7 +203,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
 
   let publicUrl = config.publicUrl?.replace(/\/$/, '') ?? '';
-  const bus = injectedBus ?? new InMemoryBus();
   const manager = new SessionManager({
     engines,
     bus,
@@ -195,6 +230,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       mode: config.pipeline.mode,
       simultaneous: config.pipeline.simultaneous,
       voice: config.pipeline.voice,
+      backlog: {
+        highSeconds: config.limits.maxAsrBacklogSeconds,
+        lowSeconds: config.limits.maxAsrBacklogSeconds / 2,
+      },
     },
     hub: {
       historySize: config.limits.historySize,
@@ -226,7 +265,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     store,
     auth,
     metrics,
-    isReady: () => ready,
+    // A node that lost its bus serves nothing useful: out of the load balancer until it is back.
+    isReady: () => ready && bus.status === 'connected',
+    busStatus: () => bus.status,
     metricsToken: config.metrics.token,
   });
   try {
@@ -237,7 +278,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
 
   // WebSockets share the HTTP port; the upgrade is routed by path (see ws/gateway.ts).
-  const deps = { manager, auth, metrics, logger, config, codec: engines.codec.capabilities };
+  const deps = { manager, bus, auth, metrics, logger, config, codec: engines.codec.capabilities };
   const gateway = new WsGateway(app.server, deps);
 
   // Live time, for cost per session-hour.

@@ -1,7 +1,8 @@
 /** A replay is bounded by the listener's send buffer like live captions are (issue 10: replay flood). */
 import { CloseCode } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
-import { InMemoryBus, subjects } from './bus.ts';
+import { InMemoryBus } from '../bus/bus.ts';
+import { subjects } from '../bus/subjects.ts';
 import { type ClientSink, SessionHub } from './session-hub.ts';
 
 /** A socket nobody reads: everything sent stays queued. */

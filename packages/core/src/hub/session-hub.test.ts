@@ -1,7 +1,8 @@
 import { CloseCode, decodeListenerAudioPacket } from '@babelcast/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { type ClientSink, SessionHub } from './session-hub.ts';
-import { type BusMessage, InMemoryBus, subjects } from './bus.ts';
+import { InMemoryBus } from '../bus/bus.ts';
+import { type SessionOutput, subjects } from '../bus/subjects.ts';
 
 class FakeSink implements ClientSink {
   bufferedAmount = 0;
@@ -35,7 +36,7 @@ function setup(now = { t: 0 }) {
     demandGraceMs: 0,
     now: () => now.t,
   });
-  const publish = (m: BusMessage) => bus.publish(subjects.output('s'), m);
+  const publish = (m: SessionOutput) => bus.publish(subjects.output('s'), m);
   let seq = 0;
   const caption = (kind: 'partial' | 'final' | 'translation', lang: string, segmentId: number) =>
     publish({

@@ -16,8 +16,8 @@ import {
   type ListenerCounts,
   type SessionState,
 } from '@babelcast/protocol';
-import type { BusMessage, MessageBus, SessionOutput, Unsubscribe } from './bus.ts';
-import { subjects } from './bus.ts';
+import type { MessageBus, Unsubscribe } from '../bus/bus.ts';
+import { type SessionEvent, type SessionOutput, subjects } from '../bus/subjects.ts';
 
 export interface ClientSink {
   /** Bytes queued in the socket but not yet handed to the kernel (ws `bufferedAmount`). */
@@ -39,6 +39,8 @@ export interface SessionHubOptions {
   sessionId: string;
   sourceLanguage: string;
   bus: MessageBus;
+  /** The session's state when the hub is made; later changes arrive on the state subject. */
+  state?: SessionState;
   observer?: HubObserver;
   historySize?: number;
   audioDropBytes?: number;
@@ -71,8 +73,8 @@ export class SessionHub {
   private readonly perLanguage = new Map<string, number>();
   private readonly speakers = new Set<ClientSink>();
   private readonly history: CaptionEvent[] = [];
-  private readonly unsubscribe: Unsubscribe;
-  private readonly opts: Required<Omit<SessionHubOptions, 'observer'>> & { observer?: HubObserver };
+  private readonly unsubscribe: Unsubscribe[];
+  private readonly opts: Required<Omit<SessionHubOptions, 'observer' | 'state'>> & { observer?: HubObserver };
   private demanded = '';
   /** Languages with no listener left, still produced until their grace timer fires. */
   private readonly lingering = new Map<string, NodeJS.Timeout>();
@@ -94,7 +96,11 @@ export class SessionHub {
       now: Date.now,
       ...options,
     };
-    this.unsubscribe = options.bus.subscribe(subjects.output(options.sessionId), (m) => this.onOutput(m));
+    this.state = options.state ?? 'created';
+    this.unsubscribe = [
+      options.bus.subscribe(subjects.output(options.sessionId), (m) => this.onOutput(m)),
+      options.bus.subscribe(subjects.state(options.sessionId), (m) => this.onEvent(m)),
+    ];
     this.speakerLeftAt = this.opts.now();
   }
 
@@ -214,16 +220,10 @@ export class SessionHub {
     }
   }
 
-  /** Publishes the session state to everyone (the session, not the pipeline, owns it). */
-  setState(state: SessionState): void {
-    this.state = state;
-    this.onOutput({ type: 'state', state });
-  }
-
   close(code: number = CloseCode.NORMAL, reason = 'session ended'): void {
     if (this.closed) return;
     this.closed = true;
-    this.unsubscribe();
+    for (const u of this.unsubscribe) u();
     if (this.countsTimer) clearTimeout(this.countsTimer);
     for (const t of this.lingering.values()) clearTimeout(t);
     this.lingering.clear();
@@ -238,9 +238,23 @@ export class SessionHub {
     return ev.kind !== 'translation' || ev.lang === language;
   }
 
-  private onOutput(message: BusMessage): void {
-    if (this.closed || message.type === 'demand') return;
+  private onOutput(message: SessionOutput): void {
+    if (this.closed) return;
     this.deliver(message);
+  }
+
+  /** The session's state goes to everyone; `ended` closes every socket. Backlog is the speaker socket's. */
+  private onEvent(event: SessionEvent): void {
+    if (this.closed) return;
+    if (event.type === 'ended') {
+      this.close(CloseCode.SESSION_ENDED, 'the session has ended');
+      return;
+    }
+    if (event.type !== 'state') return;
+    this.state = event.state;
+    const text = JSON.stringify({ type: 'state', state: event.state });
+    for (const l of this.listeners.values()) l.sink.sendText(text);
+    for (const s of this.speakers) s.sendText(text);
   }
 
   private deliver(out: SessionOutput): void {
@@ -293,13 +307,6 @@ export class SessionHub {
           textMs: out.textMs === undefined ? {} : { [out.lang]: Math.round(out.textMs) },
           voiceMs: out.voiceMs === undefined ? {} : { [out.lang]: Math.round(out.voiceMs) },
         });
-        for (const s of this.speakers) s.sendText(text);
-        return;
-      }
-      case 'state': {
-        this.state = out.state;
-        const text = JSON.stringify({ type: 'state', state: out.state });
-        for (const l of this.listeners.values()) l.sink.sendText(text);
         for (const s of this.speakers) s.sendText(text);
         return;
       }

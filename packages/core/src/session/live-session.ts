@@ -4,16 +4,11 @@
  *
  * States: created → live ⇄ paused → ended. `ended` is final.
  */
-import {
-  BabelcastError,
-  CloseCode,
-  ErrorCode,
-  type SessionState,
-  type SpeakerAudioFrame,
-} from '@babelcast/protocol';
+import { BabelcastError, ErrorCode, type SessionState, type SpeakerAudioFrame } from '@babelcast/protocol';
 import type { Logger } from 'pino';
 import type { EngineSet } from '../engines/index.ts';
-import type { MessageBus } from '../hub/bus.ts';
+import type { MessageBus, Unsubscribe } from '../bus/bus.ts';
+import { type SpeakerFrame, subjects } from '../bus/subjects.ts';
 import { SessionHub } from '../hub/session-hub.ts';
 import { SessionPipeline, type SessionPipelineOptions } from '../pipeline/session-pipeline.ts';
 import type { PipelineObserver } from '../pipeline/types.ts';
@@ -40,7 +35,10 @@ export interface LiveSessionOptions {
   store: Store;
   logger: Logger;
   observer: PipelineObserver & HubObserver;
-  pipeline?: Pick<SessionPipelineOptions, 'endpointing' | 'track' | 'mode' | 'simultaneous' | 'voice'>;
+  pipeline?: Pick<
+    SessionPipelineOptions,
+    'endpointing' | 'track' | 'mode' | 'simultaneous' | 'voice' | 'backlog'
+  >;
   hub?: {
     historySize?: number;
     audioDropBytes?: number;
@@ -66,6 +64,10 @@ export class LiveSession {
   private storeWrites: Promise<unknown> = Promise.resolve();
   /** Highest segment id stored, so a pipeline started after a release continues the numbering. */
   private lastSegmentId = 0;
+  /** Highest speaker seq handed to the pipeline: accepted frames come back from the bus (at once in memory). */
+  private pushedSeq: number | null;
+  private drainWaiters: { seq: number; done: () => void }[] = [];
+  private readonly unsubscribeAudio: Unsubscribe;
 
   constructor(private readonly options: LiveSessionOptions) {
     this.record = { ...options.record };
@@ -74,13 +76,15 @@ export class LiveSession {
       sessionId: this.record.id,
       sourceLanguage: this.record.sourceLanguage,
       bus: options.bus,
+      state: this.record.state,
       observer: options.observer,
       // One clock for the session and its hub (idle time is read from the hub).
       now: this.now,
       ...options.hub,
     });
-    this.hub.setState(this.record.state);
     this.lastAudioSeq = this.record.lastAudioSeq;
+    this.pushedSeq = this.record.lastAudioSeq;
+    this.unsubscribeAudio = options.bus.subscribe(subjects.audio(this.id), (frame) => this.onFrame(frame));
   }
 
   get id(): string {
@@ -132,7 +136,10 @@ export class LiveSession {
       );
     }
     const at = this.now();
-    if (to === 'paused' || to === 'ended') await this.pipeline?.flush();
+    if (to === 'paused' || to === 'ended') {
+      await this.audioDrained();
+      await this.pipeline?.flush();
+    }
     this.record = {
       ...this.record,
       state: to,
@@ -145,13 +152,19 @@ export class LiveSession {
       pauseReason: this.record.pauseReason,
       lastAudioSeq: this.lastAudioSeq,
     });
-    this.hub.setState(to);
+    const { bus } = this.options;
+    bus.publish(subjects.state(this.id), { type: 'state', state: to });
     this.options.logger.info({ session: this.id, from, to }, 'session state changed');
     if (to === 'ended') {
+      this.unsubscribeAudio();
       await this.pipeline?.close();
       this.pipeline = null;
       await this.storeWrites;
-      this.hub.close(CloseCode.SESSION_ENDED, 'the session has ended');
+      // Gateways (this node's hub too) close the session's sockets on it, after the last output.
+      bus.publish(subjects.state(this.id), { type: 'ended' });
+      await bus
+        .endSession(this.id)
+        .catch((err) => this.options.logger.warn({ err, session: this.id }, 'bus kept session data'));
     }
   }
 
@@ -172,8 +185,41 @@ export class LiveSession {
       );
     }
     this.lastAudioSeq = frame.seq;
-    this.ensurePipeline().pushAudio(frame.samples);
+    const { seq, captureTimeMs, samples } = frame;
+    this.options.bus.publish(subjects.audio(this.id), { type: 'frame', seq, captureTimeMs, samples });
     return 'accepted';
+  }
+
+  /** The worker side: accepted frames, in order, into the pipeline. */
+  private onFrame(frame: SpeakerFrame): void {
+    if (this.record.state === 'ended' || (this.pushedSeq !== null && frame.seq <= this.pushedSeq)) return;
+    this.pushedSeq = frame.seq;
+    try {
+      this.ensurePipeline().pushAudio(frame.samples);
+    } finally {
+      if (this.drainWaiters.length) {
+        const due = this.drainWaiters.filter((w) => w.seq <= frame.seq);
+        this.drainWaiters = this.drainWaiters.filter((w) => w.seq > frame.seq);
+        for (const w of due) w.done();
+      }
+    }
+  }
+
+  /** Accepted frames still on their way through the bus (none in memory) reach the pipeline first. */
+  private async audioDrained(timeoutMs = 2000): Promise<void> {
+    const target = this.lastAudioSeq;
+    if (target === null || (this.pushedSeq !== null && this.pushedSeq >= target)) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.drainWaiters.push({ seq: target, done: resolve });
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+    if (this.pushedSeq === null || this.pushedSeq < target)
+      this.options.logger.warn(
+        { session: this.id, target, pushed: this.pushedSeq },
+        'audio still in transit',
+      );
   }
 
   /**
@@ -182,6 +228,7 @@ export class LiveSession {
    * speaker that reconnects after a restart resends exactly what was not taken.
    */
   async suspend(): Promise<void> {
+    await this.audioDrained();
     await this.pipeline?.flush();
     await this.pipeline?.close();
     this.pipeline = null;

@@ -15,12 +15,13 @@ import {
   type PublicSessionInfo,
   type SessionInfo,
   type SessionState,
+  type TranscriptSegment,
 } from '@babelcast/protocol';
 import type { Logger } from 'pino';
 import type { EngineSet } from '../engines/index.ts';
-import type { MessageBus } from '../hub/bus.ts';
+import type { MessageBus } from '../bus/bus.ts';
 import type { HubObserver } from '../hub/session-hub.ts';
-import type { PipelineObserver, TranscriptSegment } from '../pipeline/types.ts';
+import type { PipelineObserver } from '../pipeline/types.ts';
 import type { PauseReason, SessionRecord, Store } from '../store/store.ts';
 import type { CapacityPlanner, CapacitySnapshot, SessionLoad } from './capacity.ts';
 import { type ServedPairs, servedPairs, targetsFor } from './capabilities.ts';

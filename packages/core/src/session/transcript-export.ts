@@ -1,6 +1,5 @@
 /** Transcript export in the formats operators asked for: SRT, WebVTT, plain text and JSON. */
-import type { TranscriptFormat } from '@babelcast/protocol';
-import type { TranscriptSegment } from '../pipeline/types.ts';
+import type { TranscriptFormat, TranscriptSegment } from '@babelcast/protocol';
 
 function clock(ms: number, separator: ',' | '.'): string {
   const t = Math.max(0, Math.round(ms));

@@ -1,5 +1,4 @@
-import type { SessionState } from '@babelcast/protocol';
-import type { TranscriptSegment } from '../pipeline/types.ts';
+import type { SessionState, TranscriptSegment } from '@babelcast/protocol';
 import type {
   ApiTokenRecord,
   SegmentFilter,

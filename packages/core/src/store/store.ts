@@ -2,8 +2,7 @@
  * Persistence behind one interface: SQLite for a single node (default), PostgreSQL when gateways
  * and pipeline workers run on several machines. Async everywhere so both fit.
  */
-import type { SessionState } from '@babelcast/protocol';
-import type { TranscriptSegment } from '../pipeline/types.ts';
+import type { SessionState, TranscriptSegment } from '@babelcast/protocol';
 
 /**
  * Why a session is paused. `speaker`: the speaker (or an operator) pressed Pause, and only they

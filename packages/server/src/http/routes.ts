@@ -22,6 +22,8 @@ export interface RouteDeps {
   auth: Authenticator;
   metrics: Metrics;
   isReady: () => boolean;
+  /** The message bus's status (`connected`, `reconnecting`, `closed`), reported by /readyz. */
+  busStatus?: () => string;
   /** Bearer token for /metrics; without one, /metrics answers direct loopback callers only. */
   metricsToken?: string;
 }
@@ -78,8 +80,9 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
   // capacity figures say whether it can take another session (see docs/protocol.md, Capacity).
   app.get('/readyz', async (_req, reply) => {
     const capacity = manager.capacity();
-    if (!deps.isReady()) return reply.status(503).send({ ready: false, capacity });
-    return { ready: true, capacity };
+    const bus = deps.busStatus?.();
+    if (!deps.isReady()) return reply.status(503).send({ ready: false, capacity, bus });
+    return { ready: true, capacity, bus };
   });
   app.get('/metrics', async (request, reply) => {
     if (deps.metricsToken) {

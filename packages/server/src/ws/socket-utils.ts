@@ -1,4 +1,11 @@
-import type { ClientSink, CodecCapabilities, LiveSession, Metrics, SessionManager } from '@babelcast/core';
+import type {
+  ClientSink,
+  CodecCapabilities,
+  LiveSession,
+  MessageBus,
+  Metrics,
+  SessionManager,
+} from '@babelcast/core';
 import { BabelcastError, CloseCode, ErrorCode, MAX_CONTROL_MESSAGE_BYTES } from '@babelcast/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -8,6 +15,8 @@ import type { BabelcastConfig } from '../config.ts';
 /** What both socket handlers need from the server. */
 export interface SocketDeps {
   manager: SessionManager;
+  /** Sockets hear about their session here (the speaker socket: ASR backlog events). */
+  bus: MessageBus;
   auth: Authenticator;
   metrics: Metrics;
   logger: Logger;

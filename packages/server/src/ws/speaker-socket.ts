@@ -7,7 +7,7 @@
  * seq it holds. A client keeps unacknowledged frames and resends them after a reconnect; the
  * `ready` message says where to resume. Duplicates are dropped, so resending is always safe.
  */
-import type { LiveSession } from '@babelcast/core';
+import { type LiveSession, type SessionEvent, subjects, type Unsubscribe } from '@babelcast/core';
 import {
   BabelcastError,
   CloseCode,
@@ -83,18 +83,25 @@ export function handleSpeakerSocket(
   // Backpressure: if the recogniser falls behind (an overloaded node), stop reading this socket
   // until it catches up. TCP then holds the speaker's frames and the page keeps them unacknowledged
   // (it resends after a reconnect), so the queue in front of the recogniser stays bounded and
-  // nothing accepted is dropped.
+  // nothing accepted is dropped. The pipeline says so on the session's state subject: `backlog
+  // high` above limits.maxAsrBacklogSeconds, `backlog low` once it has halved.
   let paused = false;
   let refusalSent = false;
-  const maxBacklog = config.limits.maxAsrBacklogSeconds;
-  const relieve = () => {
-    if (!session || ws.readyState !== ws.OPEN) return;
-    if (session.asrBacklogSeconds > maxBacklog / 2) {
-      setTimeout(relieve, 200).unref();
-      return;
+  let unsubscribeEvents: Unsubscribe | null = null;
+  const onSessionEvent = (event: SessionEvent) => {
+    if (event.type !== 'backlog' || !session || ws.readyState !== ws.OPEN) return;
+    if (event.level === 'high' && !paused) {
+      paused = true;
+      metrics.speakerBackpressure.inc();
+      log.warn(
+        { session: session.id, backlogSeconds: event.seconds },
+        'recogniser behind; pausing speaker input',
+      );
+      ws.pause();
+    } else if (event.level === 'low' && paused) {
+      paused = false;
+      ws.resume();
     }
-    paused = false;
-    ws.resume();
   };
   const handleBinary = (data: Buffer) => {
     if (!session) return;
@@ -126,16 +133,6 @@ export function handleSpeakerSocket(
     }
     refusalSent = false;
     sendJson(ws, { type: 'ack', seq: session.lastSpeakerSeq });
-    if (!paused && session.asrBacklogSeconds > maxBacklog) {
-      paused = true;
-      metrics.speakerBackpressure.inc();
-      log.warn(
-        { session: session.id, backlogSeconds: session.asrBacklogSeconds },
-        'recogniser behind; pausing speaker input',
-      );
-      ws.pause();
-      setTimeout(relieve, 200).unref();
-    }
   };
 
   const handleControl = async (msg: SpeakerClientMessage) => {
@@ -215,6 +212,7 @@ export function handleSpeakerSocket(
       closeWith(previous, CloseCode.REPLACED, 'another connection took over this session');
     activeSpeakers.set(s, ws);
     session = s;
+    unsubscribeEvents = deps.bus.subscribe(subjects.state(s.id), onSessionEvent);
     s.hub.addSpeaker(sink);
     sendJson(ws, {
       type: 'ready',
@@ -262,6 +260,7 @@ export function handleSpeakerSocket(
 
   ws.on('close', () => {
     clearTimeout(helloTimer);
+    unsubscribeEvents?.();
     if (session) {
       session.hub.removeSpeaker(sink);
       if (activeSpeakers.get(session) === ws) activeSpeakers.delete(session);

@@ -1,0 +1,2 @@
+export { decodeMessage, encodeMessage } from './codec.ts';
+export { type BusLogger, BusUnavailableError, hostPorts, NatsBus, type NatsBusOptions } from './nats-bus.ts';

@@ -1,0 +1,485 @@
+/**
+ * The message bus on NATS, for gateways and workers on different machines:
+ *
+ * - audio (`<prefix>.session.<id>.audio`): stored in the JetStream stream `<prefix>_audio`
+ *   (file storage, bounded by age and bytes, oldest dropped first, duplicate frames dropped by
+ *   `Nats-Msg-Id` = `<id>:<seq>`). `consumeAudio` replays a session's frames after the last one
+ *   acknowledged as processed; that position lives in the KV bucket `<prefix>_sessions`
+ *   (`session.<id>.audio-acked`), so a worker that takes over starts where its predecessor stopped.
+ * - output and state (`….out`, `….state`): core NATS subjects, low latency, never stored; every
+ *   gateway that holds sockets of the session subscribes.
+ * - demand (`….demand`): the KV bucket `<prefix>_sessions`, key `session.<id>.demand`, so a worker
+ *   that starts (or takes over) reads the languages listeners want now.
+ *
+ * One connection per bus; it reconnects with exponential backoff (forever) and reports its
+ * status. An unreachable server at start is an error naming its host:port.
+ */
+import {
+  type AudioConsumer,
+  type BusStatus,
+  type MessageBus,
+  type MessageOf,
+  SUBJECT_RETENTION,
+  type SpeakerFrame,
+  type Subject,
+  type SubjectKind,
+  subjects,
+  type Unsubscribe,
+} from '@babelcast/core';
+import {
+  type ConsumerMessages,
+  connect,
+  DebugEvents,
+  DiscardPolicy,
+  Events,
+  headers,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type KvEntry,
+  type NatsConnection,
+  nanos,
+  type QueuedIterator,
+  RetentionPolicy,
+  type StreamConfig,
+  StorageType,
+} from 'nats';
+import { decodeMessage, encodeMessage } from './codec.ts';
+
+/** What the bus logs (a pino logger fits). */
+export interface BusLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface NatsBusOptions {
+  /** `nats://host:4222`, or several servers of one cluster separated by commas. */
+  url: string;
+  /** Prefix of subjects, the stream and the bucket (letters, digits, `_`, `-`). Default `babelcast`. */
+  prefix?: string;
+  audio?: {
+    /** Frames older than this are dropped from the stream. Default 1 h. */
+    maxAgeMs?: number;
+    /** The stream never holds more than this (oldest frames dropped first). Default 2 GiB. */
+    maxBytes?: number;
+  };
+  /** JetStream replicas of the stream and the bucket: 1 on one server, 3 on a 3-node cluster. */
+  replicas?: number;
+  /** Milliseconds to wait for the first connection. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Reconnect backoff: doubles from `initialMs` up to `maxMs`, plus up to `initialMs` of jitter. */
+  reconnect?: { initialMs?: number; maxMs?: number };
+  /** The connection's name on the server's monitoring pages. */
+  name?: string;
+  logger?: BusLogger;
+}
+
+/** NATS could not be reached, or has no JetStream. The message names host:port. */
+export class BusUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BusUnavailableError';
+  }
+}
+
+const silent: BusLogger = { info() {}, warn() {}, error() {} };
+const SAFE_PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** `nats://a:4222,b` → `a:4222, b:4222`, for error messages. */
+export function hostPorts(url: string): string[] {
+  return url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      try {
+        const u = new URL(s.includes('://') ? s : `nats://${s}`);
+        return `${u.hostname}:${u.port || '4222'}`;
+      } catch {
+        return s;
+      }
+    });
+}
+
+interface AudioPosition {
+  /** Speaker seq of the last frame acknowledged as processed. */
+  seq: number;
+  /** Its sequence in the stream: replay starts right after it. */
+  streamSeq: number;
+}
+
+export class NatsBus implements MessageBus {
+  private state: BusStatus = 'connected';
+  private readonly statusListeners = new Set<(status: BusStatus) => void>();
+  /** Subscriptions still being set up (KV watchers): flush() waits for them. */
+  private readonly pending = new Set<Promise<unknown>>();
+  /** The live audio consumer of each session on this bus. */
+  private readonly audioConsumers = new Map<string, { close(): Promise<void> }>();
+  private readonly stopWatchers = new Set<() => void>();
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly kv: KV,
+    private readonly prefix: string,
+    private readonly streamName: string,
+    private readonly logger: BusLogger,
+    private readonly backoff: { reset(): void },
+  ) {
+    void this.watchStatus();
+    void nc.closed().then(() => this.setStatus('closed'));
+  }
+
+  /** Connects, and makes the audio stream and the sessions bucket if they do not exist yet. */
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const prefix = options.prefix ?? 'babelcast';
+    if (!SAFE_PREFIX.test(prefix)) throw new RangeError(`NATS prefix must match ${SAFE_PREFIX}: ${prefix}`);
+    const logger = options.logger ?? silent;
+    const servers = options.url
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const where = hostPorts(options.url).join(', ');
+    const initialMs = options.reconnect?.initialMs ?? 250;
+    const maxMs = options.reconnect?.maxMs ?? 5000;
+    let attempt = 0;
+    const backoff = {
+      next: () => Math.min(maxMs, initialMs * 2 ** attempt++) + Math.random() * initialMs,
+      reset: () => {
+        attempt = 0;
+      },
+    };
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers,
+        name: options.name ?? 'babelcast',
+        timeout: options.connectTimeoutMs ?? 5000,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectDelayHandler: backoff.next,
+        pingInterval: 10_000,
+        maxPingOut: 3,
+      });
+    } catch (err) {
+      throw new BusUnavailableError(
+        `cannot reach NATS at ${where} (${(err as Error).message}); start nats-server with JetStream (-js) there or set BABELCAST_NATS_URL`,
+        { cause: err },
+      );
+    }
+    try {
+      const jsm = await nc.jetstreamManager({ timeout: options.connectTimeoutMs ?? 5000 });
+      const js = jsm.jetstream();
+      const maxAgeMs = options.audio?.maxAgeMs ?? 3_600_000;
+      const replicas = options.replicas ?? 1;
+      const streamName = `${prefix}_audio`;
+      await ensureStream(jsm, {
+        name: streamName,
+        subjects: [`${prefix}.session.*.audio`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_age: nanos(maxAgeMs),
+        max_bytes: options.audio?.maxBytes ?? 2 * 1024 ** 3,
+        // A frame resent within this window (a gateway retrying after a lost ack) is stored once.
+        duplicate_window: nanos(Math.min(120_000, maxAgeMs)),
+        num_replicas: replicas,
+      });
+      // Positions outlive the frames they point into: a position older than any stored frame
+      // means "replay everything still stored", which is then exactly what was not processed.
+      const kv = await js.views.kv(`${prefix}_sessions`, {
+        history: 1,
+        ttl: Math.max(48 * 3_600_000, 2 * maxAgeMs),
+        replicas,
+      });
+      logger.info({ nats: where, stream: streamName }, 'message bus connected to NATS');
+      return new NatsBus(nc, js, jsm, kv, prefix, streamName, logger, backoff);
+    } catch (err) {
+      await nc.close().catch(() => {});
+      const message = (err as Error).message;
+      throw new BusUnavailableError(
+        /no responders|503|jetstream not enabled/i.test(message)
+          ? `NATS at ${where} has no JetStream; start nats-server with -js`
+          : `NATS at ${where}: cannot set up the audio stream and sessions bucket (${message})`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Deletes the stream and bucket of `prefix` (tests clean up with it). */
+  static async destroy(url: string, prefix: string): Promise<void> {
+    const nc = await connect({ servers: url.split(','), timeout: 5000 });
+    try {
+      const jsm = await nc.jetstreamManager();
+      for (const name of [`${prefix}_audio`, `KV_${prefix}_sessions`])
+        await jsm.streams.delete(name).catch((err: Error) => {
+          if (!/not found/i.test(err.message)) throw err;
+        });
+    } finally {
+      await nc.close();
+    }
+  }
+
+  get status(): BusStatus {
+    return this.state;
+  }
+
+  onStatus(listener: (status: BusStatus) => void): Unsubscribe {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private setStatus(status: BusStatus): void {
+    if (this.state === status || this.state === 'closed') return;
+    this.state = status;
+    if (status === 'reconnecting') this.logger.warn({}, 'NATS connection lost; reconnecting');
+    if (status === 'connected') this.logger.info({}, 'NATS connection back');
+    for (const l of [...this.statusListeners]) l(status);
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === Events.Disconnect || s.type === DebugEvents.Reconnecting) this.setStatus('reconnecting');
+      else if (s.type === Events.Reconnect) {
+        this.backoff.reset();
+        this.setStatus('connected');
+      } else if (s.type === Events.Error) this.logger.warn({ err: s.data }, 'NATS error');
+    }
+  }
+
+  private subjectName(subject: Subject): string {
+    return `${this.prefix}.${subject.name}`;
+  }
+
+  private get usable(): boolean {
+    return this.closing === null && !this.nc.isClosed();
+  }
+
+  publish<K extends SubjectKind>(subject: Subject<K>, message: MessageOf<K>): void {
+    if (!this.usable) return;
+    try {
+      const data = encodeMessage(subject.kind, message);
+      switch (SUBJECT_RETENTION[subject.kind]) {
+        case 'latest':
+          this.kv.put(subject.name, data).catch((err) => this.failed(err, subject));
+          return;
+        case 'stream':
+          this.nc.publish(this.subjectName(subject), data, {
+            headers: msgId(subject, message as SpeakerFrame),
+          });
+          return;
+        default:
+          this.nc.publish(this.subjectName(subject), data);
+      }
+    } catch (err) {
+      this.failed(err, subject);
+    }
+  }
+
+  async publishAcked<K extends SubjectKind>(subject: Subject<K>, message: MessageOf<K>): Promise<void> {
+    if (!this.usable) throw new BusUnavailableError('the message bus is closed');
+    const data = encodeMessage(subject.kind, message);
+    switch (SUBJECT_RETENTION[subject.kind]) {
+      case 'latest':
+        await this.kv.put(subject.name, data);
+        return;
+      case 'stream':
+        await this.js.publish(this.subjectName(subject), data, {
+          msgID: `${subject.sessionId}:${(message as SpeakerFrame).seq}`,
+          expect: { streamName: this.streamName },
+        });
+        return;
+      default:
+        this.nc.publish(this.subjectName(subject), data);
+        await this.nc.flush();
+    }
+  }
+
+  subscribe<K extends SubjectKind>(
+    subject: Subject<K>,
+    handler: (message: MessageOf<K>) => void,
+  ): Unsubscribe {
+    if (!this.usable) return () => {};
+    const deliver = (data: Uint8Array) => {
+      let message: MessageOf<K>;
+      try {
+        message = decodeMessage(subject.kind, data);
+      } catch (err) {
+        this.logger.warn({ err, subject: subject.name }, 'undecodable bus message dropped');
+        return;
+      }
+      try {
+        handler(message);
+      } catch (err) {
+        this.logger.error({ err, subject: subject.name }, 'bus subscriber failed');
+      }
+    };
+    if (SUBJECT_RETENTION[subject.kind] === 'latest') return this.watch(subject, deliver);
+    const sub = this.nc.subscribe(this.subjectName(subject), {
+      callback: (err, msg) => {
+        if (err) this.logger.warn({ err, subject: subject.name }, 'bus subscription error');
+        else deliver(msg.data);
+      },
+    });
+    return () => {
+      if (!sub.isClosed()) sub.unsubscribe();
+    };
+  }
+
+  /** A `latest` subject: a KV watch delivers the current value, then every change. */
+  private watch(subject: Subject, deliver: (data: Uint8Array) => void): Unsubscribe {
+    let stopped = false;
+    let iterator: QueuedIterator<KvEntry> | null = null;
+    const stop = () => {
+      stopped = true;
+      iterator?.stop();
+      this.stopWatchers.delete(stop);
+    };
+    this.stopWatchers.add(stop);
+    const setup = this.kv
+      .watch({ key: subject.name })
+      .then((it) => {
+        iterator = it;
+        if (stopped) it.stop();
+        void (async () => {
+          for await (const entry of it) {
+            if (stopped) break;
+            if (entry.operation === 'PUT') deliver(entry.value);
+          }
+        })().catch((err) => this.logger.warn({ err, subject: subject.name }, 'bus watch ended'));
+      })
+      .catch((err) => this.logger.error({ err, subject: subject.name }, 'bus watch failed'))
+      .finally(() => this.pending.delete(setup));
+    this.pending.add(setup);
+    return stop;
+  }
+
+  async consumeAudio(sessionId: string, handler: (frame: SpeakerFrame) => void): Promise<AudioConsumer> {
+    if (!this.usable) throw new BusUnavailableError('the message bus is closed');
+    const subject = subjects.audio(sessionId);
+    const positionKey = `session.${sessionId}.audio-acked`;
+    // One consumer per session on this bus: a new one takes over.
+    await this.audioConsumers.get(sessionId)?.close();
+    const entry = await this.kv.get(positionKey);
+    const from: AudioPosition | null = entry?.operation === 'PUT' ? entry.json<AudioPosition>() : null;
+    // An ordered consumer: ephemeral (nothing left behind if this process dies), in order, and it
+    // recreates itself at the right sequence after a reconnect or a gap.
+    // (No deliver_policy: the client starts at opt_start_seq, 1 meaning all that is stored.)
+    const consumer = await this.js.consumers.get(this.streamName, {
+      filterSubjects: this.subjectName(subject),
+      opt_start_seq: from ? from.streamSeq + 1 : 1,
+    });
+    let delivered = from?.seq ?? 0;
+    let acked = from ?? { seq: 0, streamSeq: 0 };
+    /** Frames handed out and not acknowledged yet: speaker seq → stream seq. */
+    const inFlight: AudioPosition[] = [];
+    let closed = false;
+    const messages: ConsumerMessages = await consumer.consume({
+      max_messages: 256,
+      callback: (m) => {
+        if (closed) return;
+        let frame: SpeakerFrame;
+        try {
+          frame = decodeMessage('audio', m.data);
+        } catch (err) {
+          this.logger.warn({ err, session: sessionId, streamSeq: m.seq }, 'undecodable audio frame skipped');
+          return;
+        }
+        // A frame stored twice (resent after the duplicate window) is handed out once.
+        if (frame.seq <= delivered) return;
+        delivered = frame.seq;
+        inFlight.push({ seq: frame.seq, streamSeq: m.seq });
+        try {
+          handler(frame);
+        } catch (err) {
+          this.logger.error({ err, session: sessionId }, 'audio consumer failed');
+        }
+      },
+    });
+    const handle = {
+      ack: async (seq: number) => {
+        if (closed) return;
+        let last = -1;
+        while (last + 1 < inFlight.length && inFlight[last + 1]!.seq <= seq) last++;
+        if (last < 0) return;
+        const position = inFlight[last]!;
+        inFlight.splice(0, last + 1);
+        if (position.streamSeq <= acked.streamSeq) return;
+        acked = position;
+        await this.kv.put(positionKey, JSON.stringify(position));
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        if (this.audioConsumers.get(sessionId) === handle) this.audioConsumers.delete(sessionId);
+        await messages.close().catch(() => {});
+      },
+    };
+    this.audioConsumers.set(sessionId, handle);
+    return handle;
+  }
+
+  async flush(): Promise<void> {
+    if (!this.usable) return;
+    await Promise.all([...this.pending]);
+    await this.nc.flush();
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    if (!this.usable) return;
+    await this.audioConsumers.get(sessionId)?.close();
+    const audio = this.subjectName(subjects.audio(sessionId));
+    await Promise.all([
+      this.kv.purge(subjects.demand(sessionId).name),
+      this.kv.purge(`session.${sessionId}.audio-acked`),
+      this.jsm.streams.purge(this.streamName, { filter: audio }),
+    ]);
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const stop of [...this.stopWatchers]) stop();
+      await Promise.all([...this.audioConsumers.values()].map((c) => c.close()));
+      // drain: what was published goes out first, then the connection closes.
+      await this.nc.drain().catch(() => this.nc.close());
+      this.setStatus('closed');
+    })();
+    return this.closing;
+  }
+
+  private failed(err: unknown, subject: Subject): void {
+    this.logger.warn({ err, subject: subject.name }, 'bus publish failed');
+  }
+}
+
+function msgId(subject: Subject, frame: SpeakerFrame) {
+  const h = headers();
+  h.set('Nats-Msg-Id', `${subject.sessionId}:${frame.seq}`);
+  return h;
+}
+
+/** Makes the stream, or brings an existing one to these limits. */
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
+  try {
+    const info = await jsm.streams.info(config.name);
+    const c = info.config;
+    if (
+      c.max_age !== config.max_age ||
+      c.max_bytes !== config.max_bytes ||
+      c.num_replicas !== config.num_replicas ||
+      c.duplicate_window !== config.duplicate_window
+    )
+      await jsm.streams.update(config.name, { ...c, ...config });
+  } catch (err) {
+    if (!/stream not found/i.test((err as Error).message)) throw err;
+    try {
+      await jsm.streams.add(config);
+    } catch (again) {
+      // Another process made it meanwhile.
+      if (!/already in use/i.test((again as Error).message)) throw again;
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The subjects a session's two halves meet on, one per direction, each with its own message type:
+ *
+ * | subject                  | direction          | carries                                           |
+ * |--------------------------|--------------------|---------------------------------------------------|
+ * | `session.<id>.audio`     | gateway → worker   | speaker frames (seq, capture time, PCM), in order |
+ * | `session.<id>.out`       | worker → gateways  | captions, drafts, audio packets, notices, lag     |
+ * | `session.<id>.state`     | worker → gateways  | session state, ASR backlog high/low, ended        |
+ * | `session.<id>.demand`    | gateways → worker  | the languages listeners hear now (latest value)   |
+ *
+ * `subjects.output(id)` is a typed handle, so `bus.publish(subjects.output(id), message)` only
+ * compiles with an output message, and a subscriber gets exactly its subject's type: nobody has to
+ * filter out the other direction's messages.
+ */
+import type {
+  CaptionEvent,
+  DraftEvent,
+  ListenerAudioPacket,
+  NoticeMessage,
+  SessionState,
+} from '@babelcast/protocol';
+
+/** One speaker frame the gateway accepted (duplicates already dropped), for the session's worker. */
+export interface SpeakerFrame {
+  type: 'frame';
+  /** The speaker client's seq: +1 per frame, never reused within a session. */
+  seq: number;
+  /** Capture time of the first sample, speaker's clock, ms since the epoch. */
+  captureTimeMs: number;
+  /** 16 kHz mono PCM16. */
+  samples: Int16Array;
+}
+
+/** What the pipeline produces for listeners and the speaker's page. */
+export type SessionOutput =
+  | { type: 'caption'; event: CaptionEvent }
+  | { type: 'audio'; packet: ListenerAudioPacket }
+  | { type: 'notice'; notice: NoticeMessage }
+  | { type: 'draft'; event: DraftEvent }
+  /** Lag behind the speaker for one language (see LagMessage); either figure may be absent. */
+  | { type: 'lag'; lang: string; textMs?: number; voiceMs?: number };
+
+/** What the worker tells gateways about the session itself. */
+export type SessionEvent =
+  | { type: 'state'; state: SessionState }
+  /**
+   * Speech waiting for the recogniser: `high` when it is above the limit (the gateway stops
+   * reading the speaker's socket), `low` once it has fallen back to half of it (reading resumes).
+   */
+  | { type: 'backlog'; level: 'high' | 'low'; seconds: number }
+  /** The session ended: gateways close its sockets. Final. */
+  | { type: 'ended' };
+
+/** What gateways tell the pipeline: which target languages have at least one listener now. */
+export interface LanguageDemand {
+  type: 'demand';
+  languages: string[];
+}
+
+/** Message type of each subject kind. */
+export interface SubjectMessages {
+  audio: SpeakerFrame;
+  output: SessionOutput;
+  state: SessionEvent;
+  demand: LanguageDemand;
+}
+
+export type SubjectKind = keyof SubjectMessages;
+
+/**
+ * How a bus keeps each kind:
+ * - `stream`: durable and replayable (a worker that takes over resumes after the last frame its
+ *   predecessor acknowledged);
+ * - `plain`: delivered to whoever is subscribed now, never stored;
+ * - `latest`: the last value is kept, and a new subscriber gets it first; values published in
+ *   quick succession may reach a subscriber coalesced (never out of order, the last always).
+ */
+export const SUBJECT_RETENTION = {
+  audio: 'stream',
+  output: 'plain',
+  state: 'plain',
+  demand: 'latest',
+} as const satisfies Record<SubjectKind, 'stream' | 'plain' | 'latest'>;
+
+export interface Subject<K extends SubjectKind = SubjectKind> {
+  readonly kind: K;
+  readonly sessionId: string;
+  /** Dot-separated and NATS-shaped: `session.<id>.<suffix>`. */
+  readonly name: string;
+}
+
+export type MessageOf<K extends SubjectKind> = SubjectMessages[K];
+
+const SUFFIX: Record<SubjectKind, string> = {
+  audio: 'audio',
+  output: 'out',
+  state: 'state',
+  demand: 'demand',
+};
+
+/** Session ids become one subject token (and a JetStream consumer name, a KV key): no dots or wildcards. */
+const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function subject<K extends SubjectKind>(kind: K, sessionId: string): Subject<K> {
+  if (!SAFE_ID.test(sessionId))
+    throw new RangeError(`session id not usable as a subject token: ${sessionId}`);
+  return { kind, sessionId, name: `session.${sessionId}.${SUFFIX[kind]}` };
+}
+
+export const subjects = {
+  audio: (sessionId: string): Subject<'audio'> => subject('audio', sessionId),
+  output: (sessionId: string): Subject<'output'> => subject('output', sessionId),
+  state: (sessionId: string): Subject<'state'> => subject('state', sessionId),
+  demand: (sessionId: string): Subject<'demand'> => subject('demand', sessionId),
+};

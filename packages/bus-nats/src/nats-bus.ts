@@ -116,7 +116,8 @@ export class NatsBus implements MessageBus {
   private readonly pending = new Set<Promise<unknown>>();
   /** The live audio consumer of each session on this bus. */
   private readonly audioConsumers = new Map<string, { close(): Promise<void> }>();
-  private readonly stopWatchers = new Set<() => void>();
+  /** Watches and audio consumers made anew after a reconnect. */
+  private readonly restarters = new Set<() => void>();
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -246,6 +247,7 @@ export class NatsBus implements MessageBus {
       else if (s.type === Events.Reconnect) {
         this.backoff.reset();
         this.setStatus('connected');
+        for (const restart of [...this.restarters]) restart();
       } else if (s.type === Events.Error) this.logger.warn({ err: s.data }, 'NATS error');
     }
   }
@@ -329,76 +331,123 @@ export class NatsBus implements MessageBus {
     };
   }
 
-  /** A `latest` subject: a KV watch delivers the current value, then every change. */
+  /**
+   * A `latest` subject: a KV watch delivers the current value, then every change. After a
+   * reconnect the watch is made anew (its server-side consumer may be gone with the server),
+   * skipping revisions already delivered.
+   */
   private watch(subject: Subject, deliver: (data: Uint8Array) => void): Unsubscribe {
     let stopped = false;
+    let generation = 0;
     let iterator: QueuedIterator<KvEntry> | null = null;
+    let lastRevision = 0;
+    const start = () => {
+      if (stopped || !this.usable) return;
+      const gen = ++generation;
+      iterator?.stop();
+      iterator = null;
+      const setup = this.kv
+        .watch({ key: subject.name })
+        .then((it) => {
+          if (stopped || gen !== generation) {
+            it.stop();
+            return;
+          }
+          iterator = it;
+          void (async () => {
+            for await (const entry of it) {
+              if (stopped || gen !== generation) break;
+              if (entry.revision <= lastRevision) continue;
+              lastRevision = entry.revision;
+              if (entry.operation === 'PUT') deliver(entry.value);
+            }
+          })().catch((err) => this.logger.warn({ err, subject: subject.name }, 'bus watch ended'));
+        })
+        .catch((err) => {
+          this.logger.warn({ err, subject: subject.name }, 'bus watch failed; retrying');
+          setTimeout(() => gen === generation && start(), 500).unref();
+        })
+        .finally(() => this.pending.delete(setup));
+      this.pending.add(setup);
+    };
     const stop = () => {
       stopped = true;
       iterator?.stop();
-      this.stopWatchers.delete(stop);
+      this.restarters.delete(start);
     };
-    this.stopWatchers.add(stop);
-    const setup = this.kv
-      .watch({ key: subject.name })
-      .then((it) => {
-        iterator = it;
-        if (stopped) it.stop();
-        void (async () => {
-          for await (const entry of it) {
-            if (stopped) break;
-            if (entry.operation === 'PUT') deliver(entry.value);
-          }
-        })().catch((err) => this.logger.warn({ err, subject: subject.name }, 'bus watch ended'));
-      })
-      .catch((err) => this.logger.error({ err, subject: subject.name }, 'bus watch failed'))
-      .finally(() => this.pending.delete(setup));
-    this.pending.add(setup);
+    this.restarters.add(start);
+    start();
     return stop;
   }
 
   async consumeAudio(sessionId: string, handler: (frame: SpeakerFrame) => void): Promise<AudioConsumer> {
     if (!this.usable) throw new BusUnavailableError('the message bus is closed');
-    const subject = subjects.audio(sessionId);
+    const subject = this.subjectName(subjects.audio(sessionId));
     const positionKey = `session.${sessionId}.audio-acked`;
     // One consumer per session on this bus: a new one takes over.
     await this.audioConsumers.get(sessionId)?.close();
     const entry = await this.kv.get(positionKey);
     const from: AudioPosition | null = entry?.operation === 'PUT' ? entry.json<AudioPosition>() : null;
-    // An ordered consumer: ephemeral (nothing left behind if this process dies), in order, and it
-    // recreates itself at the right sequence after a reconnect or a gap.
-    // (No deliver_policy: the client starts at opt_start_seq, 1 meaning all that is stored.)
-    const consumer = await this.js.consumers.get(this.streamName, {
-      filterSubjects: this.subjectName(subject),
-      opt_start_seq: from ? from.streamSeq + 1 : 1,
-    });
     let delivered = from?.seq ?? 0;
+    /** Stream position reached: a consumer made again (after a reconnect) goes on from there. */
+    let streamSeq = from?.streamSeq ?? 0;
     let acked = from ?? { seq: 0, streamSeq: 0 };
-    /** Frames handed out and not acknowledged yet: speaker seq → stream seq. */
+    /** Frames handed out and not acknowledged yet. */
     const inFlight: AudioPosition[] = [];
     let closed = false;
-    const messages: ConsumerMessages = await consumer.consume({
-      max_messages: 256,
-      callback: (m) => {
-        if (closed) return;
-        let frame: SpeakerFrame;
-        try {
-          frame = decodeMessage('audio', m.data);
-        } catch (err) {
-          this.logger.warn({ err, session: sessionId, streamSeq: m.seq }, 'undecodable audio frame skipped');
-          return;
-        }
-        // A frame stored twice (resent after the duplicate window) is handed out once.
-        if (frame.seq <= delivered) return;
-        delivered = frame.seq;
-        inFlight.push({ seq: frame.seq, streamSeq: m.seq });
-        try {
-          handler(frame);
-        } catch (err) {
-          this.logger.error({ err, session: sessionId }, 'audio consumer failed');
-        }
-      },
-    });
+    let generation = 0;
+    let messages: ConsumerMessages | null = null;
+
+    // An ordered consumer: ephemeral (nothing left behind if this process dies), in order, and it
+    // recreates itself at the right sequence after a gap. No deliver_policy: the client starts at
+    // opt_start_seq, 1 meaning everything stored.
+    const open = async () => {
+      const gen = ++generation;
+      const previous = messages;
+      messages = null;
+      await previous?.close().catch(() => {});
+      const consumer = await this.js.consumers.get(this.streamName, {
+        filterSubjects: subject,
+        opt_start_seq: streamSeq + 1,
+      });
+      const m = await consumer.consume({
+        max_messages: 256,
+        callback: (msg) => {
+          if (closed || gen !== generation) return;
+          streamSeq = msg.seq;
+          let frame: SpeakerFrame;
+          try {
+            frame = decodeMessage('audio', msg.data);
+          } catch (err) {
+            this.logger.warn(
+              { err, session: sessionId, streamSeq: msg.seq },
+              'undecodable audio frame skipped',
+            );
+            return;
+          }
+          // A frame stored twice (resent after the duplicate window) is handed out once.
+          if (frame.seq <= delivered) return;
+          delivered = frame.seq;
+          inFlight.push({ seq: frame.seq, streamSeq: msg.seq });
+          try {
+            handler(frame);
+          } catch (err) {
+            this.logger.error({ err, session: sessionId }, 'audio consumer failed');
+          }
+        },
+      });
+      if (closed || gen !== generation) await m.close().catch(() => {});
+      else messages = m;
+    };
+    // The consumer lives in the server's memory: after a reconnect it is made again.
+    const reopen = () => {
+      if (closed) return;
+      open().catch((err) => {
+        this.logger.warn({ err, session: sessionId }, 'audio consumer not re-made; retrying');
+        setTimeout(reopen, 500).unref();
+      });
+    };
+    await open();
     const handle = {
       ack: async (seq: number) => {
         if (closed) return;
@@ -414,10 +463,12 @@ export class NatsBus implements MessageBus {
       close: async () => {
         if (closed) return;
         closed = true;
+        this.restarters.delete(reopen);
         if (this.audioConsumers.get(sessionId) === handle) this.audioConsumers.delete(sessionId);
-        await messages.close().catch(() => {});
+        await messages?.close().catch(() => {});
       },
     };
+    this.restarters.add(reopen);
     this.audioConsumers.set(sessionId, handle);
     return handle;
   }
@@ -441,7 +492,7 @@ export class NatsBus implements MessageBus {
 
   async close(): Promise<void> {
     this.closing ??= (async () => {
-      for (const stop of [...this.stopWatchers]) stop();
+      this.restarters.clear();
       await Promise.all([...this.audioConsumers.values()].map((c) => c.close()));
       // drain: what was published goes out first, then the connection closes.
       await this.nc.drain().catch(() => this.nc.close());

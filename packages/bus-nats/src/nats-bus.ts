@@ -118,6 +118,10 @@ export class NatsBus implements MessageBus {
   private readonly audioConsumers = new Map<string, { close(): Promise<void> }>();
   /** Watches and audio consumers made anew after a reconnect. */
   private readonly restarters = new Set<() => void>();
+  /** Per `latest` key: how many values this bus published, and the newest one not stored yet. */
+  private readonly latestIssued = new Map<string, number>();
+  private readonly unsent = new Map<string, { data: Uint8Array; n: number }>();
+  private retryTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -248,6 +252,7 @@ export class NatsBus implements MessageBus {
         this.backoff.reset();
         this.setStatus('connected');
         for (const restart of [...this.restarters]) restart();
+        this.retryUnsent();
       } else if (s.type === Events.Error) this.logger.warn({ err: s.data }, 'NATS error');
     }
   }
@@ -266,7 +271,7 @@ export class NatsBus implements MessageBus {
       const data = encodeMessage(subject.kind, message);
       switch (SUBJECT_RETENTION[subject.kind]) {
         case 'latest':
-          this.kv.put(subject.name, data).catch((err) => this.failed(err, subject));
+          this.putLatest(subject.name, data);
           return;
         case 'stream':
           this.nc.publish(this.subjectName(subject), data, {
@@ -483,6 +488,8 @@ export class NatsBus implements MessageBus {
     if (!this.usable) return;
     await this.audioConsumers.get(sessionId)?.close();
     const audio = this.subjectName(subjects.audio(sessionId));
+    this.latestIssued.delete(subjects.demand(sessionId).name);
+    this.unsent.delete(subjects.demand(sessionId).name);
     await Promise.all([
       this.kv.purge(subjects.demand(sessionId).name),
       this.kv.purge(`session.${sessionId}.audio-acked`),
@@ -493,12 +500,46 @@ export class NatsBus implements MessageBus {
   async close(): Promise<void> {
     this.closing ??= (async () => {
       this.restarters.clear();
+      if (this.retryTimer) clearTimeout(this.retryTimer);
       await Promise.all([...this.audioConsumers.values()].map((c) => c.close()));
       // drain: what was published goes out first, then the connection closes.
       await this.nc.drain().catch(() => this.nc.close());
       this.setStatus('closed');
     })();
     return this.closing;
+  }
+
+  /**
+   * A latest value is stored in KV. One that could not be (no connection, a JetStream leader
+   * election) is stored again later, unless a newer value for the key was published meanwhile.
+   */
+  private putLatest(key: string, data: Uint8Array): void {
+    const n = (this.latestIssued.get(key) ?? 0) + 1;
+    this.latestIssued.set(key, n);
+    this.kv.put(key, data).then(
+      () => {
+        const u = this.unsent.get(key);
+        if (u && u.n <= n) this.unsent.delete(key);
+      },
+      (err) => {
+        if (!this.usable || this.latestIssued.get(key) !== n) return;
+        this.logger.warn({ err, key }, 'latest value not stored yet; will retry');
+        this.unsent.set(key, { data, n });
+        this.retryTimer ??= setTimeout(() => {
+          this.retryTimer = null;
+          this.retryUnsent();
+        }, 1000);
+        this.retryTimer.unref?.();
+      },
+    );
+  }
+
+  private retryUnsent(): void {
+    if (!this.usable || this.state !== 'connected') return;
+    for (const [key, u] of [...this.unsent]) {
+      this.unsent.delete(key);
+      if (this.latestIssued.get(key) === u.n) this.putLatest(key, u.data);
+    }
   }
 
   private failed(err: unknown, subject: Subject): void {

@@ -37,6 +37,9 @@ describe('NatsBus reconnect', () => {
       'reconnecting',
       5000,
     );
+    // A listener joins meanwhile: the demand is stored once NATS is back.
+    gateway.publish(subjects.demand('s1'), { type: 'demand', languages: ['fr'] });
+    await new Promise((r) => setTimeout(r, 300));
     await nats.resume();
     await until(
       () => gateway.status === 'connected' && worker.status === 'connected',
@@ -45,6 +48,7 @@ describe('NatsBus reconnect', () => {
     );
     expect(statuses).toEqual(['reconnecting', 'connected']);
 
+    await until(() => demand.at(-1)?.[0] === 'fr', 'demand published during the outage', 15_000);
     const caption: SessionOutput = { type: 'lag', lang: 'es', textMs: 1 };
     worker.publish(subjects.output('s1'), caption);
     gateway.publish(subjects.demand('s1'), { type: 'demand', languages: ['es'] });

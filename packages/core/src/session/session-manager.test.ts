@@ -2,7 +2,7 @@ import { ErrorCode } from '@babelcast/protocol';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createFakeEngines } from '../engines/fakes/index.ts';
-import { InMemoryBus } from '../hub/bus.ts';
+import { InMemoryBus } from '../bus/bus.ts';
 import type { ClientSink } from '../hub/session-hub.ts';
 import { nullObserver } from '../pipeline/types.ts';
 import { MemoryStore } from '../store/memory-store.ts';

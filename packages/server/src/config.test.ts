@@ -78,3 +78,21 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('bus config', () => {
+  it('defaults to the in-memory bus; BABELCAST_NATS_URL selects NATS; nats needs a URL', () => {
+    expect(loadConfig({ env: {} }).bus).toMatchObject({
+      kind: 'memory',
+      natsPrefix: 'babelcast',
+      replicas: 1,
+    });
+    expect(loadConfig({ env: { BABELCAST_NATS_URL: 'nats://a:4222,nats://b:4222' } }).bus).toMatchObject({
+      kind: 'nats',
+      natsUrl: 'nats://a:4222,nats://b:4222',
+    });
+    expect(() => loadConfig({ env: {}, overrides: { bus: { kind: 'nats' } } })).toThrow(/bus\.natsUrl/);
+    expect(() => loadConfig({ env: {}, overrides: { bus: { natsPrefix: 'a.b' } } })).toThrow(
+      /bus\.natsPrefix/,
+    );
+  });
+});

@@ -139,6 +139,12 @@ export const configSchema = z
         simultaneous: z
           .object({
             agreement: z.number().int().min(1).max(5).default(DEFAULT_SIMULTANEOUS.agreement),
+            maxUnconfirmedMs: z
+              .number()
+              .int()
+              .min(200)
+              .max(10_000)
+              .default(DEFAULT_SIMULTANEOUS.maxUnconfirmedMs),
             pauseMs: z.number().int().min(50).max(2000).default(DEFAULT_SIMULTANEOUS.pauseMs),
             maxChunkWords: z.number().int().min(2).max(50).default(DEFAULT_SIMULTANEOUS.maxChunkWords),
             minChunkWords: z.number().int().min(1).max(20).default(DEFAULT_SIMULTANEOUS.minChunkWords),

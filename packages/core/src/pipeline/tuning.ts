@@ -8,6 +8,8 @@ export type PipelineMode = 'simultaneous' | 'sentence';
 export interface SimultaneousTuning {
   /** Interim hypotheses that must agree before a word is shown (LocalAgreement-n). */
   agreement: number;
+  /** A word that ended this long before the newest hypothesis is shown even without agreement (ms). */
+  maxUnconfirmedMs: number;
   /** A silence this long after a stable word commits the chunk (ms). */
   pauseMs: number;
   /** Stable words waiting that make a chunk without a pause. */
@@ -31,10 +33,13 @@ export interface VoiceTuning {
 
 export const DEFAULT_SIMULTANEOUS: SimultaneousTuning = {
   agreement: 2,
+  // Bounds how long one word the recogniser keeps revising can hold back the draft.
+  maxUnconfirmedMs: 1200,
   // Pauses inside a sentence (breath, comma) are 150–300 ms; the endpointer's 500 ms ends sentences.
   pauseMs: 200,
-  // About 2.5 s of English: a clause. Shorter chunks lose translation quality.
-  maxChunkWords: 7,
+  // About 2 s of English: a clause. Shorter chunks lose translation quality; longer ones delay
+  // the voice (a chunk is voiced once committed).
+  maxChunkWords: 5,
   minChunkWords: 3,
   // Drafts cost one MT call each; 400 ms keeps Apertium well under 10 % of a core per language.
   draftIntervalMs: 400,

@@ -8,7 +8,8 @@
  * - Chunks wait here, not in the listener's buffer: the next chunk is synthesised only when the
  *   listener has less than `PLAYOUT_LEAD_MS` of voice left to hear. Synthesis is many times faster
  *   than real time, so sending everything at once would hide the backlog where nothing can skip it.
- * - Above `targetLagMs` the voice speaks faster, linearly up to `maxRate` at `skipAheadLagMs`.
+ * - Above `targetLagMs` the voice speaks faster, linearly up to `maxRate` halfway to
+ *   `skipAheadLagMs`.
  * - Above `skipAheadLagMs`, chunks waiting behind the newest are skipped (their captions were
  *   shown) and the listener is told. Together these bound the lag over a talk of any length.
  */
@@ -115,7 +116,8 @@ export class VoiceStage {
     const base = this.options.ttsRate;
     const c = this.options.catchUp;
     if (!c || lagMs <= c.targetLagMs) return base;
-    const ramp = Math.max(1, c.skipAheadLagMs - c.targetLagMs);
+    // Full speed halfway to the skip threshold: speeding up late lets the backlog grow first.
+    const ramp = Math.max(1, (c.skipAheadLagMs - c.targetLagMs) / 2);
     const boost = Math.min(1, (lagMs - c.targetLagMs) / ramp) * (c.maxRate - 1);
     return base * (1 + boost);
   }

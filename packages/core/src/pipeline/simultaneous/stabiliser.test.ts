@@ -4,6 +4,7 @@ import { type StabiliserOptions, UtteranceStabiliser } from './stabiliser.ts';
 
 const OPTIONS: StabiliserOptions = {
   agreement: 2,
+  maxUnconfirmedMs: 1200,
   pauseMs: 200,
   maxChunkWords: 6,
   minChunkWords: 3,
@@ -55,6 +56,16 @@ describe('UtteranceStabiliser', () => {
     // The recogniser changes its mind about "one"; the draft keeps it and goes on after it in time.
     expect(words(s.update(hyp('any won of the')).pending)).toBe('any one of');
     expect(words(s.update(hyp('any won of the art')).pending)).toBe('any one of the');
+  });
+
+  it('shows a word the recogniser keeps revising once it is 1.2 s old, and the words after it', () => {
+    const s = new UtteranceStabiliser(OPTIONS);
+    // "cat"/"cap"/"cad" flips at every hypothesis: agreement alone would never get past "the".
+    s.update(hyp('the cat sat on', 1300));
+    s.update(hyp('the cap sat on the', 1500));
+    expect(words(s.update(hyp('the cad sat on the mat', 1700)).pending)).toBe('the');
+    // 2.4 s heard: everything that ended by 1.2 s is shown as the newest hypothesis says it.
+    expect(words(s.update(hyp('the cat sat on the mat', 2400)).pending)).toBe('the cat sat on');
   });
 
   it('reports whether the draft changed, so unchanged drafts are not re-sent', () => {

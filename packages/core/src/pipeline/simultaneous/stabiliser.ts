@@ -25,6 +25,8 @@ export interface StabiliserOptions {
   agreement: number;
   /** Silence after a stable word that ends a chunk, ms. */
   pauseMs: number;
+  /** A word heard this long ago is shown even without agreement (ms). */
+  maxUnconfirmedMs: number;
   /** Stable words waiting that make a chunk without a pause. */
   maxChunkWords: number;
   /** Fewest words a chunk may have before the utterance ends (short chunks translate badly). */
@@ -66,14 +68,23 @@ export class UtteranceStabiliser {
   update(event: AsrEvent): StabiliserUpdate {
     this.recent.push(event.words ?? wordsWithoutTimes(event));
     if (this.recent.length > this.options.agreement) this.recent.shift();
+    const timed = event.words !== undefined;
     if (this.recent.length >= this.options.agreement) {
       const shown = [...this.committedWords, ...this.confirmed];
-      this.confirmed.push(
-        ...agreedPrefix(this.recent.map((h) => after(h, shown, event.words !== undefined))),
+      this.confirmed.push(...agreedPrefix(this.recent.map((h) => after(h, shown, timed))));
+    }
+    // Bounded wait: a word the recogniser keeps revising would hold back every word after it.
+    // Words that ended more than maxUnconfirmedMs before what has been heard are taken as the
+    // newest hypothesis says them.
+    if (timed) {
+      const shown = [...this.committedWords, ...this.confirmed];
+      const overdue = after(this.recent.at(-1)!, shown, true).filter(
+        (w) => w.endMs <= event.endMs - this.options.maxUnconfirmedMs,
       );
+      this.confirmed.push(...overdue);
     }
     const shown = [...this.committedWords, ...this.confirmed];
-    const following = after(this.recent.at(-1)!, shown, event.words !== undefined)[0];
+    const following = after(this.recent.at(-1)!, shown, timed)[0];
     const cut = this.commitPoint(following, event.endMs);
     const committed = this.confirmed.splice(0, cut);
     this.committedWords.push(...committed);

@@ -14,6 +14,7 @@ import {
   Metrics,
   SessionManager,
   type Store,
+  type WarmUpReport,
   warmUpEngines,
 } from '@babelcast/core';
 import { BabelcastError, ErrorCode } from '@babelcast/protocol';
@@ -58,6 +59,11 @@ export interface RunningServer {
   metrics: Metrics;
   store: Store;
   engines: EngineSet;
+  /**
+   * Resolves when the engines' start-up warm-up is done (null when `pipeline.warmUp` is off).
+   * The server answers before that; tools that measure latency wait for it.
+   */
+  warmedUp: Promise<WarmUpReport | null>;
   /** Make a speaker API token (stored hashed); returns the token, shown once. */
   createApiToken(name: string, role?: 'speaker' | 'operator'): Promise<string>;
   close(): Promise<void>;
@@ -305,7 +311,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (!publicUrl) publicUrl = url;
   ready = true;
   // In the background: the server answers meanwhile; the first session just may not be warm yet.
-  if (config.pipeline.warmUp) void warmUpEngines(engines, logger).catch(() => {});
+  const warmedUp = config.pipeline.warmUp
+    ? warmUpEngines(engines, logger).catch(() => null)
+    : Promise.resolve(null);
   logger.info(
     { url, engines: Object.fromEntries(Object.entries(engines).map(([k, e]) => [k, e.info.id])) },
     'babelcast ready',
@@ -321,6 +329,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     metrics,
     store,
     engines,
+    warmedUp,
     createApiToken: (name, role) => createApiTokenIn(store, name, role),
     close() {
       closing ??= (async () => {

@@ -179,6 +179,8 @@ async function ownServer(options: ReplayOptions): Promise<StartedServer> {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
+  // Measure a warm server, as a real one is when a talk starts (its warm-up runs at start).
+  await server.warmedUp;
   const token = await server.createApiToken('replay');
   return {
     url: server.url,

@@ -278,6 +278,8 @@ export class LanguageTrack {
 
   private async translateDraft(d: DraftRequest): Promise<void> {
     let text = '';
+    // An empty draft only clears a draft still on screen.
+    if (!d.text.trim() && this.draftVisibleIn !== d.segmentId) return;
     if (d.text.trim()) {
       try {
         text = maskLastWords(await this.translateText(d.text, d.opensSentence), this.options.draftMaskWords);

@@ -291,8 +291,12 @@ export class LanguageTrack {
     // A chunk committed while the draft was being translated covers its words: showing it now
     // would repeat them.
     if (this.closed || this.isStale(d)) return;
-    const emittedAt = this.publishDraft(d.segmentId, text, d.mediaStartMs, d.mediaEndMs);
-    if (text) this.reportTextLag(d.mediaEndMs, emittedAt);
+    // Hiding the last target words (mask-k) hides about as many source words: the draft covers the
+    // speech up to the end of the last source word it still shows.
+    const mask = this.options.draftMaskWords;
+    const coveredEndMs = mask > 0 ? (d.wordEndsMs.at(-1 - mask) ?? d.mediaStartMs) : d.mediaEndMs;
+    const emittedAt = this.publishDraft(d.segmentId, text, d.mediaStartMs, coveredEndMs);
+    if (text) this.reportTextLag(coveredEndMs, emittedAt);
   }
 
   private publishDraft(segmentId: number, text: string, mediaStartMs: number, mediaEndMs: number): number {

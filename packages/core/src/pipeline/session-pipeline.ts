@@ -318,6 +318,7 @@ export class SessionPipeline {
       text,
       mediaStartMs: first ? this.mediaMs(utterance, first.startMs) : 0,
       mediaEndMs: last ? this.mediaMs(utterance, last.endMs) : 0,
+      wordEndsMs: pending.map((w) => Math.round(this.mediaMs(utterance, w.endMs))),
       afterChunks: utterance.chunks,
       opensSentence: utterance.chunks === 0,
     };

@@ -43,7 +43,9 @@ export const DEFAULT_SIMULTANEOUS: SimultaneousTuning = {
   minChunkWords: 3,
   // Drafts cost one MT call each; 400 ms keeps Apertium well under 10 % of a core per language.
   draftIntervalMs: 400,
-  draftMaskWords: 0,
+  // Measured on long-en-01 (es, fr): mask 0 → erasure 0.35/0.37, mask 1 → 0.11/0.18, for about
+  // 0.3 s more text lag. Re-translating a growing prefix mostly changes its last word.
+  draftMaskWords: 1,
 };
 
 export const DEFAULT_VOICE: VoiceTuning = {

@@ -74,4 +74,6 @@ export interface DraftRequest {
   /** Chunks of the segment committed before this draft: a draft is shown only right after them. */
   afterChunks: number;
   opensSentence: boolean;
+  /** Media end of each source word: a draft whose last words are hidden claims only what it shows. */
+  wordEndsMs: number[];
 }

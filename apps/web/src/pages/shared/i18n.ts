@@ -27,6 +27,12 @@ const en = {
   connectionLost: 'Connection lost.',
   /** Said briefly when the server skipped part of the voice because it fell far behind the speaker. */
   voiceSkipped: 'Voice skipped ahead to keep up.',
+  /** A 503 / close 4503 (BC_ERR_OVER_CAPACITY): the page tries again by itself, slowly. */
+  overCapacity: 'This server is full right now; try again in a minute.',
+  /** A 429 / close 4429 (BC_ERR_RATE_LIMITED): the page backs off and tries again. */
+  rateLimited: 'Too many connections from this network; trying again shortly.',
+  /** Close 4426: this page speaks another protocol version than the server. */
+  reloadPage: 'This page is out of date: please reload the page.',
 };
 export type MessageKey = keyof typeof en;
 export type Dictionary = Record<MessageKey, string>;
@@ -56,6 +62,9 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     audioUnavailable: 'El audio no puede sonar en este navegador; los subtítulos sí funcionan.',
     connectionLost: 'Se perdió la conexión.',
     voiceSkipped: 'La voz ha saltado adelante para no quedarse atrás.',
+    overCapacity: 'Este servidor está lleno ahora mismo; vuelve a intentarlo en un minuto.',
+    rateLimited: 'Demasiadas conexiones desde esta red; se volverá a intentar en breve.',
+    reloadPage: 'Esta página está desactualizada: vuelve a cargar la página.',
   },
   fr: {
     pageTitle: 'Traduction en direct',
@@ -80,6 +89,9 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     audioUnavailable: 'Le son ne peut pas être lu dans ce navigateur ; les sous-titres fonctionnent.',
     connectionLost: 'Connexion perdue.',
     voiceSkipped: 'La voix a sauté un passage pour rester à jour.',
+    overCapacity: 'Ce serveur est plein pour le moment ; réessayez dans une minute.',
+    rateLimited: 'Trop de connexions depuis ce réseau ; nouvel essai dans un instant.',
+    reloadPage: "Cette page n'est plus à jour : veuillez recharger la page.",
   },
   pt: {
     pageTitle: 'Tradução ao vivo',
@@ -104,6 +116,9 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     audioUnavailable: 'O áudio não pode tocar neste navegador; as legendas funcionam.',
     connectionLost: 'Ligação perdida.',
     voiceSkipped: 'A voz saltou um trecho para acompanhar o orador.',
+    overCapacity: 'Este servidor está cheio neste momento; tente novamente dentro de um minuto.',
+    rateLimited: 'Demasiadas ligações a partir desta rede; a tentar novamente em breve.',
+    reloadPage: 'Esta página está desatualizada: recarregue a página.',
   },
   it: {
     pageTitle: 'Traduzione dal vivo',
@@ -128,6 +143,9 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     audioUnavailable: "L'audio non può essere riprodotto in questo browser; i sottotitoli funzionano.",
     connectionLost: 'Connessione persa.',
     voiceSkipped: 'La voce è andata avanti per stare al passo.',
+    overCapacity: 'Questo server è pieno in questo momento; riprova tra un minuto.',
+    rateLimited: 'Troppe connessioni da questa rete; nuovo tentativo tra poco.',
+    reloadPage: 'Questa pagina non è aggiornata: ricarica la pagina.',
   },
   ca: {
     pageTitle: 'Traducció en directe',
@@ -152,6 +170,9 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     audioUnavailable: "L'àudio no es pot reproduir en aquest navegador; els subtítols funcionen.",
     connectionLost: "S'ha perdut la connexió.",
     voiceSkipped: 'La veu ha saltat endavant per no quedar-se enrere.',
+    overCapacity: "Aquest servidor és ple ara mateix; torna-ho a provar d'aquí a un minut.",
+    rateLimited: "Massa connexions des d'aquesta xarxa; es tornarà a provar aviat.",
+    reloadPage: 'Aquesta pàgina no està actualitzada: torna a carregar la pàgina.',
   },
   de: {
     pageTitle: 'Live-Übersetzung',
@@ -176,6 +197,9 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     audioUnavailable: 'Ton kann in diesem Browser nicht abgespielt werden; Untertitel funktionieren.',
     connectionLost: 'Verbindung verloren.',
     voiceSkipped: 'Die Stimme ist vorgesprungen, um Schritt zu halten.',
+    overCapacity: 'Dieser Server ist gerade voll; versuchen Sie es in einer Minute erneut.',
+    rateLimited: 'Zu viele Verbindungen aus diesem Netz; neuer Versuch in Kürze.',
+    reloadPage: 'Diese Seite ist veraltet: Bitte laden Sie die Seite neu.',
   },
   gl: {
     pageTitle: 'Tradución en directo',
@@ -200,6 +224,9 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     audioUnavailable: 'O son non pode reproducirse neste navegador; os subtítulos si funcionan.',
     connectionLost: 'Perdeuse a conexión.',
     voiceSkipped: 'A voz saltou adiante para non quedar atrás.',
+    overCapacity: 'Este servidor está cheo agora mesmo; téntao de novo nun minuto.',
+    rateLimited: 'Demasiadas conexións desde esta rede; volverase tentar en breve.',
+    reloadPage: 'Esta páxina está desactualizada: volve cargar a páxina.',
   },
   eo: {
     pageTitle: 'Rekta traduko',
@@ -224,6 +251,9 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     audioUnavailable: 'La sono ne povas ludi en ĉi tiu retumilo; la subtekstoj tamen funkcias.',
     connectionLost: 'La konekto perdiĝis.',
     voiceSkipped: 'La voĉo saltis antaŭen por ne postresti.',
+    overCapacity: 'Ĉi tiu servilo estas nun plena; reprovu post minuto.',
+    rateLimited: 'Tro da konektoj el ĉi tiu reto; baldaŭ reprovos.',
+    reloadPage: 'Ĉi tiu paĝo estas malaktuala: bonvolu reŝargi la paĝon.',
   },
 };
 

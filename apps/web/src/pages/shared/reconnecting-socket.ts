@@ -1,16 +1,23 @@
 /**
- * A WebSocket that comes back by itself. Refusals the server means (bad session, ended, wrong
- * token: see CloseCode) stop it for good and are shown to the user; anything else (network drop,
- * server restart, a timeout) is retried with backoff.
+ * A WebSocket that comes back by itself. What each close means is decided in `refusals.ts`:
+ * refusals the server means (bad session, ended, wrong token, old protocol) stop it for good and
+ * are shown to the user; a full server or a rate limit is retried slowly; anything else (network
+ * drop, server restart, a timeout, a slow listener) is retried quickly.
  */
-import { CLOSE_CODE_MEANING, CloseCode } from '@babelcast/protocol';
-import { reconnectDelayMs } from './backoff.ts';
+import { CLOSE_CODE_MEANING, type CloseCode } from '@babelcast/protocol';
+import { type Refusal, type Role, refusalForClose } from './refusals.ts';
 
 export type SocketStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface CloseInfo {
   code: number;
   reason: string;
+  /** Code of the last `error` message the server sent on that socket before closing it. */
+  errorCode?: string;
+  /** What the page does about it (see refusals.ts). */
+  refusal?: Refusal;
+  /** When it retries: ms from now. */
+  retryInMs?: number;
 }
 
 export interface ReconnectingSocketHandlers {
@@ -21,20 +28,8 @@ export interface ReconnectingSocketHandlers {
   onStatus(status: SocketStatus, close?: CloseInfo): void;
 }
 
-const FATAL = new Set<number>([
-  CloseCode.BAD_REQUEST,
-  CloseCode.UNAUTHORIZED,
-  CloseCode.FORBIDDEN,
-  CloseCode.SESSION_NOT_FOUND,
-  CloseCode.REPLACED,
-  CloseCode.SESSION_ENDED,
-  CloseCode.UNSUPPORTED_PROTOCOL,
-  CloseCode.UNSUPPORTED_LANGUAGE,
-  CloseCode.UNSUPPORTED_PAIR,
-]);
-
-export function isFatalClose(code: number): boolean {
-  return FATAL.has(code);
+export function isFatalClose(code: number, role: Role = 'listener'): boolean {
+  return refusalForClose(role, code).action !== 'retry';
 }
 
 /** The server's reason if it gave one, else what the code means. */
@@ -51,10 +46,12 @@ export class ReconnectingSocket {
   /** Times the socket was re-established after the first connection. */
   reconnects = 0;
   private everOpened = false;
+  private lastErrorCode: string | undefined;
 
   constructor(
     private readonly url: () => string,
     private readonly handlers: ReconnectingSocketHandlers,
+    private readonly role: Role = 'listener',
   ) {}
 
   start(): void {
@@ -111,6 +108,7 @@ export class ReconnectingSocket {
     const ws = new WebSocket(this.url());
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
+    this.lastErrorCode = undefined;
     ws.onopen = () => {
       if (this.everOpened) this.reconnects++;
       this.everOpened = true;
@@ -126,6 +124,8 @@ export class ReconnectingSocket {
           return;
         }
         if (msg && typeof msg === 'object' && typeof (msg as { type?: unknown }).type === 'string') {
+          const m = msg as { type: string; code?: unknown };
+          if (m.type === 'error' && typeof m.code === 'string') this.lastErrorCode = m.code;
           this.handlers.onMessage(msg as { type: string } & Record<string, unknown>);
         }
       } else if (ev.data instanceof ArrayBuffer) {
@@ -134,8 +134,10 @@ export class ReconnectingSocket {
     };
     ws.onclose = (ev: CloseEvent) => {
       this.detach(ws);
-      const close = { code: ev.code, reason: ev.reason };
-      if (isFatalClose(ev.code)) {
+      const errorCode = this.lastErrorCode;
+      const refusal = refusalForClose(this.role, ev.code, errorCode);
+      const close: CloseInfo = { code: ev.code, reason: ev.reason, errorCode, refusal };
+      if (refusal.action !== 'retry') {
         this.stopped = true;
         this.handlers.onStatus('closed', close);
         return;
@@ -151,8 +153,9 @@ export class ReconnectingSocket {
 
   private scheduleReconnect(close: CloseInfo): void {
     if (this.stopped) return;
-    this.handlers.onStatus('reconnecting', close);
-    const delay = reconnectDelayMs(this.attempt++);
+    const refusal = close.refusal ?? refusalForClose(this.role, close.code);
+    const delay = refusal.delayMs(this.attempt++);
+    this.handlers.onStatus('reconnecting', { ...close, refusal, retryInMs: delay });
     this.timer = setTimeout(() => {
       this.timer = null;
       if (!this.stopped) this.open();

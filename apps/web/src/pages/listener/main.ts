@@ -16,7 +16,8 @@ import {
 import { ApiError, api, wsUrl } from '../shared/api.ts';
 import { CaptionModel } from '../shared/caption-model.ts';
 import { byId, h, testHooks } from '../shared/dom.ts';
-import { type Dictionary, dictionaryFor, pickInitialLanguage } from '../shared/i18n.ts';
+import { type Dictionary, dictionaryFor, type MessageKey, pickInitialLanguage } from '../shared/i18n.ts';
+import { refusalForHttp } from '../shared/refusals.ts';
 import {
   type CloseInfo,
   describeClose,
@@ -66,11 +67,19 @@ function fatalView(text: string): void {
 async function main(): Promise<void> {
   const browserLabels = dictionaryFor(navigator.language).t;
   let session: SessionInfo;
-  try {
-    session = await api<SessionInfo>(`/api/sessions/${encodeURIComponent(sessionId)}`);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return fatalView(browserLabels.notFound);
-    return fatalView(err instanceof Error ? err.message : String(err));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      session = await api<SessionInfo>(`/api/sessions/${encodeURIComponent(sessionId)}`);
+      break;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return fatalView(browserLabels.notFound);
+      // A full or rate-limiting server: say so, and try again by itself (slowly).
+      const refusal = err instanceof ApiError ? refusalForHttp(err.status, err.code) : null;
+      if (!refusal?.message) return fatalView(err instanceof Error ? err.message : String(err));
+      fatalView(browserLabels[refusal.message]);
+      if (refusal.action !== 'retry') return;
+      await new Promise((r) => setTimeout(r, refusal.delayMs(attempt)));
+    }
   }
   const language =
     pickInitialLanguage(
@@ -84,6 +93,8 @@ async function main(): Promise<void> {
 function listenerView(initial: SessionInfo, initialLanguage: string): void {
   let session = initial;
   let language = initialLanguage;
+  /** The language the server last confirmed: a refused switch goes back to it. */
+  let confirmedLanguage: string | null = null;
   let t: Dictionary = dictionaryFor(language).t;
   let status: SocketStatus = 'connecting';
   let closeInfo: CloseInfo | null = null;
@@ -105,10 +116,17 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
   const live = h('p', { className: 'live', id: 'live-indicator', role: 'status' }, liveDot, liveText);
   const langLabel = h('label', { for: 'language' });
   const langSelect = h('select', { id: 'language' });
-  for (const code of session.targetLanguages) {
-    langSelect.append(h('option', { value: code, lang: code }, nativeName(code)));
+  /** The list holds the session's offered languages only (welcome carries them). */
+  function fillLanguages(): void {
+    const offered = session.targetLanguages.includes(language)
+      ? session.targetLanguages
+      : [...session.targetLanguages, language];
+    langSelect.replaceChildren(
+      ...offered.map((code) => h('option', { value: code, lang: code }, nativeName(code))),
+    );
+    langSelect.value = language;
   }
-  langSelect.value = language;
+  fillLanguages();
   const listenBtn = h('button', { type: 'button', className: 'primary listen', id: 'listen' });
   const muteBtn = h('button', { type: 'button', id: 'mute', 'aria-pressed': 'false', hidden: true });
   // The visible "A−"/"A+" is a glyph; the accessible name is the translated words beside it.
@@ -207,7 +225,9 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
         session = msg.session;
         socket.markHealthy();
         notice.textContent = '';
+        confirmedLanguage = msg.targetLanguage;
         if (msg.targetLanguage !== language) setLanguage(msg.targetLanguage, false);
+        else fillLanguages();
         break;
       case 'caption':
       case 'draft':
@@ -218,6 +238,7 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
         if (msg.state === 'ended') socket.stop();
         break;
       case 'languageChanged':
+        confirmedLanguage = msg.targetLanguage;
         if (msg.targetLanguage !== language) setLanguage(msg.targetLanguage, false);
         break;
       case 'notice':
@@ -226,10 +247,32 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
         } else notice.textContent = msg.message;
         break;
       case 'error':
-        notice.textContent = msg.message;
+        onError(msg.code, msg.message);
         break;
     }
     renderStatus();
+  }
+
+  /** An `error` on an open socket: a refused switch keeps the language the server confirmed. */
+  function onError(code: string, message: string): void {
+    const key: MessageKey | null =
+      code === ErrorCode.RATE_LIMITED
+        ? 'rateLimited'
+        : code === ErrorCode.OVER_CAPACITY
+          ? 'overCapacity'
+          : code === ErrorCode.LANGUAGE_NOT_OFFERED ||
+              code === ErrorCode.UNSUPPORTED_PAIR ||
+              code === ErrorCode.UNSUPPORTED_LANGUAGE
+            ? 'unsupportedLanguage'
+            : null;
+    if (!key) {
+      notice.textContent = message;
+      return;
+    }
+    // A dropped message changes nothing; a refused language or a full node keeps the old language.
+    if (key !== 'rateLimited' && confirmedLanguage && confirmedLanguage !== language)
+      setLanguage(confirmedLanguage, false);
+    notice.textContent = t[key];
   }
 
   function setLanguage(code: string, tellServer: boolean): void {
@@ -241,7 +284,14 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
     voiceNotice.textContent = '';
     view.renderAll();
     applyLabels();
-    if (tellServer) socket.sendJson({ type: 'setLanguage', targetLanguage: code });
+    fillLanguages();
+    if (!tellServer) return;
+    // Closed because the last language was refused: connect again with this one.
+    if (status === 'closed' && closeInfo?.refusal?.action === 'chooseLanguage') {
+      closeInfo = null;
+      notice.textContent = '';
+      socket.start();
+    } else socket.sendJson({ type: 'setLanguage', targetLanguage: code });
   }
 
   const socket = new ReconnectingSocket(
@@ -270,6 +320,10 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
         if (s === 'closed' && close) {
           closeInfo = close;
           notice.textContent = closeMessage(close);
+          if (close.refusal?.action === 'chooseLanguage') void refreshOffered();
+        } else if (s === 'reconnecting' && close?.refusal?.message) {
+          // A full or rate-limiting server: say so while the page waits to try again.
+          notice.textContent = t[close.refusal.message];
         }
         renderStatus();
       },
@@ -277,14 +331,29 @@ function listenerView(initial: SessionInfo, initialLanguage: string): void {
   );
 
   function closeMessage(close: CloseInfo): string {
-    if (close.code === 4404) return t.notFound;
-    if (close.code === 4410) return t.ended;
-    if (close.code === 4415 || close.code === 4422)
-      return `${t.unsupportedLanguage} (${describeClose(close)})`;
+    const key = close.refusal?.message;
+    if (key) return t[key];
     return `${t.connectionLost} ${describeClose(close)}`;
   }
 
-  langSelect.addEventListener('change', () => setLanguage(langSelect.value, true));
+  /** After a language was refused: the list becomes what the session offers now. */
+  async function refreshOffered(): Promise<void> {
+    try {
+      session = await api<SessionInfo>(`/api/sessions/${encodeURIComponent(session.id)}`);
+    } catch {
+      return;
+    }
+    const offered = session.targetLanguages.filter((code) => code !== language);
+    langSelect.replaceChildren(
+      h('option', { value: '', disabled: true }, '—'),
+      ...offered.map((code) => h('option', { value: code, lang: code }, nativeName(code))),
+    );
+    langSelect.value = '';
+  }
+
+  langSelect.addEventListener('change', () => {
+    if (langSelect.value) setLanguage(langSelect.value, true);
+  });
   // Phones dim and lock while the listener only reads; keep the screen on once they chose to listen.
   let wakeLock: WakeLockSentinel | null = null;
   const keepAwake = () => {

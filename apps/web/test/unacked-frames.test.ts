@@ -37,3 +37,19 @@ describe('UnackedFrames', () => {
     expect(() => buf.push(frame(5))).toThrow(RangeError);
   });
 });
+
+describe('UnackedFrames.clear (the server refused the frames: the session is paused)', () => {
+  it('forgets the backlog without counting it as lost to an outage, and takes new frames after', () => {
+    const buf = new UnackedFrames();
+    for (let s = 0; s < 5; s++) buf.push(frame(s));
+    buf.ack(1);
+    expect(buf.clear()).toBe(3);
+    expect(buf.size).toBe(0);
+    expect(buf.durationMs).toBe(0);
+    expect(buf.after(1)).toEqual([]);
+    expect(buf.droppedMs).toBe(0);
+    // Numbering restarts right after the last acknowledged frame.
+    buf.push(frame(2));
+    expect(buf.after(1).map((f) => f.seq)).toEqual([2]);
+  });
+});

@@ -44,6 +44,18 @@ export class UnackedFrames {
     if (n > 0) this.frames.splice(0, n);
   }
 
+  /**
+   * Forget every frame without counting it as lost to an outage: the server refused them on
+   * purpose (the session is paused), and replaying stale audio on resume would be wrong.
+   * Returns how many were forgotten.
+   */
+  clear(): number {
+    const n = this.frames.length;
+    this.frames = [];
+    this.totalMs = 0;
+    return n;
+  }
+
   /** Frames to resend after the server reports `lastSeq` (null: it has none). */
   after(lastSeq: number | null): PendingFrame[] {
     return lastSeq === null ? [...this.frames] : this.frames.filter((f) => f.seq > lastSeq);

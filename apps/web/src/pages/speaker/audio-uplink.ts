@@ -3,6 +3,7 @@
  * unacknowledged frames after a reconnect (see UnackedFrames for what a long outage loses).
  */
 import {
+  ErrorCode,
   encodeSpeakerAudioFrame,
   PROTOCOL_VERSION,
   SPEAKER_SAMPLE_RATE,
@@ -34,6 +35,10 @@ export interface UplinkStats {
   droppedMs: number;
   reconnects: number;
   resentFrames: number;
+  /** True after the server refused audio because the session is paused, until `resume`. */
+  refusedPaused: boolean;
+  /** Frames dropped, not resent, because the server refused them while paused. */
+  discardedPausedFrames: number;
 }
 
 export class AudioUplink {
@@ -47,6 +52,8 @@ export class AudioUplink {
   private lastProgressAt = 0;
   private status: SocketStatus = 'connecting';
   private resentFrames = 0;
+  private refusedPaused = false;
+  private discardedPausedFrames = 0;
   private readonly watchdog: ReturnType<typeof setInterval>;
 
   constructor(
@@ -63,11 +70,13 @@ export class AudioUplink {
         },
         onMessage: (msg) => this.receive(msg as unknown as SpeakerServerMessage),
         onStatus: (status, close) => {
+          if (status === 'open') this.refusedPaused = false;
           this.status = status;
           if (status !== 'open') this.ready = false;
           this.handlers.onStatus(status, close);
         },
       },
+      'speaker',
     );
     this.watchdog = setInterval(() => this.checkAcks(), 1000);
   }
@@ -83,7 +92,8 @@ export class AudioUplink {
 
   /** Queue one frame of 16 kHz PCM16; it is sent now if connected, else after reconnecting. */
   sendAudio(samples: Int16Array, captureTimeMs: number): void {
-    if (!this.everReady) return;
+    // Paused: the server would refuse it, and it must not be replayed on resume either.
+    if (!this.everReady || this.refusedPaused) return;
     const seq = this.nextSeq++;
     const bytes = encodeSpeakerAudioFrame({ seq, captureTimeMs, samples });
     const wasEmpty = this.unacked.size === 0;
@@ -94,7 +104,9 @@ export class AudioUplink {
 
   sendControl(msg: SpeakerClientMessage): boolean {
     if (msg.type !== 'hello' && !this.ready) return false;
-    return this.socket.sendJson(msg);
+    const sent = this.socket.sendJson(msg);
+    if (sent && msg.type === 'resume') this.refusedPaused = false;
+    return sent;
   }
 
   stats(): UplinkStats {
@@ -107,6 +119,8 @@ export class AudioUplink {
       droppedMs: this.unacked.droppedMs,
       reconnects: this.socket.reconnects,
       resentFrames: this.resentFrames,
+      refusedPaused: this.refusedPaused,
+      discardedPausedFrames: this.discardedPausedFrames,
     };
   }
 
@@ -137,8 +151,24 @@ export class AudioUplink {
       this.socket.markHealthy();
     } else if (msg.type === 'ack') {
       this.onAck(msg.seq);
+    } else if (msg.type === 'error' && msg.code === ErrorCode.SESSION_PAUSED) {
+      this.onPausedRefusal();
+    } else if (msg.type === 'state' && msg.state === 'live') {
+      this.refusedPaused = false;
     }
     this.handlers.onMessage(msg);
+  }
+
+  /**
+   * The session is paused: the frame was refused, not acknowledged, and so is every one after it
+   * until resume. Drop the backlog instead of resending it (the watchdog would otherwise redial
+   * and replay it, and on resume listeners would hear stale speech), and number the next frame
+   * right after the last acknowledged one so the server records no gap.
+   */
+  private onPausedRefusal(): void {
+    this.refusedPaused = true;
+    this.discardedPausedFrames += this.unacked.clear();
+    this.nextSeq = this.lastAck === null ? 0 : this.lastAck + 1;
   }
 
   private onAck(seq: number | null): void {

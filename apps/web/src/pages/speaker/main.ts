@@ -6,6 +6,7 @@
  */
 import {
   type CaptionEvent,
+  ErrorCode,
   LANGUAGES,
   type LanguagesResponse,
   type SessionInfo,
@@ -15,8 +16,11 @@ import {
 import QRCode from 'qrcode';
 import { ApiError, api } from '../shared/api.ts';
 import { h, testHooks } from '../shared/dom.ts';
+import { dictionaryFor } from '../shared/i18n.ts';
 import { InputMeter, type InputWarning, inputWarnings } from '../shared/input-stats.ts';
-import { describeClose, type SocketStatus } from '../shared/reconnecting-socket.ts';
+import { type CloseInfo, describeClose, type SocketStatus } from '../shared/reconnecting-socket.ts';
+import { defaultTargets, maxLanguagesPerSession, targetsFor } from '../shared/offered-languages.ts';
+import { refusalForHttp } from '../shared/refusals.ts';
 import { AudioUplink } from './audio-uplink.ts';
 import { listMicrophones, Microphone, microphoneUnavailableReason } from './microphone.ts';
 
@@ -24,6 +28,8 @@ const TOKEN_KEY = 'babelcast.token';
 const UNACKED_LIMIT_S = 60;
 const app = document.getElementById('app')!;
 const hooks = testHooks();
+/** The refusal messages, in the page's language (the speaker page's own text is English). */
+const labels = dictionaryFor(document.documentElement.lang || 'en').t;
 
 function languageName(code: string, names?: LanguagesResponse['names']): string {
   const known = names?.[code] ?? (LANGUAGES as Record<string, { name: string; native: string }>)[code];
@@ -32,7 +38,10 @@ function languageName(code: string, names?: LanguagesResponse['names']): string 
 }
 
 function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof ApiError) {
+    const refusal = refusalForHttp(err.status, err.code);
+    return refusal?.message ? labels[refusal.message] : err.message;
+  }
   if (err instanceof DOMException && err.name === 'NotAllowedError') {
     return 'Microphone permission was refused. Allow it in the browser (the icon in the address bar) and try again.';
   }
@@ -106,11 +115,55 @@ async function setupView(token: string, speakerName?: string): Promise<void> {
   if (prefer && languages.sources.includes(prefer)) select.value = prefer;
   const title = h('input', { id: 'title', type: 'text', maxlength: 200, autocomplete: 'off' });
   const error = h('p', { className: 'error', role: 'alert' });
+  // Which languages listeners may choose: each one costs the server while someone hears it.
+  const limit = maxLanguagesPerSession(languages);
+  const targetsBox = h('div', { className: 'targets', id: 'target-languages' });
+  const targetsHint = h('p', { className: 'hint', id: 'targets-hint' });
+  const targets = h(
+    'fieldset',
+    { className: 'targets-field' },
+    h('legend', {}, 'Languages to offer listeners'),
+    targetsBox,
+    targetsHint,
+  );
+  const boxes = (): HTMLInputElement[] => [...targetsBox.querySelectorAll<HTMLInputElement>('input')];
+  function enforceLimit(): void {
+    if (limit === null) return;
+    const full = boxes().filter((b) => b.checked).length >= limit;
+    for (const b of boxes()) b.disabled = full && !b.checked;
+  }
+  function fillTargets(): void {
+    const codes = targetsFor(languages, select.value);
+    const initial = defaultTargets(codes, limit);
+    targetsBox.replaceChildren(
+      ...codes.map((code) => {
+        const box = h('input', {
+          type: 'checkbox',
+          id: `target-${code}`,
+          value: code,
+          checked: initial.includes(code),
+        });
+        box.addEventListener('change', enforceLimit);
+        return h(
+          'label',
+          { className: 'check', for: `target-${code}` },
+          box,
+          ` ${languageName(code, languages.names)}`,
+        );
+      }),
+    );
+    targets.hidden = codes.length === 0;
+    targetsHint.textContent = limit === null ? '' : `At most ${limit} on this server.`;
+    enforceLimit();
+  }
+  select.addEventListener('change', fillTargets);
+  fillTargets();
   const form = h(
     'form',
     { className: 'card' },
     h('label', { for: 'source-language' }, 'Language you will speak'),
     select,
+    targets,
     h('label', { for: 'title' }, 'Title (optional)'),
     title,
     h('button', { type: 'submit', className: 'primary' }, 'Create session'),
@@ -119,10 +172,18 @@ async function setupView(token: string, speakerName?: string): Promise<void> {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     error.textContent = '';
+    const chosen = boxes()
+      .filter((b) => b.checked)
+      .map((b) => b.value);
+    if (boxes().length > 0 && chosen.length === 0) {
+      error.textContent = 'Choose at least one language to offer.';
+      return;
+    }
     try {
       const body = {
         sourceLanguage: select.value,
         ...(title.value.trim() ? { title: title.value.trim() } : {}),
+        ...(chosen.length > 0 ? { targetLanguages: chosen } : {}),
       };
       const session = await api<SessionInfo>('/api/sessions', { method: 'POST', token, body });
       history.replaceState(null, '', `/speak?session=${encodeURIComponent(session.id)}`);
@@ -289,7 +350,7 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
     transcript.scrollTop = transcript.scrollHeight;
   }
 
-  function onStatus(status: SocketStatus, close?: { code: number; reason: string }): void {
+  function onStatus(status: SocketStatus, close?: CloseInfo): void {
     const s = uplink?.stats();
     const waiting = s && s.unackedMs > 0 ? ` (${(s.unackedMs / 1000).toFixed(1)} s of audio waiting)` : '';
     connBadge.textContent =
@@ -304,8 +365,16 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
     if (s && s.droppedMs > 0) {
       alert.textContent = `${(s.droppedMs / 1000).toFixed(0)} s of audio could not be delivered during the outage (more than the ${UNACKED_LIMIT_S} s the page keeps).`;
     }
+    const refusal = close?.refusal?.message;
+    if (status === 'reconnecting' && refusal) {
+      // A full or rate-limiting server: the page tries again by itself, slowly.
+      const wait = close?.retryInMs ? ` (${Math.ceil(close.retryInMs / 1000)} s)` : '';
+      alert.textContent = `${labels[refusal]}${wait}`;
+    }
     if (status === 'closed' && close) {
-      alert.textContent = `The server closed the connection: ${describeClose(close)}.`;
+      alert.textContent = refusal
+        ? labels[refusal]
+        : `The server closed the connection: ${describeClose(close)}.`;
       void stopCapture();
     }
   }
@@ -334,8 +403,19 @@ function sessionView(token: string, initial: SessionInfo, languages: LanguagesRe
         Object.assign(textLag, msg.textMs);
         Object.assign(voiceLag, msg.voiceMs);
         break;
-      case 'notice':
       case 'error':
+        if (msg.code === ErrorCode.SESSION_PAUSED) {
+          // Audio was refused, not acknowledged: the uplink dropped its backlog; stop sending
+          // and offer Resume.
+          paused = true;
+          session = { ...session, state: 'paused' };
+          alert.textContent =
+            'The session is paused: your audio is not being broadcast. Press Resume to continue.';
+        } else if (msg.code === ErrorCode.OVER_CAPACITY) alert.textContent = labels.overCapacity;
+        else if (msg.code === ErrorCode.RATE_LIMITED) alert.textContent = labels.rateLimited;
+        else alert.textContent = msg.message;
+        break;
+      case 'notice':
         alert.textContent = msg.message;
         break;
     }

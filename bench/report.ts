@@ -1,5 +1,6 @@
 /** Markdown report and a hand-written SVG chart (latency per stage, fan-out delay per N). */
 import type { Results } from './lib/results.ts';
+import type { LanguageAccount } from './lib/fanout-accounting.ts';
 
 const f = (x: unknown) => (x === null || x === undefined ? '–' : String(x));
 
@@ -76,8 +77,15 @@ export function renderMarkdown(r: Results, chartFile: string): string {
     out.push('## Fan-out (one session, listeners in 2 other processes on loopback)', '');
     if (p.fanout.error) out.push(`Failed: ${p.fanout.error}`, '');
     else {
+      const languages: string[] | undefined = p.fanout.steps.find(
+        (s: { languages?: string[] }) => s.languages,
+      )?.languages;
       out.push(
         `Engines ${JSON.stringify(p.fanout.engines)}. Delay = listener receive time − pipeline publish time. A step breaks when caption p99 > ${p.fanout.limits.captionP99Ms} ms, > ${p.fanout.limits.audioDroppedPct} % audio dropped, > ${p.fanout.limits.connectFailedPct} % connections fail, or any caption is lost.`,
+        '',
+        languages
+          ? `Listeners split evenly between ${languages.join(' and ')} (captions and voice in ${languages.length} language${languages.length === 1 ? '' : 's'}). Each listener is expected to receive the source captions plus its own language's translations and audio packets; loss and delay are counted against that, per language below. Drafts the hub skips for a listener that is behind are counted apart (drafts dropped), not as lost captions.`
+          : 'Every listener on one language (an older run).',
         '',
         '| listeners | caption p50/p95/p99 ms | audio p50/p95/p99 ms | audio dropped | captions lost | server CPU % | server RSS MB | listener procs CPU % | held |',
         '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -90,6 +98,21 @@ export function renderMarkdown(r: Results, chartFile: string): string {
         out.push(
           `| ${s.listeners} (${s.connectFailed} failed) | ${f(s.captionDelayMs.p50)} / ${f(s.captionDelayMs.p95)} / ${f(s.captionDelayMs.p99)} | ${f(s.audioDelayMs.p50)} / ${f(s.audioDelayMs.p95)} / ${f(s.audioDelayMs.p99)} | ${s.audioDropped} (${s.audioDroppedPct} %) | ${s.captionsLost} | ${s.serverCpuPct} | ${s.serverRssPeakMb} | ${s.listenerProcessCpuPct.join(' + ')} | ${s.held ? 'yes' : `no: ${s.why}`} |`,
         );
+      }
+      const split = p.fanout.steps.filter((s: { byLanguage?: object }) => s.byLanguage);
+      if (split.length) {
+        out.push(
+          '',
+          'Per language (per listener: what each listener of that language should receive):',
+          '',
+          '| listeners | language | listeners of it | per listener: captions / audio / drafts | caption p50/p95/p99 ms | audio p50/p95/p99 ms | captions lost | audio dropped | drafts dropped |',
+          '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        );
+        for (const s of split)
+          for (const [lang, l] of Object.entries(s.byLanguage as Record<string, LanguageAccount>))
+            out.push(
+              `| ${s.listeners} | ${lang} | ${l.listeners} | ${l.captionsPublished} / ${l.audioPublished} / ${l.draftsPublished} | ${f(l.captionDelayMs.p50)} / ${f(l.captionDelayMs.p95)} / ${f(l.captionDelayMs.p99)} | ${f(l.audioDelayMs.p50)} / ${f(l.audioDelayMs.p95)} / ${f(l.audioDelayMs.p99)} | ${l.captionsLost} | ${l.audioDropped} (${l.audioDroppedPct} %) | ${l.draftsDropped} |`,
+            );
       }
       const last = p.fanout.steps.at(-1);
       if (last?.failed)

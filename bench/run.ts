@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineKind } from '@babelcast/core';
 import { ENGINE_REGISTRY, PRESETS } from '@babelcast/server';
 import { runAccuracy } from './parts/accuracy.ts';
-import { runFanout } from './parts/fanout.ts';
+import { DEFAULT_FANOUT_LANGUAGES, runFanout } from './parts/fanout.ts';
 import { type PipelineMode, runLatency } from './parts/latency.ts';
 import { runSoak } from './parts/soak.ts';
 import { runThroughput } from './parts/throughput.ts';
@@ -34,6 +34,8 @@ export interface BenchOptions {
   speed?: number;
   soakMinutes?: number;
   fanoutMax?: number;
+  /** Fan-out part: target languages the listeners are split between (default es, fr). */
+  fanoutLanguages?: string[];
   outDir?: string;
   log?: (line: string) => void;
 }
@@ -116,6 +118,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
       steps: all.filter((n) => n <= max),
       clip: q ? 'ljspeech-01.wav' : 'long-en-02.wav',
       processes: 2,
+      languages: options.fanoutLanguages ?? DEFAULT_FANOUT_LANGUAGES,
       log,
     });
   });

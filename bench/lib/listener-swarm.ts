@@ -6,19 +6,22 @@
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { Histogram } from './histogram.ts';
+import { type Published, tally } from './fanout-accounting.ts';
 
 const wallMs = () => performance.timeOrigin + performance.now();
 
 interface Listener {
   ws: WebSocket;
+  /** Its target language (the URL's targetLanguage). */
+  language: string;
   welcomed: boolean;
   closedCode: number | null;
   /** Received seqs and times, appended as they arrive. */
   seqs: number[];
   times: number[];
-  /** Caption seqs this listener got (partials included), to find gaps. */
+  /** Captions (partials included), drafts and audio packets this listener got. */
   captions: number;
+  drafts: number;
   audio: number;
 }
 
@@ -27,11 +30,13 @@ const listeners: Listener[] = [];
 function open(url: string): Listener {
   const l: Listener = {
     ws: new WebSocket(url, { perMessageDeflate: false }),
+    language: new URL(url).searchParams.get('targetLanguage') ?? '',
     welcomed: false,
     closedCode: null,
     seqs: [],
     times: [],
     captions: 0,
+    drafts: 0,
     audio: 0,
   };
   l.ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -50,6 +55,11 @@ function open(url: string): Listener {
       l.seqs.push(msg.seq);
       l.times.push(at);
       l.captions++;
+    } else if (text.startsWith('{"type":"draft"')) {
+      const msg = JSON.parse(text) as { seq: number };
+      l.seqs.push(msg.seq);
+      l.times.push(at);
+      l.drafts++;
     } else if (!l.welcomed && text.startsWith('{"type":"welcome"')) {
       l.welcomed = true;
     }
@@ -86,39 +96,16 @@ async function connect(
   return { ok, failed: mine.length - ok, ms: Math.round(performance.now() - started) };
 }
 
-function report(published: Array<[number, number, number]>) {
-  const pub = new Map<number, [number, number]>();
-  for (const [seq, t, kind] of published) pub.set(seq, [t, kind]);
-  const caption = new Histogram();
-  const audio = new Histogram();
-  let audioReceived = 0;
-  let unmatched = 0;
-  for (const l of listeners) {
-    for (let i = 0; i < l.seqs.length; i++) {
-      const p = pub.get(l.seqs[i]!);
-      if (!p) {
-        unmatched++;
-        continue;
-      }
-      const delay = l.times[i]! - p[0];
-      if (p[1] === 1) {
-        audio.add(delay);
-        audioReceived++;
-      } else caption.add(delay);
-    }
-  }
+/** Per target language, matched against the probe's publish log (see fanout-accounting.ts). */
+function report(published: Published[]) {
   const closed: Record<string, number> = {};
   for (const l of listeners)
     if (l.closedCode !== null) closed[l.closedCode] = (closed[l.closedCode] ?? 0) + 1;
   return {
     listeners: listeners.length,
-    caption: caption.toJSON(),
-    audio: audio.toJSON(),
-    audioReceived,
-    captionsReceived: listeners.reduce((n, l) => n + l.captions, 0),
-    unmatched,
+    byLanguage: tally(listeners, published),
     closed,
-    /** Per listener counts, to spot one that fell behind. */
+    /** Per listener raw counts (whatever was published), to spot one that fell behind. */
     minCaptions: Math.min(...listeners.map((l) => l.captions)),
     minAudio: Math.min(...listeners.map((l) => l.audio)),
     maxCaptions: Math.max(...listeners.map((l) => l.captions)),
@@ -134,7 +121,7 @@ process.on(
     url?: string;
     count?: number;
     parallel?: number;
-    published?: Array<[number, number, number]>;
+    published?: Published[];
   }) => {
     const reply = (result: unknown) => process.send!({ id: m.id, result });
     if (m.cmd === 'connect') reply(await connect(m.url!, m.count!, m.parallel ?? 50));
@@ -152,6 +139,7 @@ process.on(
         l.seqs = [];
         l.times = [];
         l.captions = 0;
+        l.drafts = 0;
         l.audio = 0;
       }
       reply(null);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createLogger, type MessageBus } from '@babelcast/core';
 import { startServer } from '@babelcast/server';
+import { KIND, type Kind } from './fanout-accounting.ts';
 
 // A preset name ("fake", "embedded") or an engines config object as JSON ({"preset":"fake","codec":"opus"}).
 const enginesEnv = process.env.BENCH_ENGINES ?? 'fake';
@@ -34,14 +35,23 @@ const server = await startServer({
 });
 const token = await server.createApiToken('bench');
 
-/** seq → [publish time (epoch ms, fractional), 0 caption | 1 audio] */
-const published = new Map<number, [number, number]>();
+/**
+ * seq → [publish time (epoch ms, fractional), kind (0 caption | 1 audio | 2 draft), language].
+ * The language is the one whose listeners get it: '' for source captions (partial, final), which
+ * go to every listener; the target language for translations, drafts and audio packets.
+ */
+const published = new Map<number, [number, Kind, string]>();
 if (probe) {
   const bus = (server.manager as unknown as { options: { bus: MessageBus } }).options.bus;
   const publish = bus.publish.bind(bus);
   bus.publish = (subject, message) => {
-    if (message.type === 'caption') published.set(message.event.seq, [wallMs(), 0]);
-    else if (message.type === 'audio') published.set(message.packet.seq, [wallMs(), 1]);
+    if (message.type === 'caption') {
+      const ev = message.event;
+      published.set(ev.seq, [wallMs(), KIND.caption, ev.kind === 'translation' ? ev.lang : '']);
+    } else if (message.type === 'audio')
+      published.set(message.packet.seq, [wallMs(), KIND.audio, message.packet.language]);
+    else if (message.type === 'draft')
+      published.set(message.event.seq, [wallMs(), KIND.draft, message.event.lang]);
     publish(subject, message);
   };
 }
@@ -67,7 +77,7 @@ process.on('message', async (req: Request) => {
       reply(null);
       return;
     case 'published':
-      reply([...published.entries()].map(([seq, [t, kind]]) => [seq, t, kind]));
+      reply([...published.entries()].map(([seq, [t, kind, lang]]) => [seq, t, kind, lang]));
       published.clear();
       return;
     case 'metrics': {

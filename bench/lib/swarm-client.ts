@@ -3,18 +3,16 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { within } from './process-tree.ts';
-import type { HistogramJSON } from './histogram.ts';
+import type { LanguageTally, Published } from './fanout-accounting.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export interface SwarmReport {
   listeners: number;
-  caption: HistogramJSON;
-  audio: HistogramJSON;
-  audioReceived: number;
-  captionsReceived: number;
-  unmatched: number;
+  /** Per target language: what its listeners received, matched against the probe. */
+  byLanguage: Record<string, LanguageTally>;
   closed: Record<string, number>;
+  /** Per listener raw counts (captions include partials; drafts not counted), any language. */
   minCaptions: number;
   minAudio: number;
   maxCaptions: number;
@@ -57,7 +55,7 @@ export class Swarm {
     return this.request<{ ok: number; failed: number; ms: number }>({ cmd: 'connect', url, count, parallel });
   }
 
-  report(published: Array<[number, number, number]>) {
+  report(published: Published[]) {
     return this.request<SwarmReport>({ cmd: 'report', published });
   }
 

@@ -1,28 +1,43 @@
 /**
  * Fan-out: one session, N listeners in separate processes on loopback, for growing N until it
- * breaks. Fake recogniser/translator/voice (so only the hub is measured) with the real Opus codec
+ * breaks. The listeners are split evenly between the target languages (default es and fr, so
+ * captions and voice run in two languages), each listener process holding its share of each;
+ * loss and delay are counted per language (bench/lib/fanout-accounting.ts): a listener expects
+ * the source captions plus its own language's translations, drafts and audio packets. Fake recogniser/translator/voice (so only the hub is measured) with the real Opus codec
  * (so audio packets have their real size). The delay is from the moment the pipeline publishes a
  * caption or audio packet on the session bus to the moment a listener process receives it: what
  * the hub, `ws` and the kernel add, plus the listener processes' own scheduling on this machine.
  */
 import { replay } from '../../packages/cli/src/replay/index.ts';
 import { speechClip } from '@babelcast/core/testing';
-import { Histogram } from '../lib/histogram.ts';
+import { account, type LanguageAccount, type Published, splitEvenly } from '../lib/fanout-accounting.ts';
+import type { Histogram } from '../lib/histogram.ts';
 import { cpuPercent, mb, ServerProcess } from '../lib/server-client.ts';
 import { Swarm, type SwarmReport } from '../lib/swarm-client.ts';
 
 export interface FanoutStep {
   listeners: number;
+  /** Target languages the listeners were split between (evenly). */
+  languages: string[];
   connected: number;
   connectFailed: number;
   connectMs: number;
   captionDelayMs: ReturnType<Histogram['summary']>;
   audioDelayMs: ReturnType<Histogram['summary']>;
+  /** Distinct messages published (source captions + every language's translations, etc.). */
   captionsPublished: number;
   audioPublished: number;
+  draftsPublished: number;
   captionsLost: number;
   audioDropped: number;
   audioDroppedPct: number;
+  /** Drafts the hub skipped for a listener behind (by design): counted apart, not a loss. */
+  draftsDropped: number;
+  draftDelayMs: ReturnType<Histogram['summary']>;
+  /** Messages of another language a listener received (a routing bug if not 0). */
+  wrongLanguage: number;
+  /** Per target language: expected per listener, received, lost, delays. */
+  byLanguage: Record<string, LanguageAccount>;
   slowConsumerDisconnects: number;
   serverCpuPct: number;
   serverRssMb: number;
@@ -36,6 +51,8 @@ export interface FanoutOptions {
   steps: number[];
   clip: string;
   processes: number;
+  /** Target languages the listeners are split between; default es and fr. */
+  languages?: string[];
   log: (line: string) => void;
   /** One step (tests replace it); default: start a server and the listener processes. */
   runStep?: (
@@ -66,6 +83,8 @@ export interface FailedFanoutStep {
   why: string;
 }
 
+export const DEFAULT_FANOUT_LANGUAGES = ['es', 'fr'];
+
 export async function runFanout(options: FanoutOptions): Promise<{
   steps: Array<FanoutStep | FailedFanoutStep>;
   engines: Record<string, string>;
@@ -93,6 +112,10 @@ export async function runFanout(options: FanoutOptions): Promise<{
     options.log(
       `  caption p50/p95/p99 ${s.captionDelayMs.p50}/${s.captionDelayMs.p95}/${s.captionDelayMs.p99} ms, audio p99 ${s.audioDelayMs.p99} ms, dropped ${s.audioDropped}, cpu ${s.serverCpuPct}%, rss ${s.serverRssPeakMb} MB${s.held ? '' : ` — broke: ${s.why}`}`,
     );
+    for (const [lang, l] of Object.entries(s.byLanguage ?? {}))
+      options.log(
+        `    ${lang}: ${l.listeners} listeners, per listener ${l.captionsPublished} captions / ${l.audioPublished} audio / ${l.draftsPublished} drafts; lost ${l.captionsLost}, audio dropped ${l.audioDropped}, drafts dropped ${l.draftsDropped}; caption p99 ${l.captionDelayMs.p99} ms, audio p99 ${l.audioDelayMs.p99} ms`,
+      );
     if (!s.held) break;
   }
   return { steps, engines, limits: LIMITS, failed };
@@ -102,6 +125,7 @@ async function runStep(
   n: number,
   options: FanoutOptions,
 ): Promise<{ result: FanoutStep; engines: Record<string, string> }> {
+  const languages = options.languages ?? DEFAULT_FANOUT_LANGUAGES;
   const server = await ServerProcess.start({
     engines: { preset: 'fake', codec: 'opus' },
     probe: true,
@@ -110,6 +134,7 @@ async function runStep(
   const swarms: Swarm[] = [];
   try {
     for (let i = 0; i < options.processes; i++) swarms.push(await Swarm.start());
+    const connected: Record<string, number> = {};
     let connect = { ok: 0, failed: 0, ms: 0 };
     let before = await server.usage();
     let swarmBefore = await Promise.all(
@@ -118,17 +143,26 @@ async function runStep(
     await replay({
       file: speechClip(options.clip),
       source: 'en',
-      listen: ['es'],
+      // The replay's own listeners hear every language, so every track runs from the start.
+      listen: languages,
       server: { url: server.url, token: server.token },
       settleMs: 2000,
       beforeStreaming: async (sessionId) => {
-        const url = `${server.url.replace(/^http/, 'ws')}/ws/listener?session=${sessionId}&targetLanguage=es`;
-        const share = (i: number) => Math.floor(n / swarms.length) + (i < n % swarms.length ? 1 : 0);
-        const results = await Promise.all(swarms.map((s, i) => s.connect(url, share(i))));
+        const perLanguage = splitEvenly(n, languages.length);
+        const parallel = Math.max(1, Math.ceil(50 / languages.length));
+        const results = await Promise.all(
+          languages.flatMap((lang, li) => {
+            const url = `${server.url.replace(/^http/, 'ws')}/ws/listener?session=${sessionId}&targetLanguage=${encodeURIComponent(lang)}`;
+            const shares = splitEvenly(perLanguage[li]!, swarms.length);
+            return swarms.map(async (s, i) => ({ lang, r: await s.connect(url, shares[i]!, parallel) }));
+          }),
+        );
+        for (const lang of languages) connected[lang] = 0;
+        for (const { lang, r } of results) connected[lang]! += r.ok;
         connect = {
-          ok: results.reduce((a, r) => a + r.ok, 0),
-          failed: results.reduce((a, r) => a + r.failed, 0),
-          ms: Math.max(...results.map((r) => r.ms)),
+          ok: results.reduce((a, { r }) => a + r.ok, 0),
+          failed: results.reduce((a, { r }) => a + r.failed, 0),
+          ms: Math.max(...results.map(({ r }) => r.ms)),
         };
         await server.request('published');
         await server.request('resetPeak');
@@ -143,46 +177,18 @@ async function runStep(
     const swarmAfter = await Promise.all(
       swarms.map((s) => s.request<{ cpuMs: number; wallMs: number }>({ cmd: 'usage' })),
     );
-    const published = await server.request<Array<[number, number, number]>>('published');
+    const published = await server.request<Published[]>('published');
     const metrics = await server.request<{ audioDropped: number; slowConsumers: number }>('metrics');
     const reports: SwarmReport[] = await Promise.all(swarms.map((s) => s.report(published)));
-    const caption = new Histogram();
-    const audio = new Histogram();
-    for (const r of reports) {
-      caption.merge(r.caption);
-      audio.merge(r.audio);
-    }
-    const audioPublished = published.filter((p) => p[2] === 1).length;
-    const captionsPublished = published.length - audioPublished;
-    const listeners = connect.ok;
-    const audioReceived = reports.reduce((a, r) => a + r.audioReceived, 0);
-    const captionsReceived = reports.reduce((a, r) => a + r.captionsReceived, 0);
-    const audioDropped = Math.max(0, listeners * audioPublished - audioReceived);
-    const audioDroppedPct =
-      listeners * audioPublished ? (100 * audioDropped) / (listeners * audioPublished) : 0;
-    const captionsLost = Math.max(0, listeners * captionsPublished - captionsReceived);
-    const c = caption.summary();
-    const why: string[] = [];
-    if (connect.failed > (LIMITS.connectFailedPct / 100) * n)
-      why.push(`${connect.failed} connections failed`);
-    if (c.p99 !== null && c.p99 > LIMITS.captionP99Ms)
-      why.push(`caption p99 ${c.p99} ms > ${LIMITS.captionP99Ms} ms`);
-    if (audioDroppedPct > LIMITS.audioDroppedPct) why.push(`${audioDroppedPct.toFixed(1)} % audio dropped`);
-    if (captionsLost > 0) why.push(`${captionsLost} captions lost`);
     return {
       engines: server.engines,
-      result: {
-        listeners: n,
-        connected: connect.ok,
-        connectFailed: connect.failed,
-        connectMs: connect.ms,
-        captionDelayMs: c,
-        audioDelayMs: audio.summary(),
-        captionsPublished,
-        audioPublished,
-        captionsLost,
-        audioDropped,
-        audioDroppedPct: Math.round(audioDroppedPct * 100) / 100,
+      result: fanoutStep({
+        n,
+        languages,
+        connect,
+        connected,
+        published,
+        tallies: reports.map((r) => r.byLanguage),
         slowConsumerDisconnects: metrics.slowConsumers,
         serverCpuPct: cpuPercent(before, after),
         serverRssMb: mb(after.rss),
@@ -190,12 +196,66 @@ async function runStep(
         listenerProcessCpuPct: swarmAfter.map((a, i) =>
           cpuPercent({ ...swarmBefore[i]!, rss: 0, rssPeak: 0 }, { ...a, rss: 0, rssPeak: 0 }),
         ),
-        held: why.length === 0,
-        why: why.join('; '),
-      },
+      }),
     };
   } finally {
     await Promise.all(swarms.map((s) => s.stop().catch(() => {})));
     await server.stop().catch(() => {});
   }
+}
+
+/**
+ * One step's result from what the probe says was published and what the listener processes
+ * received, per language; whether it held. Pure: tests feed it hand-made data.
+ */
+export function fanoutStep(input: {
+  n: number;
+  languages: string[];
+  connect: { ok: number; failed: number; ms: number };
+  /** Listeners of each language that connected. */
+  connected: Record<string, number>;
+  published: Published[];
+  tallies: SwarmReport['byLanguage'][];
+  slowConsumerDisconnects: number;
+  serverCpuPct: number;
+  serverRssMb: number;
+  serverRssPeakMb: number;
+  listenerProcessCpuPct: number[];
+}): FanoutStep {
+  const a = account(input.published, input.tallies, input.connected);
+  const c = a.captionDelayMs;
+  const why: string[] = [];
+  if (input.connect.failed > (LIMITS.connectFailedPct / 100) * input.n)
+    why.push(`${input.connect.failed} connections failed`);
+  if (c.p99 !== null && c.p99 > LIMITS.captionP99Ms)
+    why.push(`caption p99 ${c.p99} ms > ${LIMITS.captionP99Ms} ms`);
+  if (a.audioDroppedPct > LIMITS.audioDroppedPct) why.push(`${a.audioDroppedPct.toFixed(1)} % audio dropped`);
+  if (a.captionsLost > 0) why.push(`${a.captionsLost} captions lost`);
+  if (a.wrongLanguage > 0) why.push(`${a.wrongLanguage} messages reached listeners of another language`);
+  return {
+    listeners: input.n,
+    languages: input.languages,
+    connected: input.connect.ok,
+    connectFailed: input.connect.failed,
+    connectMs: input.connect.ms,
+    captionDelayMs: c,
+    audioDelayMs: a.audioDelayMs,
+    captionsPublished: a.captionsPublished,
+    audioPublished: a.audioPublished,
+    draftsPublished: a.draftsPublished,
+    captionsLost: a.captionsLost,
+    audioDropped: a.audioDropped,
+    audioDroppedPct: a.audioDroppedPct,
+    draftsDropped: a.draftsDropped,
+    draftDelayMs: a.draftDelayMs,
+    wrongLanguage: a.wrongLanguage,
+    byLanguage: a.byLanguage,
+    slowConsumerDisconnects: input.slowConsumerDisconnects,
+    serverCpuPct: input.serverCpuPct,
+    serverRssMb: input.serverRssMb,
+    serverRssPeakMb: input.serverRssPeakMb,
+    listenerProcessCpuPct: input.listenerProcessCpuPct,
+    held: why.length === 0,
+    why: why.join('; '),
+  };
 }

@@ -81,7 +81,7 @@ export function renderMarkdown(r: Results, chartFile: string): string {
         (s: { languages?: string[] }) => s.languages,
       )?.languages;
       out.push(
-        `Engines ${JSON.stringify(p.fanout.engines)}. Delay = listener receive time − pipeline publish time. A step breaks when caption p99 > ${p.fanout.limits.captionP99Ms} ms, > ${p.fanout.limits.audioDroppedPct} % audio dropped, > ${p.fanout.limits.connectFailedPct} % connections fail, or any caption is lost.`,
+        `Engines ${JSON.stringify(p.fanout.engines)}. Delay = listener receive time − pipeline publish time. A step breaks when caption p99 > ${p.fanout.limits.captionP99Ms} ms, > ${p.fanout.limits.audioDroppedPct} % audio dropped, > ${p.fanout.limits.connectFailedPct} % connections fail, any caption is lost, or a message reaches a listener of another language.`,
         '',
         languages
           ? `Listeners split evenly between ${languages.join(' and ')} (captions and voice in ${languages.length} language${languages.length === 1 ? '' : 's'}). Each listener is expected to receive the source captions plus its own language's translations and audio packets; loss and delay are counted against that, per language below. Drafts the hub skips for a listener that is behind are counted apart (drafts dropped), not as lost captions.`

@@ -9,12 +9,18 @@
  * - `SCRIPTED_SESSION` sends nothing after its welcome: the test plays the server, one message at a
  *   time, through `sendScripted`, so what the page shows can be checked between two events.
  * - The speaker socket of `STUB_SESSION` accepts audio, acknowledges it and reports scripted lag.
+ * - `REFUSING_SESSIONS` refuse listeners as a hardened server does (full, rate-limited, an old
+ *   protocol, a language not offered), and `PAUSED_SESSION`'s speaker socket refuses audio with
+ *   `BC_ERR_SESSION_PAUSED` after a few frames, until `resume`.
+ * - POST /api/sessions takes at most `STUB_MAX_LANGUAGES` target languages.
  */
 import type { AddressInfo } from 'node:net';
 import {
   type CaptionEvent,
   type DraftEvent,
+  CloseCode,
   decodeSpeakerAudioFrame,
+  ErrorCode,
   encodeListenerAudioPacket,
   LANGUAGES,
   type LagMessage,
@@ -52,6 +58,28 @@ export const STUB_LAG_MESSAGES: LagMessage[] = [
   { type: 'lag', textMs: {}, voiceMs: { es: 2900 } },
 ];
 
+const refusing = (id: string): SessionInfo => ({
+  ...STUB_SESSION,
+  id,
+  joinUrl: `http://localhost/join/${id}`,
+});
+/** Listener sockets on these are refused: an `error` first where the real server sends one. */
+export const REFUSING_SESSIONS = {
+  full: refusing('full-hall-503'),
+  rateLimited: refusing('busy-hall-429'),
+  oldProtocol: refusing('old-hall-426'),
+  /** GET says es, fr, de (as an older answer would); the socket offers es and fr only. */
+  narrow: refusing('narrow-hall-422'),
+};
+const NARROW_OFFERED = ['es', 'fr'];
+
+/** Its speaker socket acknowledges `PAUSED_AFTER_FRAMES` frames, then refuses audio until `resume`. */
+export const PAUSED_SESSION: SessionInfo = { ...refusing('paused-hall-409'), title: 'Paused session' };
+export const PAUSED_AFTER_FRAMES = 5;
+
+/** POST /api/sessions refuses more target languages than this (as limits.maxLanguagesPerSession). */
+export const STUB_MAX_LANGUAGES = 2;
+
 /** Every accepted speaker token; the stub checks nothing else. */
 export const STUB_SPEAKER_TOKEN = 'stub-speaker-token';
 
@@ -79,13 +107,53 @@ export interface StubServer {
   sendScripted(message: object | Uint8Array): number;
   /** Listener sockets open on SCRIPTED_SESSION. */
   scriptedListeners(): number;
+  /** Listener connection attempts per session id (with their targetLanguage), in order. */
+  listenerAttempts(sessionId: string): { at: number; targetLanguage: string | null }[];
+  /** Seqs of every audio frame PAUSED_SESSION's speaker socket received, and those it accepted. */
+  pausedSpeaker: { received: number[]; accepted: number[] };
+  /** Bodies of POST /api/sessions. */
+  created: unknown[];
   close(): Promise<void>;
 }
 
 export async function startStubServer(): Promise<StubServer> {
   const app = Fastify();
   await app.register(webRoutes, {});
-  const sessions = new Map([STUB_SESSION, SCRIPTED_SESSION].map((s) => [s.id, s]));
+  const sessions = new Map(
+    [STUB_SESSION, SCRIPTED_SESSION, PAUSED_SESSION, ...Object.values(REFUSING_SESSIONS)].map((s) => [
+      s.id,
+      s,
+    ]),
+  );
+  const attempts = new Map<string, { at: number; targetLanguage: string | null }[]>();
+  const pausedSpeaker = { received: [] as number[], accepted: [] as number[] };
+  const created: unknown[] = [];
+  app.post('/api/sessions', async (req, reply) => {
+    if (req.headers.authorization !== `Bearer ${STUB_SPEAKER_TOKEN}`) {
+      return reply.code(401).send({ error: { code: 'BC_ERR_UNAUTHORIZED', message: 'not accepted' } });
+    }
+    const body = req.body as { sourceLanguage: string; title?: string; targetLanguages?: string[] };
+    created.push(body);
+    if ((body.targetLanguages?.length ?? 0) > STUB_MAX_LANGUAGES) {
+      return reply.code(400).send({
+        error: {
+          code: ErrorCode.VALIDATION,
+          message: `A session offers at most ${STUB_MAX_LANGUAGES} target languages on this server.`,
+        },
+      });
+    }
+    const id = `new-session-${created.length}`;
+    const session: SessionInfo = {
+      ...STUB_SESSION,
+      id,
+      state: 'created',
+      title: body.title ?? null,
+      joinUrl: `http://localhost/join/${id}`,
+      targetLanguages: body.targetLanguages ?? STUB_SESSION.targetLanguages,
+    };
+    sessions.set(id, session);
+    return reply.code(201).send(session);
+  });
   app.get('/api/sessions/:id', async (req, reply) => {
     const session = sessions.get((req.params as { id: string }).id);
     if (!session) {
@@ -100,7 +168,12 @@ export async function startStubServer(): Promise<StubServer> {
     const known = LANGUAGES as Record<string, { name: string; native: string }>;
     return {
       sources: [STUB_SESSION.sourceLanguage],
-      pairs: [],
+      pairs: STUB_SESSION.targetLanguages.map((target) => ({
+        source: STUB_SESSION.sourceLanguage,
+        target,
+        voice: true,
+        via: 'stub',
+      })),
       names: Object.fromEntries(codes.map((c) => [c, { name: known[c]!.name, native: known[c]!.native }])),
     };
   });
@@ -117,7 +190,15 @@ export async function startStubServer(): Promise<StubServer> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const session = sessions.get(url.searchParams.get('session') ?? '') ?? STUB_SESSION;
-      if (url.pathname === '/ws/speaker') return serveSpeaker(ws, session);
+      if (url.pathname === '/ws/speaker') {
+        return session === PAUSED_SESSION
+          ? servePausedSpeaker(ws, session, pausedSpeaker)
+          : serveSpeaker(ws, session);
+      }
+      const tried = attempts.get(session.id) ?? [];
+      tried.push({ at: Date.now(), targetLanguage: url.searchParams.get('targetLanguage') });
+      attempts.set(session.id, tried);
+      if (refuseListener(ws, session, url)) return;
       if (session === SCRIPTED_SESSION) {
         scripted.add(ws);
         ws.on('close', () => scripted.delete(ws));
@@ -136,11 +217,85 @@ export async function startStubServer(): Promise<StubServer> {
       return scripted.size;
     },
     scriptedListeners: () => scripted.size,
+    listenerAttempts: (id) => attempts.get(id) ?? [],
+    pausedSpeaker,
+    created,
     async close() {
       for (const c of wss.clients) c.terminate();
       await app.close();
     },
   };
+}
+
+/** Refuse a listener of a REFUSING_SESSIONS session as the hardened server does; true if refused. */
+function refuseListener(ws: WebSocket, session: SessionInfo, url: URL): boolean {
+  const error = (code: string, message: string) => ws.send(JSON.stringify({ type: 'error', code, message }));
+  switch (session.id) {
+    case REFUSING_SESSIONS.full.id:
+      error(ErrorCode.OVER_CAPACITY, 'this node is at capacity');
+      ws.close(CloseCode.OVER_CAPACITY, 'server at capacity');
+      return true;
+    case REFUSING_SESSIONS.rateLimited.id:
+      error(ErrorCode.RATE_LIMITED, 'too many connections from this address');
+      ws.close(CloseCode.RATE_LIMITED, 'rate limited');
+      return true;
+    case REFUSING_SESSIONS.oldProtocol.id:
+      ws.close(CloseCode.UNSUPPORTED_PROTOCOL, 'unsupported protocol version');
+      return true;
+    case REFUSING_SESSIONS.narrow.id: {
+      const language = url.searchParams.get('targetLanguage') ?? '';
+      if (NARROW_OFFERED.includes(language)) {
+        welcome(ws, { ...session, targetLanguages: NARROW_OFFERED }, url, 0);
+        return true;
+      }
+      error(ErrorCode.LANGUAGE_NOT_OFFERED, `this session does not offer ${language}`);
+      ws.close(CloseCode.UNSUPPORTED_PAIR, 'language not offered');
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * PAUSED_SESSION's speaker: acknowledges the first frames, then refuses audio as a paused session
+ * does (one `error`, the rest silently, nothing acknowledged) until the speaker sends `resume`.
+ */
+function servePausedSpeaker(
+  ws: WebSocket,
+  session: SessionInfo,
+  log: { received: number[]; accepted: number[] },
+): void {
+  let paused = false;
+  let toldPaused = false;
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) {
+      const { seq } = decodeSpeakerAudioFrame(new Uint8Array(data as Buffer));
+      log.received.push(seq);
+      if (!paused && log.accepted.length >= PAUSED_AFTER_FRAMES && !toldPaused) paused = true;
+      if (paused) {
+        if (!toldPaused) {
+          toldPaused = true;
+          ws.send(
+            JSON.stringify({ type: 'error', code: ErrorCode.SESSION_PAUSED, message: 'session is paused' }),
+          );
+        }
+        return;
+      }
+      // Resending is safe: at or below the last accepted seq is dropped, but acknowledged.
+      if (seq > (log.accepted.at(-1) ?? -1)) log.accepted.push(seq);
+      ws.send(JSON.stringify({ type: 'ack', seq: log.accepted.at(-1) }));
+      return;
+    }
+    const msg = JSON.parse(String(data)) as { type: string; token?: string };
+    if (msg.type === 'hello') {
+      if (msg.token !== STUB_SPEAKER_TOKEN) return ws.close(4401, 'not accepted');
+      const lastSeq = log.accepted.at(-1) ?? null;
+      ws.send(JSON.stringify({ type: 'ready', protocol: PROTOCOL_VERSION, session, lastSeq }));
+    } else if (msg.type === 'resume') {
+      paused = false;
+      ws.send(JSON.stringify({ type: 'state', state: 'live' }));
+    }
+  });
 }
 
 function welcome(ws: WebSocket, session: SessionInfo, url: URL, seq: number): string {

@@ -1,4 +1,10 @@
-import { type AsrEvent, EngineError, EngineUnavailableError, readWavFile, wordErrorRate } from '@babelcast/core';
+import {
+  type AsrEvent,
+  EngineError,
+  EngineUnavailableError,
+  readWavFile,
+  wordErrorRate,
+} from '@babelcast/core';
 import { describeAsrConformance, speechClip, speechManifest } from '@babelcast/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hypothesisText } from './hypothesis-words.ts';

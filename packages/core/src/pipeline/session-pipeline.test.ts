@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { readWavFile } from '../audio/wav.ts';
-import { createFakeEngines, FakeMt, FakeTts } from '../engines/fakes/index.ts';
+import { createFakeEngines, FakeMt } from '../engines/fakes/index.ts';
 import { InMemoryBus } from '../bus/bus.ts';
 import { type SessionOutput, subjects } from '../bus/subjects.ts';
 import { speechClip } from '../testing/shared-data.ts';

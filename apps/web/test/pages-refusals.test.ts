@@ -106,15 +106,24 @@ describe('pages facing the server’s refusals (stub server)', () => {
       ['fr', true],
       ['de', true],
     ]);
+    // Fewer than all: the choice goes to the server, which refuses more than its limit.
+    await page.uncheck('#target-de');
     await page.getByRole('button', { name: 'Create session' }).click();
     await expect
       .poll(() => page.getByRole('alert').first().textContent())
-      .toBe('A session offers at most 2 target languages on this server.');
+      .toBe('A session offers at most 1 target languages on this server.');
+    expect(server.created.at(-1)).toMatchObject({ targetLanguages: ['es', 'fr'] });
     await screenshot(page, 'speaker-too-many-languages');
-    await page.uncheck('#target-de');
+    await page.uncheck('#target-fr');
     await page.getByRole('button', { name: 'Create session' }).click();
     await expect.poll(() => new URL(page.url()).searchParams.get('session')).toMatch(/^new-session-/);
-    expect(server.created.at(-1)).toMatchObject({ sourceLanguage: 'en', targetLanguages: ['es', 'fr'] });
+    expect(server.created.at(-1)).toMatchObject({ sourceLanguage: 'en', targetLanguages: ['es'] });
+    // All of them, untouched: the server's default (every served language up to its limit).
+    await page.goto(`${server.url}/speak`);
+    await expect.poll(() => boxes.count()).toBe(3);
+    await page.getByRole('button', { name: 'Create session' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('session')).toMatch(/^new-session-/);
+    expect(server.created.at(-1)).not.toHaveProperty('targetLanguages');
     await page.close();
   });
 

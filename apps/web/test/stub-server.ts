@@ -78,7 +78,7 @@ export const PAUSED_SESSION: SessionInfo = { ...refusing('paused-hall-409'), tit
 export const PAUSED_AFTER_FRAMES = 5;
 
 /** POST /api/sessions refuses more target languages than this (as limits.maxLanguagesPerSession). */
-export const STUB_MAX_LANGUAGES = 2;
+export const STUB_MAX_LANGUAGES = 1;
 
 /** Every accepted speaker token; the stub checks nothing else. */
 export const STUB_SPEAKER_TOKEN = 'stub-speaker-token';

@@ -179,11 +179,14 @@ async function setupView(token: string, speakerName?: string): Promise<void> {
       error.textContent = 'Choose at least one language to offer.';
       return;
     }
+    // All of them, as offered: leave the choice to the server, whose default is every served
+    // language up to its limit (which GET /api/languages may not tell), so nothing is refused.
+    const everything = chosen.length === boxes().length && limit === null;
     try {
       const body = {
         sourceLanguage: select.value,
         ...(title.value.trim() ? { title: title.value.trim() } : {}),
-        ...(chosen.length > 0 ? { targetLanguages: chosen } : {}),
+        ...(chosen.length > 0 && !everything ? { targetLanguages: chosen } : {}),
       };
       const session = await api<SessionInfo>('/api/sessions', { method: 'POST', token, body });
       history.replaceState(null, '', `/speak?session=${encodeURIComponent(session.id)}`);

@@ -30,6 +30,8 @@ export interface LanguagesResponse {
   pairs: LanguagePairInfo[];
   /** Names of every language code appearing above, in English and in the language itself. */
   names: Record<string, { name: string; native: string }>;
+  /** What a speaker may ask for when creating a session (always sent by this server). */
+  limits?: { maxLanguagesPerSession: number };
 }
 
 export interface HttpErrorBody {

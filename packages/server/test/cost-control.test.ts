@@ -72,6 +72,9 @@ describe('offered languages', () => {
     const unserved = await create({ targetLanguages: ['es', 'ja'] });
     expect(unserved.status).toBe(422);
     expect(unserved.body.error.code).toBe(ErrorCode.UNSUPPORTED_PAIR);
+    // The limit is published for the speaker page.
+    const languages = await (await fetch(`${server.url}/api/languages`)).json();
+    expect(languages.limits).toEqual({ maxLanguagesPerSession: 3 });
     const tooMany = await create({ targetLanguages: ['es', 'fr', 'de', 'pt'] });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.code).toBe(ErrorCode.VALIDATION);

@@ -76,7 +76,8 @@ export class SessionManager {
   private readonly loading = new Map<string, Promise<LiveSession | null>>();
   readonly served: ServedPairs;
   private readonly now: () => number;
-  private readonly maxLanguages: number;
+  /** At most this many target languages per session (besides the source); pages show it. */
+  readonly maxLanguages: number;
   private idleTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
   private lastStoreSweep = 0;

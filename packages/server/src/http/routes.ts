@@ -112,7 +112,7 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
       const known = LANGUAGES[c as keyof typeof LANGUAGES];
       names[c] = known ? { name: known.name, native: known.native } : { name: c, native: c };
     }
-    return { sources, pairs, names };
+    return { sources, pairs, names, limits: { maxLanguagesPerSession: manager.maxLanguages } };
   });
 
   app.get('/api/me', async (request) => {

@@ -102,6 +102,16 @@ describe('UtteranceStabiliser', () => {
     expect(u.pending).toEqual([]);
   });
 
+  it('commits the last one or two words of a sentence once the speaker has stopped for twice the pause', () => {
+    const s = new UtteranceStabiliser(OPTIONS);
+    s.update(hyp('thank you', 700));
+    // 100 ms after "you": too short a chunk to commit on a 200 ms pause…
+    expect(s.update(hyp('thank you', 800)).committed).toEqual([]);
+    expect(s.update(hyp('thank you', 900)).committed).toEqual([]);
+    // …but 400 ms of silence ends it.
+    expect(words(s.update(hyp('thank you', 1000)).committed)).toBe('thank you');
+  });
+
   it('does not end a chunk on a word that needs what follows ("of", "the")', () => {
     const s = new UtteranceStabiliser(OPTIONS);
     s.update(hyp('the history of@600-900', 1200));

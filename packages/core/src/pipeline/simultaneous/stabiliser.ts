@@ -119,7 +119,7 @@ export class UtteranceStabiliser {
   private commitPoint(following: AsrWord | undefined, heardMs: number): number {
     const { pauseMs, maxChunkWords, minChunkWords, language } = this.options;
     const words = this.confirmed;
-    if (words.length < minChunkWords) return 0;
+    if (words.length === 0) return 0;
     const last = words.at(-1)!;
     // A chunk ending on "of", "the", "and"… waits for its complement, up to twice the clause size.
     if (endsBadly(last.word, language)) return words.length >= 2 * maxChunkWords ? words.length : 0;
@@ -129,6 +129,9 @@ export class UtteranceStabiliser {
       const next = words[i + 1] ?? (i === words.length - 1 ? following : undefined);
       return (next ? next.startMs : heardMs) - words[i]!.endMs;
     };
+    // The last words of a sentence: after twice the pause the speaker has clearly stopped, and
+    // waiting for the endpointer and the final result would only delay their voice.
+    if (words.length < minChunkWords) return gapAfter(words.length - 1) >= 2 * pauseMs ? words.length : 0;
     for (let i = words.length - 1; i >= 0; i--) if (gapAfter(i) >= pauseMs) return words.length;
     // Clause-sized: enough confirmed words are waiting.
     return words.length >= maxChunkWords ? words.length : 0;

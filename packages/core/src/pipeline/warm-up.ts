@@ -60,8 +60,11 @@ export async function warmUpEngines(engines: EngineSet, logger: Logger): Promise
         await engines.mt.translate({ text: PHRASE, from: p.from, to: p.to });
       });
   })();
+  // Only voices a listener can get: a target of a served pair (espeak-ng alone has ~90 languages).
+  const targets = new Set(pairs.map((p) => p.to));
+  const voices = engines.tts.capabilities.languages.filter((l) => targets.has(l));
   const voiceWork = (async () => {
-    for (const lang of engines.tts.capabilities.languages)
+    for (const lang of voices)
       await attempt(`tts ${lang}`, async () => {
         for await (const _ of engines.tts.synthesize({ text: PHRASE, language: lang })) {
           // drain: the audio is not needed
@@ -73,7 +76,7 @@ export async function warmUpEngines(engines: EngineSet, logger: Logger): Promise
     ms: Date.now() - started,
     asrStreams: asrWork.length,
     pairs: pairs.length,
-    voices: engines.tts.capabilities.languages.length,
+    voices: voices.length,
     failures,
   };
   logger.info(report, 'engines warmed up');

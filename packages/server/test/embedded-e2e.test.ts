@@ -53,6 +53,8 @@ afterAll(async () => {
 interface Heard {
   text: string;
   audio: ListenerAudioPacket[];
+  /** Text of the translated chunks that were voiced (a chunk's packets carry its media span). */
+  voicedText: string;
 }
 
 /** One session: the speaker streams one clip (+1.5 s of silence); listeners in es and fr. */
@@ -93,7 +95,13 @@ async function runSession(clip: string): Promise<Record<(typeof LANGS)[number], 
     const translations = client.messages('caption').filter((c) => c.kind === 'translation');
     expect(translations.every((t) => t.lang === lang)).toBe(true);
     expect(client.received.audio.every((a) => a.language === lang)).toBe(true);
-    heard[lang] = { text: translations.map((t) => t.text as string).join(' '), audio: client.received.audio };
+    const audio = client.received.audio;
+    const voiced = new Set(audio.map((a) => `${a.segmentId}:${a.mediaStartMs}:${a.mediaEndMs}`));
+    const voicedText = translations
+      .filter((t) => voiced.has(`${t.segmentId}:${t.mediaStartMs}:${t.mediaEndMs}`))
+      .map((t) => t.text as string)
+      .join(' ');
+    heard[lang] = { text: translations.map((t) => t.text as string).join(' '), audio, voicedText };
   }
   speaker.close();
   return heard;
@@ -122,9 +130,12 @@ describe('embedded engines end to end', () => {
         const decoder = new OpusPacketDecoder(24000);
         const pcm = decoder.decodeAll(s[lang].audio.flatMap((p) => p.frames));
         decoder.close();
-        const words = s[lang].text.split(/\s+/).filter(Boolean).length;
+        // The audio here arrives faster than real time, so the voice may rightly speed up (up to
+        // 1.4×) and skip chunks to catch up: compare with the words of the chunks it voiced.
+        const words = s[lang].voicedText.split(/\s+/).filter(Boolean).length;
+        expect(words).toBeGreaterThan(0);
         const seconds = pcm.length / 24000;
-        expect(seconds).toBeGreaterThan(words * 0.15);
+        expect(seconds).toBeGreaterThan(words * 0.1);
         expect(seconds).toBeLessThan(words * 1.5 + 1);
         expect(rmsDbfs(pcm)).toBeGreaterThan(-40);
       }

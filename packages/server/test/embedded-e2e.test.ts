@@ -57,19 +57,27 @@ interface Heard {
   voicedText: string;
 }
 
-/** One session: the speaker streams one clip (+1.5 s of silence); listeners in es and fr. */
-async function runSession(clip: string): Promise<Record<(typeof LANGS)[number], Heard>> {
-  const id = await createSession(server.url, token);
-  const listeners: Record<string, TestClient> = {};
-  for (const l of LANGS) listeners[l] = await connectListener(server.url, id, l);
-  const speaker = await connectSpeaker(server.url, id, token);
-  await speaker.until(() => speaker.messages('ready').length === 1, 'ready');
-  // Sent faster than real time: the pipeline is driven by samples, not by the wall clock.
+/**
+ * The speaker streams a clip plus 1.5 s of silence in 200 ms frames, waits until every frame is
+ * acknowledged, then ends the session (which flushes the pipeline: every caption and voice packet
+ * is out before the close). `realTime` paces the frames like speech; otherwise they go out at once.
+ */
+async function streamClipAndEnd(
+  id: string,
+  speaker: TestClient,
+  clip: string,
+  realTime: boolean,
+): Promise<void> {
   const { samples } = readWavFile(speechClip(clip));
   const padded = new Int16Array(samples.length + 24_000);
   padded.set(samples);
   let seq = 0;
+  const started = Date.now();
   for (let at = 0; at < padded.length; at += 3200) {
+    if (realTime) {
+      const due = started + (at / 16000) * 1000;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+    }
     speaker.send(
       encodeSpeakerAudioFrame({
         seq: ++seq,
@@ -83,11 +91,21 @@ async function runSession(clip: string): Promise<Record<(typeof LANGS)[number], 
     'all audio acknowledged',
     60_000,
   );
-  // Ending the session flushes the pipeline: every caption and voice packet is out before the close.
   await fetch(`${server.url}/api/sessions/${id}/end`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
   });
+}
+
+/** One session: the speaker streams one clip (+1.5 s of silence); listeners in es and fr. */
+async function runSession(clip: string): Promise<Record<(typeof LANGS)[number], Heard>> {
+  const id = await createSession(server.url, token);
+  const listeners: Record<string, TestClient> = {};
+  for (const l of LANGS) listeners[l] = await connectListener(server.url, id, l);
+  const speaker = await connectSpeaker(server.url, id, token);
+  await speaker.until(() => speaker.messages('ready').length === 1, 'ready');
+  // Sent faster than real time: the pipeline is driven by samples, not by the wall clock.
+  await streamClipAndEnd(id, speaker, clip, false);
   const heard = {} as Record<(typeof LANGS)[number], Heard>;
   for (const lang of LANGS) {
     const client = listeners[lang]!;
@@ -148,31 +166,7 @@ describe('embedded engines end to end', () => {
     const speaker = await connectSpeaker(server.url, id, token);
     await speaker.until(() => speaker.messages('ready').length === 1, 'ready');
     // One long sentence, streamed at the pace of speech: drafts are paced by the wall clock.
-    const { samples } = readWavFile(speechClip('ljspeech-01.wav'));
-    const padded = new Int16Array(samples.length + 24_000);
-    padded.set(samples);
-    let seq = 0;
-    const started = Date.now();
-    for (let at = 0; at < padded.length; at += 3200) {
-      const due = started + (at / 16000) * 1000;
-      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
-      speaker.send(
-        encodeSpeakerAudioFrame({
-          seq: ++seq,
-          captureTimeMs: Date.now(),
-          samples: padded.slice(at, at + 3200),
-        }),
-      );
-    }
-    await speaker.until(
-      () => speaker.messages('ack').some((a) => a.seq === seq),
-      'all audio acknowledged',
-      60_000,
-    );
-    await fetch(`${server.url}/api/sessions/${id}/end`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-    });
+    await streamClipAndEnd(id, speaker, 'ljspeech-01.wav', true);
     await listener.closedWith();
     speaker.close();
     // Everything the listener got, in arrival order.

@@ -19,6 +19,7 @@ import { type SessionOutput, subjects } from '../bus/subjects.ts';
 import type { VoiceTuning } from './tuning.ts';
 import type { Chunk, DraftRequest, PipelineContext } from './types.ts';
 import { VoiceStage } from './voice-stage.ts';
+import { synthesizeAndDiscard, WARM_UP_PHRASE } from './warm-up.ts';
 
 export interface LanguageTrackOptions {
   /** Synthesize voice for this language (false when no TTS voice exists or target = source). */
@@ -47,8 +48,6 @@ interface SegmentTranslation {
   mediaEndMs: number;
   lastSeq: number;
 }
-
-const WARM_UP_TEXT = 'Hello.';
 
 export class LanguageTrack {
   private readonly abort = new AbortController();
@@ -378,15 +377,13 @@ export class LanguageTrack {
     // Apertium starts a pair's pipeline on first use and voices load their data on first use:
     // pay that now, not on the first listener's first sentence. Failures show up on real work.
     try {
-      const text = await this.translateText(WARM_UP_TEXT);
+      const text = await this.translateText(WARM_UP_PHRASE);
       if (this.options.voice && !this.closed) {
-        for await (const _ of this.engines.tts.synthesize({
+        await synthesizeAndDiscard(this.engines.tts, {
           text,
           language: this.language,
           signal: this.abort.signal,
-        })) {
-          // drain
-        }
+        });
       }
     } catch {
       // ignored: see above

@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { EngineSet } from '../engines/index.ts';
+import type { SynthesizeRequest, TtsEngine } from '../engines/tts.ts';
 
 export interface WarmUpReport {
   ms: number;
@@ -18,7 +19,15 @@ export interface WarmUpReport {
   failures: string[];
 }
 
-const PHRASE = 'Hello, and welcome.';
+/** What is translated and spoken to warm an engine; its output is thrown away. */
+export const WARM_UP_PHRASE = 'Hello, and welcome.';
+
+/** Synthesise `text` and discard the audio: a voice loads its data on first use. */
+export async function synthesizeAndDiscard(tts: TtsEngine, request: SynthesizeRequest): Promise<void> {
+  for await (const _ of tts.synthesize(request)) {
+    // drain: the audio is not needed
+  }
+}
 
 export async function warmUpEngines(engines: EngineSet, logger: Logger): Promise<WarmUpReport> {
   const started = Date.now();
@@ -57,7 +66,7 @@ export async function warmUpEngines(engines: EngineSet, logger: Logger): Promise
   const mtWork = (async () => {
     for (const p of pairs)
       await attempt(`mt ${p.from}-${p.to}`, async () => {
-        await engines.mt.translate({ text: PHRASE, from: p.from, to: p.to });
+        await engines.mt.translate({ text: WARM_UP_PHRASE, from: p.from, to: p.to });
       });
   })();
   // Only voices a listener can get: a target of a served pair (espeak-ng alone has ~90 languages).
@@ -65,11 +74,9 @@ export async function warmUpEngines(engines: EngineSet, logger: Logger): Promise
   const voices = engines.tts.capabilities.languages.filter((l) => targets.has(l));
   const voiceWork = (async () => {
     for (const lang of voices)
-      await attempt(`tts ${lang}`, async () => {
-        for await (const _ of engines.tts.synthesize({ text: PHRASE, language: lang })) {
-          // drain: the audio is not needed
-        }
-      });
+      await attempt(`tts ${lang}`, () =>
+        synthesizeAndDiscard(engines.tts, { text: WARM_UP_PHRASE, language: lang }),
+      );
   })();
   await Promise.all([...asrWork, mtWork, voiceWork]);
   const report = {

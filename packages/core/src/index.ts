@@ -7,6 +7,7 @@ export * from './observability/logger.ts';
 export * from './observability/metrics.ts';
 export * from './pipeline/endpointer.ts';
 export * from './pipeline/language-track.ts';
+export * from './pipeline/prosody/index.ts';
 export * from './pipeline/session-pipeline.ts';
 export * from './pipeline/tuning.ts';
 export * from './pipeline/types.ts';

@@ -18,6 +18,12 @@ export interface SynthesizeRequest {
   language: string;
   /** Speaking-rate multiplier, 1 = the voice's normal rate. */
   rate?: number;
+  /** Loudness multiplier, 1 = the voice's normal volume (engines clamp to what they can do). */
+  volume?: number;
+  /** Pitch multiplier, 1 = the voice's normal pitch. */
+  pitch?: number;
+  /** One of the voices an engine offers for the language (see `voicesFor`); its default otherwise. */
+  voice?: string;
   signal?: AbortSignal;
 }
 
@@ -25,4 +31,6 @@ export interface TtsEngine extends Engine {
   readonly capabilities: TtsCapabilities;
   /** Mono PCM chunks in order. Throws EngineError on failure. */
   synthesize(request: SynthesizeRequest): AsyncIterable<TtsChunk>;
+  /** Which voice speaks a language, best first (e.g. `pico:es-ES`), for doctor and /api/languages. */
+  voicesFor?(language: string): string[];
 }

@@ -24,6 +24,7 @@ import { type LanguageDemand, subjects } from '../bus/subjects.ts';
 import { ArrivalClock } from './arrival-clock.ts';
 import { Endpointer, type EndpointerOptions } from './endpointer.ts';
 import { LanguageTrack, type LanguageTrackOptions } from './language-track.ts';
+import { SpeakerProsodyMeter } from './prosody/speaker-prosody.ts';
 import { chunkText, toSentences } from './sentences.ts';
 import { UtteranceStabiliser } from './simultaneous/stabiliser.ts';
 import {
@@ -88,6 +89,8 @@ export class SessionPipeline {
   private readonly mode: PipelineMode;
   private readonly tuning: SimultaneousTuning;
   private readonly arrivals: ArrivalClock;
+  /** The speaker's pace and emphasis per committed chunk, for the voice (null when turned off). */
+  private readonly prosody: SpeakerProsodyMeter | null;
   private seq: number;
   private nextSegmentId: number;
   private receivedSamples = 0;
@@ -106,6 +109,7 @@ export class SessionPipeline {
     this.nextSegmentId = options.firstSegmentId ?? 1;
     this.mode = options.mode ?? 'simultaneous';
     this.tuning = options.simultaneous ?? DEFAULT_SIMULTANEOUS;
+    this.prosody = (options.voice ?? DEFAULT_VOICE).prosody !== false ? new SpeakerProsodyMeter() : null;
     const now = options.now ?? Date.now;
     this.arrivals = new ArrivalClock(now);
     this.ctx = {
@@ -161,6 +165,7 @@ export class SessionPipeline {
   pushAudio(samples: Int16Array): void {
     if (this.closed) return;
     this.receivedSamples += samples.length;
+    this.prosody?.push(samples, this.receivedSamples);
     this.arrivals.advance((samples.length * 1000) / RATE);
     this.ctx.observer.audioSeconds('input', this.options.sourceLanguage, samples.length / RATE);
     for (const ev of this.endpointer.push(samples)) {
@@ -298,7 +303,8 @@ export class SessionPipeline {
       mediaEndMs: Math.round(this.mediaMs(utterance, words.at(-1)!.endMs)),
       committedWallMs: this.ctx.now(),
     };
-    for (const track of this.tracks.values()) track.commit(chunk);
+    const prosody = this.prosody?.measure(chunk.mediaStartMs, chunk.mediaEndMs, words.length);
+    for (const track of this.tracks.values()) track.commit({ ...chunk, prosody });
   }
 
   private showDraft(utterance: Utterance, pending: AsrWord[]): void {
@@ -355,6 +361,7 @@ export class SessionPipeline {
       // The utterance's reserved id goes to its first sentence, so partials line up with it.
       const segmentId = i === 0 ? u.segmentId : this.nextSegmentId++;
       this.publishFinal(segmentId, s.text, s.startMs, s.endMs);
+      const prosody = this.prosody?.measure(s.startMs, s.endMs, s.text.split(/\s+/).length);
       for (const track of this.tracks.values()) {
         track.commit({
           segmentId,
@@ -363,6 +370,7 @@ export class SessionPipeline {
           mediaEndMs: s.endMs,
           committedWallMs,
           opensSentence: true,
+          prosody,
         });
         track.endSegment(segmentId);
       }

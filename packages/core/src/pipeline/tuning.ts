@@ -29,6 +29,8 @@ export interface VoiceTuning {
   maxRate: number;
   /** Above this lag the voice skips waiting chunks and speaks the newest (ms). */
   skipAheadLagMs: number;
+  /** Carry the speaker's pace, loudness and pitch movement into the voice (see prosody/); default on. */
+  prosody?: boolean;
 }
 
 export const DEFAULT_SIMULTANEOUS: SimultaneousTuning = {
@@ -54,4 +56,5 @@ export const DEFAULT_VOICE: VoiceTuning = {
   // Faster than 1.4× becomes hard to follow with espeak-ng and flite.
   maxRate: 1.4,
   skipAheadLagMs: 6000,
+  prosody: true,
 };

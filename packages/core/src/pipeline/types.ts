@@ -1,5 +1,6 @@
 import type { TranscriptSegment } from '@babelcast/protocol';
 import type { Logger } from 'pino';
+import type { SpeakerProsody } from './prosody/speaker-prosody.ts';
 
 /** Pipeline stages whose latency is measured (the `stage` label of the latency histogram). */
 export type Stage =
@@ -62,6 +63,8 @@ export interface Chunk {
   committedWallMs: number;
   /** False for a chunk that continues a sentence: its translation must not start with a capital. */
   opensSentence: boolean;
+  /** How the speaker said it, relative to their own average (absent when prosody is off). */
+  prosody?: SpeakerProsody | undefined;
 }
 
 /** The not-yet-committed, stable part of the segment being spoken, to be shown as a draft. */

@@ -18,6 +18,7 @@ import { StreamingResampler } from '../audio/resampler.ts';
 import { type AudioFrameEncoder, frameSamples } from '../engines/codec.ts';
 import type { EngineSet } from '../engines/index.ts';
 import type { SessionOutput } from '../bus/subjects.ts';
+import { combinedRate, NEUTRAL_VOICE, voiceProsodyFor } from './prosody/voice-prosody.ts';
 import type { VoiceTuning } from './tuning.ts';
 import type { Chunk, PipelineContext } from './types.ts';
 
@@ -187,8 +188,12 @@ export class VoiceStage {
     return this.cursor;
   }
 
-  private async speak(chunk: VoiceChunk, rate: number): Promise<void> {
+  private async speak(chunk: VoiceChunk, catchUpRate: number): Promise<void> {
     if (this.closed) return;
+    // The speaker's pace and emphasis, around (never against) the catch-up rate.
+    const prosody = chunk.prosody ? voiceProsodyFor(chunk.prosody) : NEUTRAL_VOICE;
+    const { ttsRate } = this.options;
+    const rate = combinedRate(ttsRate, catchUpRate, prosody.rate, this.options.catchUp?.maxRate ?? 1);
     const { ctx } = this;
     const codec = this.engines.codec.capabilities;
     const perFrame = frameSamples(codec);
@@ -242,6 +247,8 @@ export class VoiceStage {
         text: chunk.translation,
         language: this.language,
         rate,
+        ...(prosody.volume !== 1 && { volume: prosody.volume }),
+        ...(prosody.pitch !== 1 && { pitch: prosody.pitch }),
         signal: this.signal,
       })) {
         if (this.closed) return;

@@ -82,6 +82,9 @@ export class EspeakTts implements TtsEngine {
     const text = request.text.trim();
     if (!text) return;
     const wpm = Math.round(this.wordsPerMinute * (request.rate ?? 1));
+    // -a 0–200 (100 normal), -p 0–99 (50 normal): the voice's own controls for prosody.
+    const amplitude = Math.round(Math.min(200, Math.max(0, this.amplitude * (request.volume ?? 1))));
+    const pitch = Math.round(Math.min(99, Math.max(0, 50 * (request.pitch ?? 1))));
     yield* synthesizeWithChild({
       engineId: this.info.id,
       command: this.binary,
@@ -91,7 +94,9 @@ export class EspeakTts implements TtsEngine {
         '-s',
         String(Math.min(MAX_WPM, Math.max(MIN_WPM, wpm))),
         '-a',
-        String(this.amplitude),
+        String(amplitude),
+        '-p',
+        String(pitch),
         '--stdout',
         '--stdin',
       ],

@@ -3,6 +3,7 @@
  * package calls e.g. `describeMtConformance('apertium', () => new ApertiumMt(...))` from its own
  * test file. The suites check the contract the pipeline relies on, not quality (benchmarks do that).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { int16ToFloat32 } from '../audio/pcm.ts';
 import { readWavFile } from '../audio/wav.ts';
@@ -145,7 +146,12 @@ export function describeMtConformance(
 export function describeTtsConformance(
   name: string,
   factory: () => TtsEngine | Promise<TtsEngine>,
-  options: { language?: string; text?: string } = {},
+  options: {
+    language?: string;
+    text?: string;
+    /** Command name of the engine's child process: a child killed mid-sentence must fail only that sentence. */
+    child?: string;
+  } = {},
 ): void {
   describe(`TTS conformance: ${name}`, () => {
     const e = lifecycle(factory);
@@ -178,7 +184,65 @@ export function describeTtsConformance(
       };
       await expect(run()).rejects.toThrow();
     });
+    const child = options.child;
+    if (child) {
+      it('survives a killed child: that sentence fails with an error, the next one speaks', async () => {
+        const tts = e.get();
+        const long = `${options.text ?? 'Hola, buenos días a todos.'} `.repeat(200);
+        const pending = (async () => {
+          for await (const _ of tts.synthesize({ text: long, language })) {
+            // drain
+          }
+        })();
+        let settled = false;
+        const outcome = pending.then(
+          () => 'completed',
+          (err: unknown) => err,
+        );
+        void outcome.finally(() => {
+          settled = true;
+        });
+        let killed = 0;
+        while (!settled && killed === 0) {
+          for (const pid of childProcessesNamed(child)) {
+            process.kill(pid, 'SIGKILL');
+            killed++;
+          }
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        const result = await outcome;
+        expect(killed).toBeGreaterThan(0);
+        expect(result).toBeInstanceOf(Error);
+        expect(String(result)).toMatch(/kill|SIGKILL|exited|no audio/i);
+        let samples = 0;
+        for await (const c of tts.synthesize({
+          text: options.text ?? 'Hola, buenos días a todos.',
+          language,
+        }))
+          samples += c.samples.length;
+        expect(samples).toBeGreaterThan(0);
+      }, 60_000);
+    }
   });
+}
+
+/** Linux: this process's live children with a given command name (the name is cut to 15 bytes). */
+function childProcessesNamed(name: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (comm === name.slice(0, 15) && Number(ppid) === process.pid && state !== 'Z')
+      found.push(Number(entry));
+  }
+  return found;
 }
 
 export function describeCodecConformance(

@@ -1,0 +1,1 @@
+export { PICO_VOICES, PicoTts, type PicoTtsOptions } from './pico-tts.ts';

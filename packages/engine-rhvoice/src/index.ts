@@ -1,0 +1,1 @@
+export { RHVOICE_VOICES, RhvoiceTts, type RhvoiceTtsOptions } from './rhvoice-tts.ts';

@@ -1,7 +1,10 @@
 export * from './asr.ts';
 export * from './codec.ts';
 export * from './engine.ts';
+export * from './engine-base.ts';
+export * from './fallback.ts';
 export * from './mt.ts';
+export * from './retry.ts';
 export * from './tts.ts';
 export * from './vad.ts';
 

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import {
+  EngineBase,
   EngineError,
   type EngineInfo,
   EngineUnavailableError,
@@ -57,7 +58,7 @@ const INSTALL_HINT =
  * supervised child process. Quality is modest (FLORES en→es chrF ≈ 44) but it is fast, small and
  * fully offline from Debian packages.
  */
-export class ApertiumMt implements MtEngine {
+export class ApertiumMt extends EngineBase implements MtEngine {
   readonly info: EngineInfo = {
     id: 'apertium',
     kind: 'mt',
@@ -67,11 +68,11 @@ export class ApertiumMt implements MtEngine {
   readonly capabilities: MtCapabilities = { pairs: [] };
   private routes = new Map<string, Route>();
   private apy: ApyProcess | undefined;
-  private initializing: Promise<void> | undefined;
   private readonly requestTimeoutMs: number;
   private readonly restartWaitMs: number;
 
   constructor(private readonly options: ApertiumMtOptions = {}) {
+    super();
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.restartWaitMs = options.restartWaitMs ?? 15_000;
   }
@@ -91,28 +92,11 @@ export class ApertiumMt implements MtEngine {
     return this.apy?.memory() ?? { rssBytes: 0, pssBytes: 0 };
   }
 
-  init(): Promise<void> {
-    this.initializing ??= this.start().catch((err: unknown) => {
-      this.initializing = undefined;
-      throw err;
-    });
-    return this.initializing;
-  }
-
-  async close(): Promise<void> {
-    const apy = this.apy;
-    this.apy = undefined;
-    this.initializing = undefined;
-    await apy?.stop();
-  }
-
   async translate({ text, from, to, signal }: TranslateRequest): Promise<string> {
     signal?.throwIfAborted();
+    this.assertOpen();
     const route = this.routes.get(routeKey(from, to));
-    if (!route) {
-      const reason = this.apy ? `no Apertium pair ${from}→${to}` : 'init() was not called';
-      throw new EngineError(this.info.id, reason, false);
-    }
+    if (!route) throw new EngineError(this.info.id, `no Apertium pair ${from}→${to}`, false);
     if (!text.trim()) return '';
     let result = text;
     for (const hop of route.hops) result = await this.translateHop(hop, result, signal);
@@ -120,7 +104,7 @@ export class ApertiumMt implements MtEngine {
     return result.replace(/\s+/g, ' ').trim();
   }
 
-  private async start(): Promise<void> {
+  protected async start(): Promise<void> {
     const launch = await this.resolveLaunch();
     const apy = new ApyProcess({
       engineId: this.info.id,
@@ -146,17 +130,23 @@ export class ApertiumMt implements MtEngine {
         variants: this.options.variants ?? {},
       });
     } catch (err) {
-      await this.close();
+      await this.stop();
       if (err instanceof EngineUnavailableError) throw err;
       throw new EngineUnavailableError(this.info.id, `cannot list apertium-apy pairs: ${errorText(err)}`, {
         cause: err,
       });
     }
     if (this.routes.size === 0) {
-      await this.close();
+      await this.stop();
       throw new EngineUnavailableError(this.info.id, `no language pairs installed; ${INSTALL_HINT}`);
     }
     this.capabilities.pairs = [...this.routes.values()].map((r) => r.pair);
+  }
+
+  protected async stop(): Promise<void> {
+    const apy = this.apy;
+    this.apy = undefined;
+    await apy?.stop();
   }
 
   private async resolveLaunch(): Promise<ApyLaunch> {

@@ -1,4 +1,5 @@
 import {
+  EngineBase,
   EngineError,
   type EngineInfo,
   type SynthesizeRequest,
@@ -34,7 +35,7 @@ const SAMPLE_RATE = 16000;
  * arrives, so the first audio plays before the whole sentence is synthesised. Verified against a
  * local fake that speaks Polly's REST-JSON protocol and checks SigV4 signatures, not against AWS.
  */
-export class AwsPollyTts implements TtsEngine {
+export class AwsPollyTts extends EngineBase implements TtsEngine {
   readonly info: EngineInfo = {
     id: 'aws-polly',
     kind: 'tts',
@@ -44,9 +45,9 @@ export class AwsPollyTts implements TtsEngine {
   readonly capabilities: TtsCapabilities;
   private readonly voices: Record<string, PollyVoice>;
   private client: PollyClient | undefined;
-  private initializing: Promise<void> | undefined;
 
   constructor(private readonly options: AwsPollyTtsOptions = {}) {
+    super();
     this.voices = { ...DEFAULT_POLLY_VOICES, ...options.voices };
     const languages = options.languages ?? Object.keys(this.voices);
     const voiceless = languages.filter((l) => !this.voices[l]);
@@ -55,26 +56,12 @@ export class AwsPollyTts implements TtsEngine {
     this.capabilities = { languages: [...languages].sort(), streaming: true };
   }
 
-  init(): Promise<void> {
-    this.initializing ??= this.start().catch((err: unknown) => {
-      this.initializing = undefined;
-      throw err;
-    });
-    return this.initializing;
-  }
-
-  async close(): Promise<void> {
-    this.client?.destroy();
-    this.client = undefined;
-    this.initializing = undefined;
-  }
-
   async *synthesize({ text, language, rate, signal }: SynthesizeRequest): AsyncIterable<TtsChunk> {
     signal?.throwIfAborted();
     const voice = this.capabilities.languages.includes(language) ? this.voices[language] : undefined;
     if (!voice) throw new EngineError(this.info.id, `no Polly voice for ${language}`, false);
-    const client = this.client;
-    if (!client) throw new EngineError(this.info.id, 'init() was not called or the engine is closed', false);
+    this.assertOpen();
+    const client = this.client!;
     if (!text.trim()) return;
     const ssml = rate !== undefined && rate !== 1;
     let body: AsyncIterable<Uint8Array>;
@@ -105,7 +92,12 @@ export class AwsPollyTts implements TtsEngine {
     yield* pcmChunks(body, this.info.id, signal);
   }
 
-  private async start(): Promise<void> {
+  protected async stop(): Promise<void> {
+    this.client?.destroy();
+    this.client = undefined;
+  }
+
+  protected async start(): Promise<void> {
     const client = new PollyClient({
       ...sdkClientConfig(this.options),
       // The SDK's default for Polly is HTTP/2 (it also serves the bidirectional StartSpeechSynthesisStream).

@@ -6,6 +6,7 @@ import {
   type AsrStream,
   type AsrStreamOptions,
   type AsrWord,
+  EngineBase,
   EngineError,
   type EngineInfo,
 } from '@babelcast/core';
@@ -103,7 +104,7 @@ const CHUNK_SAMPLES = 1600;
  * Verified against a local fake HTTP/2 event-stream endpoint (see testing/fake-transcribe.ts),
  * not against AWS.
  */
-export class AwsTranscribeAsr implements AsrEngine {
+export class AwsTranscribeAsr extends EngineBase implements AsrEngine {
   readonly info: EngineInfo = {
     id: 'aws-transcribe',
     kind: 'asr',
@@ -113,9 +114,9 @@ export class AwsTranscribeAsr implements AsrEngine {
   readonly capabilities: AsrCapabilities;
   private readonly languageCodes: Record<string, string>;
   private client: TranscribeSender | undefined;
-  private initializing: Promise<void> | undefined;
 
   constructor(private readonly options: AwsTranscribeAsrOptions = {}) {
+    super();
     this.languageCodes = { ...DEFAULT_TRANSCRIBE_LANGUAGES, ...options.languageCodes };
     const languages = options.languages ?? Object.keys(this.languageCodes);
     const unknown = languages.filter((l) => !this.languageCodes[l]);
@@ -126,30 +127,15 @@ export class AwsTranscribeAsr implements AsrEngine {
     this.capabilities = { languages: [...languages].sort(), streaming: true, punctuated: true };
   }
 
-  init(): Promise<void> {
-    this.initializing ??= this.start().catch((err: unknown) => {
-      this.initializing = undefined;
-      throw err;
-    });
-    return this.initializing;
-  }
-
-  async close(): Promise<void> {
-    if (!this.options.client) this.client?.destroy();
-    this.client = undefined;
-    this.initializing = undefined;
-  }
-
   createStream({ language, onEvent }: AsrStreamOptions): AsrStream {
     const languageCode = this.capabilities.languages.includes(language)
       ? this.languageCodes[language]
       : undefined;
     if (!languageCode) throw new EngineError(this.info.id, `no Transcribe language for ${language}`, false);
-    const client = this.client;
-    if (!client) throw new EngineError(this.info.id, 'init() was not called or the engine is closed', false);
+    this.assertOpen();
     return new TranscribeStream({
       engineId: this.info.id,
-      client,
+      client: this.client!,
       languageCode,
       stability: this.options.partialResultsStability ?? 'high',
       onEvent,
@@ -157,7 +143,12 @@ export class AwsTranscribeAsr implements AsrEngine {
     });
   }
 
-  private async start(): Promise<void> {
+  protected async stop(): Promise<void> {
+    if (!this.options.client) this.client?.destroy();
+    this.client = undefined;
+  }
+
+  protected async start(): Promise<void> {
     const client =
       this.options.client ??
       new TranscribeStreamingClient({

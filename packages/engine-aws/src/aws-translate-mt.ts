@@ -1,4 +1,5 @@
 import {
+  EngineBase,
   EngineError,
   type EngineInfo,
   type LanguagePair,
@@ -31,7 +32,7 @@ export const TRANSLATE_USD_PER_MILLION_CHARS = 15;
  * Amazon Translate (TranslateText), one request per sentence. Verified against a local fake that
  * speaks Translate's JSON 1.1 wire protocol and checks SigV4 signatures, not against AWS itself.
  */
-export class AwsTranslateMt implements MtEngine {
+export class AwsTranslateMt extends EngineBase implements MtEngine {
   readonly info: EngineInfo = {
     id: 'aws-translate',
     kind: 'mt',
@@ -41,9 +42,9 @@ export class AwsTranslateMt implements MtEngine {
   readonly capabilities: MtCapabilities;
   private readonly languages: Set<string>;
   private client: TranslateClient | undefined;
-  private initializing: Promise<void> | undefined;
 
   constructor(private readonly options: AwsTranslateMtOptions = {}) {
+    super();
     this.languages = new Set(options.languages ?? AMAZON_TRANSLATE_LANGUAGES);
     const pairs: LanguagePair[] = [];
     for (const from of this.languages)
@@ -51,26 +52,12 @@ export class AwsTranslateMt implements MtEngine {
     this.capabilities = { pairs };
   }
 
-  init(): Promise<void> {
-    this.initializing ??= this.start().catch((err: unknown) => {
-      this.initializing = undefined;
-      throw err;
-    });
-    return this.initializing;
-  }
-
-  async close(): Promise<void> {
-    this.client?.destroy();
-    this.client = undefined;
-    this.initializing = undefined;
-  }
-
   async translate({ text, from, to, signal }: TranslateRequest): Promise<string> {
     signal?.throwIfAborted();
     if (from === to || !this.languages.has(from) || !this.languages.has(to))
       throw new EngineError(this.info.id, `no Amazon Translate pair ${from}→${to}`, false);
-    const client = this.client;
-    if (!client) throw new EngineError(this.info.id, 'init() was not called or the engine is closed', false);
+    this.assertOpen();
+    const client = this.client!;
     if (!text.trim()) return '';
     try {
       const out = await client.send(
@@ -92,11 +79,16 @@ export class AwsTranslateMt implements MtEngine {
     }
   }
 
-  private async start(): Promise<void> {
+  protected async start(): Promise<void> {
     const client = new TranslateClient({
       ...sdkClientConfig(this.options),
       requestHandler: http1HandlerConfig(this.options),
     });
     this.client = await verifiedClient(this.info.id, client);
+  }
+
+  protected async stop(): Promise<void> {
+    this.client?.destroy();
+    this.client = undefined;
   }
 }

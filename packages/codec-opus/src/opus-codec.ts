@@ -5,7 +5,7 @@ import {
   EngineError,
   type EngineInfo,
   frameSamples,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import {
   int16ToBytes,
   loadOpusScript,

@@ -1,4 +1,4 @@
-import { concatInt16 } from '@babelcast/core';
+import { concatInt16 } from '@babelcast/core/engines';
 import type { OpusSampleRate } from './opus-codec.ts';
 import { bytesToInt16, loadOpusScript, type OpusScriptInstance } from './opusscript-module.ts';
 

@@ -3,7 +3,7 @@
  * EngineUnavailableError from `init()` instead of an import-time crash of the whole server.
  */
 import { createRequire } from 'node:module';
-import { EngineUnavailableError } from '@babelcast/core';
+import { EngineUnavailableError } from '@babelcast/core/engines';
 import type OpusScript from 'opusscript';
 
 export type OpusScriptClass = typeof OpusScript;

@@ -1,4 +1,4 @@
-import { EngineError, EngineUnavailableError } from '@babelcast/core';
+import { EngineError, EngineUnavailableError } from '@babelcast/core/engines';
 import { describeMtConformance } from '@babelcast/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApertiumMt } from './apertium-mt.ts';

@@ -9,7 +9,7 @@ import {
   type MtCapabilities,
   type MtEngine,
   type TranslateRequest,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { type ApyLaunch, ApyProcess, LOOPBACK_LAUNCHER } from './apy-process.ts';
 import type { GroupMemory } from './process-group.ts';
 import { type ApertiumHop, buildRoutes, type InstalledPair, type Route, routeKey } from './pair-matrix.ts';

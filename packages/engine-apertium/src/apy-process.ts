@@ -4,7 +4,7 @@
  * with every pipeline process it started. Requests made during a restart wait a bounded time.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { EngineError } from '@babelcast/core';
+import { EngineError } from '@babelcast/core/engines';
 import { findFreePort } from './free-port.ts';
 import { type GroupMemory, processGroupMembers, processGroupMemory, signalGroup } from './process-group.ts';
 

@@ -2,7 +2,7 @@
  * Turns apy's installed pairs into the language matrix Babelcast offers: direct pairs, plus
  * two-step pairs through a pivot language (Spanish: nearly every Apertium pair touches it).
  */
-import type { LanguagePair } from '@babelcast/core';
+import type { LanguagePair } from '@babelcast/core/engines';
 import { parseApertiumCode } from './language-codes.ts';
 
 export interface InstalledPair {

@@ -1,4 +1,4 @@
-import { EngineError, EngineUnavailableError } from '@babelcast/core';
+import { EngineError, EngineUnavailableError } from '@babelcast/core/engines';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 /** Options every AWS engine takes. Nothing here is required when the standard AWS set-up exists. */

@@ -1,4 +1,4 @@
-import { EngineError } from '@babelcast/core';
+import { EngineError } from '@babelcast/core/engines';
 import { describeTtsConformance } from '@babelcast/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsPollyTts, type AwsPollyTtsOptions } from './aws-polly-tts.ts';

@@ -1,4 +1,4 @@
-import { EngineError } from '@babelcast/core';
+import { EngineError } from '@babelcast/core/engines';
 import { describeAsrConformance } from '@babelcast/core/testing';
 import type {
   StartStreamTranscriptionCommand,

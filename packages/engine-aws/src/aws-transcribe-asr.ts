@@ -9,7 +9,7 @@ import {
   EngineBase,
   EngineError,
   type EngineInfo,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import {
   type AudioStream,
   type LanguageCode,

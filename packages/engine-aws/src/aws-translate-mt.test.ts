@@ -1,4 +1,4 @@
-import { EngineError, EngineUnavailableError } from '@babelcast/core';
+import { EngineError, EngineUnavailableError } from '@babelcast/core/engines';
 import { describeMtConformance } from '@babelcast/core/testing';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

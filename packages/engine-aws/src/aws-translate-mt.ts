@@ -6,7 +6,7 @@ import {
   type MtCapabilities,
   type MtEngine,
   type TranslateRequest,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { TranslateClient, TranslateTextCommand } from '@aws-sdk/client-translate';
 import {
   type AwsClientOptions,

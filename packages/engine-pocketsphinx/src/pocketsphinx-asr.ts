@@ -11,7 +11,7 @@ import {
   EngineError,
   type EngineInfo,
   EngineUnavailableError,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { hypothesisText, spokenWord } from './hypothesis-words.ts';
 import { InputGain, type InputGainOptions } from './input-gain.ts';
 import {

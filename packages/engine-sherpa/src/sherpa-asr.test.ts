@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineUnavailableError } from '@babelcast/core';
+import { EngineUnavailableError } from '@babelcast/core/engines';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findModel, modelFiles } from './model-catalog.ts';
 import { SherpaAsr } from './sherpa-asr.ts';

@@ -9,7 +9,7 @@ import {
   type EngineInfo,
   EngineUnavailableError,
   int16ToFloat32,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { missingFiles } from './download-model.ts';
 import { probeRecognizer } from './load-probe.ts';
 import {

@@ -8,7 +8,7 @@ import {
   type VadCapabilities,
   type VadEngine,
   type VadStream,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { loadSherpa, type SherpaModule, type SherpaVad } from './sherpa-addon.ts';
 
 const ENGINE_ID = 'silero';

@@ -1,4 +1,4 @@
-import { EngineError, int16ToFloat32, readWavFile } from '@babelcast/core';
+import { EngineError, int16ToFloat32, readWavFile } from '@babelcast/core/engines';
 import { describeVadConformance, speechClip } from '@babelcast/core/testing';
 import { describe, expect, it } from 'vitest';
 import { SileroVad } from './silero-vad.ts';

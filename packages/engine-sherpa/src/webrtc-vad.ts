@@ -6,7 +6,7 @@ import {
   type VadCapabilities,
   type VadEngine,
   type VadStream,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 
 const ENGINE_ID = 'webrtc';
 

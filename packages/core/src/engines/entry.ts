@@ -1,0 +1,8 @@
+/**
+ * `@babelcast/core/engines`: what an engine package needs (the engine interfaces, errors,
+ * EngineBase, retry and fallback, and the PCM/WAV helpers) and nothing else. Engines import this
+ * instead of the core barrel, so a recogniser's worker thread does not load the hub, the
+ * sessions and prom-client along with it.
+ */
+export * from '../audio/index.ts';
+export * from './index.ts';

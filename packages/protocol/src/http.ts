@@ -30,6 +30,11 @@ export interface LanguagesResponse {
   pairs: LanguagePairInfo[];
   /** Names of every language code appearing above, in English and in the language itself. */
   names: Record<string, { name: string; native: string }>;
+  /**
+   * Voices per language, the one that speaks first (e.g. `pico:es-ES`, `rhvoice:slt`), then the
+   * others a listener could be offered (`espeak-ng` is the fallback).
+   */
+  voices?: Record<string, string[]>;
   /** What a speaker may ask for when creating a session (always sent by this server). */
   limits?: { maxLanguagesPerSession: number };
 }

@@ -118,8 +118,25 @@ export const configSchema = z
         /** Per-engine options, keyed by engine id (e.g. { "apertium": { "pivot": "es" } }). */
         options: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
         modelsDir: z.string().optional(),
+        /**
+         * Voice catalogue per language (ISO 639-1), for the `embedded` voices: which voice speaks it
+         * (`rhvoice:bdl`, `pico`, `flite`, `espeak-ng`; default the best installed) and its speed and
+         * pitch (multipliers), e.g. { "en": { "voice": "rhvoice:bdl", "speed": 0.95 } }.
+         */
+        voices: z
+          .record(
+            z.string(),
+            z
+              .object({
+                voice: z.string().optional(),
+                speed: z.number().min(0.5).max(2).default(1),
+                pitch: z.number().min(0.5).max(2).default(1),
+              })
+              .strict(),
+          )
+          .default({}),
       })
-      .default({ preset: 'embedded', options: {} }),
+      .default({ preset: 'embedded', options: {}, voices: {} }),
     pipeline: z
       .object({
         /**
@@ -158,6 +175,8 @@ export const configSchema = z
             targetLagMs: z.number().int().min(500).max(30_000).default(DEFAULT_VOICE.targetLagMs),
             maxRate: z.number().min(1).max(2).default(DEFAULT_VOICE.maxRate),
             skipAheadLagMs: z.number().int().min(1000).max(60_000).default(DEFAULT_VOICE.skipAheadLagMs),
+            /** Carry the speaker's pace, loudness and pitch movement into the voice (core pipeline/prosody). */
+            prosody: z.boolean().default(true),
           })
           .prefault({}),
       })

@@ -80,8 +80,23 @@ export const ENGINE_REGISTRY: Registry = {
     fake: async (o) => new FakeMt(o),
   },
   tts: {
-    // flite for English (far more intelligible), espeak-ng for every other language.
-    embedded: async (o) => new (await import('@babelcast/engine-espeak')).CompositeTts(o),
+    // The best installed voice per language: RHVoice (en, pt-BR) and SVOX Pico (es, fr, it, de)
+    // from `babelcast setup --voices`, else flite (English) and espeak-ng (everything else).
+    embedded: async (o, config) => {
+      const [espeak, pico, rhvoice] = await Promise.all([
+        import('@babelcast/engine-espeak'),
+        import('@babelcast/engine-pico'),
+        import('@babelcast/engine-rhvoice'),
+      ]);
+      const options = config.engines.options;
+      return new espeak.CompositeTts({
+        ...o,
+        preferred: [new rhvoice.RhvoiceTts(options.rhvoice), new pico.PicoTts(options.pico)],
+        voices: config.engines.voices,
+      });
+    },
+    pico: async (o) => new (await import('@babelcast/engine-pico')).PicoTts(o),
+    rhvoice: async (o) => new (await import('@babelcast/engine-rhvoice')).RhvoiceTts(o),
     'espeak-ng': async (o) => new (await import('@babelcast/engine-espeak')).EspeakTts(o),
     flite: async (o) => new (await import('@babelcast/engine-espeak')).FliteTts(o),
     'aws-polly': async (o, _c, hooks) =>

@@ -275,6 +275,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     isReady: () => ready && bus.status === 'connected',
     busStatus: () => bus.status,
     metricsToken: config.metrics.token,
+    voices: (language) => engines.tts.voicesFor?.(language) ?? [],
   });
   try {
     const web = await import('@babelcast/web');

@@ -5,7 +5,30 @@
 import { type Engine, type EngineKind, EngineUnavailableError } from '@babelcast/core';
 import { ENGINE_REGISTRY, type EngineHooks, engineNames, loadConfig } from '@babelcast/server';
 import type { Command } from '../command.ts';
-import { EMBEDDED_DEBIAN_PACKAGES, installCommand, missingPackages } from '../system-packages.ts';
+import {
+  EMBEDDED_DEBIAN_PACKAGES,
+  installCommand,
+  missingPackages,
+  VOICE_PACKAGE_NAMES,
+} from '../system-packages.ts';
+
+/**
+ * Which voice serves each language: languages whose first voice is not espeak-ng by name, the
+ * espeak-ng ones counted (it speaks about 90).
+ */
+function voicesByLanguage(engine: Engine): Record<string, string[]> | undefined {
+  const tts = engine as unknown as { capabilities: { languages: string[] }; voicesFor?(l: string): string[] };
+  if (!tts.voicesFor) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const l of tts.capabilities.languages) out[l] = tts.voicesFor(l);
+  return out;
+}
+
+function describeVoices(voices: Record<string, string[]>): string {
+  const named = Object.entries(voices).filter(([, v]) => v[0] && !v[0].startsWith('espeak-ng'));
+  const others = Object.keys(voices).length - named.length;
+  return `${named.map(([l, v]) => `${l} ${v[0]}`).join(', ')}${others ? `; espeak-ng for ${others} other languages` : ''}`;
+}
 
 function describeCapabilities(kind: EngineKind, engine: Engine): string {
   const caps = (engine as unknown as { capabilities: Record<string, unknown> }).capabilities;
@@ -41,6 +64,7 @@ export const doctor: Command = {
     const config = loadConfig({ file: values.config as string | undefined });
     const selected = engineNames(config);
     const report: { kind: string; id: string; selected: boolean; available: boolean; detail: string }[] = [];
+    let voices: Record<string, string[]> | undefined;
     for (const kind of Object.keys(ENGINE_REGISTRY) as EngineKind[]) {
       const table = ENGINE_REGISTRY[kind] as unknown as Record<
         string,
@@ -58,6 +82,7 @@ export const doctor: Command = {
             { onCost() {} },
           );
           await engine.init();
+          if (kind === 'tts' && selected.tts === id) voices = voicesByLanguage(engine);
           report.push({
             kind,
             id,
@@ -75,8 +100,15 @@ export const doctor: Command = {
       }
     }
     const missing = missingPackages(EMBEDDED_DEBIAN_PACKAGES);
+    const missingVoices = missingPackages(VOICE_PACKAGE_NAMES);
     if (values.json) {
-      console.log(JSON.stringify({ engines: report, missingDebianPackages: missing }, null, 2));
+      console.log(
+        JSON.stringify(
+          { engines: report, voices, missingDebianPackages: missing, missingVoicePackages: missingVoices },
+          null,
+          2,
+        ),
+      );
     } else {
       for (const r of report) {
         const mark = r.available ? 'ok ' : '-- ';
@@ -87,6 +119,11 @@ export const doctor: Command = {
       if (missing.length)
         console.log(`\nMissing Debian packages for the embedded engines:\n  ${installCommand(missing)}`);
       else console.log('\nAll Debian packages for the embedded engines are installed.');
+      if (voices) console.log(`\nVoice per language (${selected.tts}): ${describeVoices(voices)}`);
+      if (missingVoices.length)
+        console.log(
+          `Better voices (SVOX Pico, RHVoice; optional) are not installed: babelcast setup --voices`,
+        );
     }
     const selectedBroken = report.some((r) => r.selected && !r.available);
     return selectedBroken ? 1 : 0;

@@ -26,6 +26,8 @@ export interface RouteDeps {
   busStatus?: () => string;
   /** Bearer token for /metrics; without one, /metrics answers direct loopback callers only. */
   metricsToken?: string;
+  /** The voices of a language, the one that speaks first (e.g. `pico:es-ES`). */
+  voices?: (language: string) => string[];
 }
 
 const idParams = z.object({ id: sessionId });
@@ -112,7 +114,12 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
       const known = LANGUAGES[c as keyof typeof LANGUAGES];
       names[c] = known ? { name: known.name, native: known.native } : { name: c, native: c };
     }
-    return { sources, pairs, names, limits: { maxLanguagesPerSession: manager.maxLanguages } };
+    const voices: Record<string, string[]> = {};
+    for (const c of codes) {
+      const list = deps.voices?.(c) ?? [];
+      if (list.length > 0) voices[c] = list;
+    }
+    return { sources, pairs, names, voices, limits: { maxLanguagesPerSession: manager.maxLanguages } };
   });
 
   app.get('/api/me', async (request) => {

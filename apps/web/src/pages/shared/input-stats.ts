@@ -5,8 +5,10 @@
  * (pauses between words), the loud ones are speech. Good enough to say "too noisy", which is all
  * the page needs; it is not a measurement instrument.
  */
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
+
 export const BLOCK_MS = 20;
-const BLOCK_SAMPLES = (16_000 * BLOCK_MS) / 1000;
+const BLOCK_SAMPLES = (SPEAKER_SAMPLE_RATE * BLOCK_MS) / 1000;
 /** A sample this close to full scale counts as clipped (converters rarely reach exactly 1.0). */
 export const CLIP_LEVEL = 0.99;
 export const SILENCE_DBFS = -100;

@@ -4,7 +4,9 @@
  * and never blocks: one FIR low-pass (the ASR must not hear aliased 8–24 kHz noise as speech) and
  * linear interpolation, which also handles 44.1 kHz devices where the ratio is not an integer.
  */
-export const TARGET_RATE = 16_000;
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
+
+export const TARGET_RATE = SPEAKER_SAMPLE_RATE;
 
 /** Windowed-sinc low-pass taps, cutoff as a fraction of the input rate. */
 export function lowPassTaps(cutoff: number, count: number): Float32Array {

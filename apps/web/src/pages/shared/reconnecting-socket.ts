@@ -28,10 +28,6 @@ export interface ReconnectingSocketHandlers {
   onStatus(status: SocketStatus, close?: CloseInfo): void;
 }
 
-export function isFatalClose(code: number, role: Role = 'listener'): boolean {
-  return refusalForClose(role, code).action !== 'retry';
-}
-
 /** The server's reason if it gave one, else what the code means. */
 export function describeClose(close: CloseInfo): string {
   if (close.reason) return close.reason;

@@ -21,7 +21,7 @@ import type { CaptureFrameMessage } from './capture-worklet.ts';
 import { errorText } from './text.ts';
 
 /** How much audio the uplink keeps for resending (UnackedFrames' limit), as the alert says it. */
-export const UNACKED_LIMIT_S = 60;
+const UNACKED_LIMIT_S = 60;
 /** The meter's floor: quieter than this reads as silence. */
 export const METER_FLOOR_DBFS = -60;
 

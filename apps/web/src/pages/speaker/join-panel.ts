@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import { h } from '../shared/dom.ts';
 
 /** A join link on localhost only opens on this computer: phones in the room cannot reach it. */
-export function isLocalOnly(joinUrl: string, base: string): boolean {
+function isLocalOnly(joinUrl: string, base: string): boolean {
   const host = new URL(joinUrl, base).hostname;
   return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Metrics } from '../observability/metrics.ts';
 import { EngineError, type EngineInfo } from './engine.ts';
 import { FallbackMt, type FallbackEvent } from './fallback.ts';
 import type { MtEngine, TranslateRequest } from './mt.ts';
@@ -178,6 +179,20 @@ describe('FallbackMt', () => {
     await mt.init();
     await expect(mt.translate({ text: 'hi', from: 'en', to: 'es' })).resolves.toBe('[apertium] hi');
     expect(events).toEqual([{ kind: 'mt', from: 'aws-translate', to: 'apertium', reason: 'failed' }]);
+  });
+
+  it('counts fallbacks in babelcast_engine_fallbacks_total', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const primary = scriptedMt('aws-translate', [recoverable()]);
+    const mt = new FallbackMt(primary, scriptedMt('apertium'), {
+      onFallback: (e) => metrics.engineFallback(e),
+    });
+    await mt.init();
+    await mt.translate({ text: 'hi', from: 'en', to: 'es' });
+    const text = await metrics.registry.getSingleMetricAsString('babelcast_engine_fallbacks_total');
+    expect(text).toContain(
+      'babelcast_engine_fallbacks_total{kind="mt",from="aws-translate",to="apertium",reason="failed"} 1',
+    );
   });
 
   it('uses the second engine for pairs only it serves', async () => {

@@ -4,9 +4,9 @@
  * (an unsupported pair, a closed engine, an abort) fails at once. One retry only: a sentence that
  * fails twice is late already, and the session goes on without it.
  */
-import { EngineError } from './engine.ts';
-import type { MtCapabilities, MtEngine, TranslateRequest } from './mt.ts';
-import type { SynthesizeRequest, TtsCapabilities, TtsChunk, TtsEngine } from './tts.ts';
+import { EngineError, type EngineInfo } from './engine.ts';
+import type { MtEngine, TranslateRequest } from './mt.ts';
+import type { SynthesizeRequest, TtsChunk, TtsEngine } from './tts.ts';
 
 export interface RetryPolicy {
   /** Wait before the retry, ms. */
@@ -50,16 +50,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** An MtEngine whose translations are retried once after a recoverable failure. */
-export class RetryingMt implements MtEngine {
+/** An engine in front of another: the same name, capabilities and lifecycle. */
+abstract class EngineInFront<E extends MtEngine | TtsEngine> {
   constructor(
-    private readonly engine: MtEngine,
-    private readonly policy: RetryPolicy,
+    protected readonly engine: E,
+    protected readonly policy: RetryPolicy,
   ) {}
-  get info() {
+  get info(): EngineInfo {
     return this.engine.info;
   }
-  get capabilities(): MtCapabilities {
+  get capabilities(): E['capabilities'] {
     return this.engine.capabilities;
   }
   init(): Promise<void> {
@@ -68,6 +68,10 @@ export class RetryingMt implements MtEngine {
   close(): Promise<void> {
     return this.engine.close();
   }
+}
+
+/** An MtEngine whose translations are retried once after a recoverable failure. */
+export class RetryingMt extends EngineInFront<MtEngine> implements MtEngine {
   translate(request: TranslateRequest): Promise<string> {
     return retryRecoverable(() => this.engine.translate(request), this.policy, request.signal);
   }
@@ -77,26 +81,12 @@ export class RetryingMt implements MtEngine {
  * A TtsEngine whose synthesis is retried once after a recoverable failure, but only before its
  * first chunk: once audio has been handed on, a retry would say the start of the sentence twice.
  */
-export class RetryingTts implements TtsEngine {
+export class RetryingTts extends EngineInFront<TtsEngine> implements TtsEngine {
   readonly voicesFor?: (language: string) => string[];
 
-  constructor(
-    private readonly engine: TtsEngine,
-    private readonly policy: RetryPolicy,
-  ) {
+  constructor(engine: TtsEngine, policy: RetryPolicy) {
+    super(engine, policy);
     if (engine.voicesFor) this.voicesFor = (language) => engine.voicesFor!(language);
-  }
-  get info() {
-    return this.engine.info;
-  }
-  get capabilities(): TtsCapabilities {
-    return this.engine.capabilities;
-  }
-  init(): Promise<void> {
-    return this.engine.init();
-  }
-  close(): Promise<void> {
-    return this.engine.close();
   }
   async *synthesize(request: SynthesizeRequest): AsyncIterable<TtsChunk> {
     let yielded = false;

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ListenerCounts } from '@babelcast/protocol';
+import type { FallbackEvent } from '../engines/fallback.ts';
 import type { HubObserver } from '../hub/session-hub.ts';
 import type { PipelineObserver, Stage } from '../pipeline/types.ts';
 import type { CapacitySnapshot } from '../session/capacity.ts';
@@ -33,6 +34,12 @@ export class Metrics implements PipelineObserver, HubObserver {
     name: 'babelcast_engine_failures_total',
     help: 'Engine operations that failed (the session went on without that sentence or voice).',
     labelNames: ['kind', 'engine'],
+    registers: [this.registry],
+  });
+  readonly engineFallbacks = new Counter({
+    name: 'babelcast_engine_fallbacks_total',
+    help: 'Requests served by the fallback engine instead of the first one (reason: unavailable, unsupported or failed).',
+    labelNames: ['kind', 'from', 'to', 'reason'],
     registers: [this.registry],
   });
   readonly droppedWork = new Counter({
@@ -181,6 +188,10 @@ export class Metrics implements PipelineObserver, HubObserver {
   }
   engineFailure(kind: string, engineId: string): void {
     this.engineFailures.inc({ kind, engine: engineId });
+  }
+  /** Pass as FallbackMt's `onFallback`. */
+  engineFallback(event: FallbackEvent): void {
+    this.engineFallbacks.inc({ kind: event.kind, from: event.from, to: event.to, reason: event.reason });
   }
   dropped(what: 'voice' | 'translation', lang: string): void {
     this.droppedWork.inc({ what, lang });

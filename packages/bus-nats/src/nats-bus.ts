@@ -8,8 +8,8 @@
  *   (`session.<id>.audio-acked`), so a worker that takes over starts where its predecessor stopped.
  * - output and state (`….out`, `….state`): core NATS subjects, low latency, never stored; every
  *   gateway that holds sockets of the session subscribes.
- * - demand (`….demand`): the KV bucket `<prefix>_sessions`, key `session.<id>.demand`, so a worker
- *   that starts (or takes over) reads the languages listeners want now.
+ * - demand (`….demand.<gateway>`): the KV bucket `<prefix>_sessions`, one key per gateway, so a
+ *   worker that starts (or takes over) reads the languages listeners want now on every gateway.
  *
  * One connection per bus; it reconnects with exponential backoff (forever) and reports its
  * status. An unreachable server at start is an error naming its host:port.
@@ -19,6 +19,7 @@ import {
   type BusStatus,
   type MessageBus,
   type MessageOf,
+  type ResumeMark,
   SUBJECT_RETENTION,
   type SpeakerFrame,
   type Subject,
@@ -45,6 +46,7 @@ import {
   StorageType,
 } from 'nats';
 import { decodeMessage, encodeMessage } from './codec.ts';
+import { NatsLeases } from './nats-leases.ts';
 
 /** What the bus logs (a pino logger fits). */
 export interface BusLogger {
@@ -107,6 +109,8 @@ interface AudioPosition {
   seq: number;
   /** Its sequence in the stream: replay starts right after it. */
   streamSeq: number;
+  /** What the worker needs to resume its numbering and media clock there. */
+  mark?: ResumeMark | null;
 }
 
 export class NatsBus implements MessageBus {
@@ -133,6 +137,7 @@ export class NatsBus implements MessageBus {
     private readonly streamName: string,
     private readonly logger: BusLogger,
     private readonly backoff: { reset(): void },
+    private readonly replicas: number,
   ) {
     void this.watchStatus();
     void nc.closed().then(() => this.setStatus('closed'));
@@ -201,7 +206,7 @@ export class NatsBus implements MessageBus {
         replicas,
       });
       logger.info({ nats: where, stream: streamName }, 'message bus connected to NATS');
-      return new NatsBus(nc, js, jsm, kv, prefix, streamName, logger, backoff);
+      return new NatsBus(nc, js, jsm, kv, prefix, streamName, logger, backoff, replicas);
     } catch (err) {
       await nc.close().catch(() => {});
       const message = (err as Error).message;
@@ -214,12 +219,25 @@ export class NatsBus implements MessageBus {
     }
   }
 
-  /** Deletes the stream and bucket of `prefix` (tests clean up with it). */
+  /**
+   * Session leases on this connection (bucket `<prefix>_leases`, entries expire `ttlMs` after
+   * their last renewal). One per worker.
+   */
+  async leases(holderId: string, ttlMs = 3000): Promise<NatsLeases> {
+    const kv = await this.js.views.kv(`${this.prefix}_leases`, {
+      history: 1,
+      ttl: ttlMs,
+      replicas: this.replicas,
+    });
+    return new NatsLeases(holderId, kv, ttlMs, this.logger);
+  }
+
+  /** Deletes the stream and buckets of `prefix` (tests clean up with it). */
   static async destroy(url: string, prefix: string): Promise<void> {
     const nc = await connect({ servers: url.split(','), timeout: 5000 });
     try {
       const jsm = await nc.jetstreamManager();
-      for (const name of [`${prefix}_audio`, `KV_${prefix}_sessions`])
+      for (const name of [`${prefix}_audio`, `KV_${prefix}_sessions`, `KV_${prefix}_leases`])
         await jsm.streams.delete(name).catch((err: Error) => {
           if (!/not found/i.test(err.message)) throw err;
         });
@@ -267,6 +285,7 @@ export class NatsBus implements MessageBus {
 
   publish<K extends SubjectKind>(subject: Subject<K>, message: MessageOf<K>): void {
     if (!this.usable) return;
+    if (subject.wildcard) throw new RangeError(`cannot publish on a wildcard subject: ${subject.name}`);
     try {
       const data = encodeMessage(subject.kind, message);
       switch (SUBJECT_RETENTION[subject.kind]) {
@@ -396,7 +415,7 @@ export class NatsBus implements MessageBus {
     let delivered = from?.seq ?? 0;
     /** Stream position reached: a consumer made again (after a reconnect) goes on from there. */
     let streamSeq = from?.streamSeq ?? 0;
-    let acked = from ?? { seq: 0, streamSeq: 0 };
+    let acked: AudioPosition = from ?? { seq: 0, streamSeq: 0 };
     /** Frames handed out and not acknowledged yet. */
     const inFlight: AudioPosition[] = [];
     let closed = false;
@@ -454,16 +473,21 @@ export class NatsBus implements MessageBus {
     };
     await open();
     const handle = {
-      ack: async (seq: number) => {
+      resumedAfter: from?.seq ?? 0,
+      resumeMark: from?.mark ?? null,
+      ack: async (seq: number, mark?: ResumeMark) => {
         if (closed) return;
         let last = -1;
         while (last + 1 < inFlight.length && inFlight[last + 1]!.seq <= seq) last++;
-        if (last < 0) return;
-        const position = inFlight[last]!;
-        inFlight.splice(0, last + 1);
-        if (position.streamSeq <= acked.streamSeq) return;
-        acked = position;
-        await this.kv.put(positionKey, JSON.stringify(position));
+        let position: AudioPosition = acked;
+        if (last >= 0) {
+          position = inFlight[last]!;
+          inFlight.splice(0, last + 1);
+        }
+        if (position.streamSeq < acked.streamSeq) return;
+        if (position === acked && !mark) return;
+        acked = { seq: position.seq, streamSeq: position.streamSeq, mark: mark ?? acked.mark ?? null };
+        await this.kv.put(positionKey, JSON.stringify(acked));
       },
       close: async () => {
         if (closed) return;
@@ -478,6 +502,19 @@ export class NatsBus implements MessageBus {
     return handle;
   }
 
+  async lastAudioSeq(sessionId: string): Promise<number | null> {
+    if (!this.usable) throw new BusUnavailableError('the message bus is closed');
+    try {
+      const m = await this.jsm.streams.getMessage(this.streamName, {
+        last_by_subj: this.subjectName(subjects.audio(sessionId)),
+      });
+      return decodeMessage('audio', m.data).seq;
+    } catch (err) {
+      if (/no message found|not found/i.test((err as Error).message)) return null;
+      throw err;
+    }
+  }
+
   async flush(): Promise<void> {
     if (!this.usable) return;
     await Promise.all([...this.pending]);
@@ -488,10 +525,14 @@ export class NatsBus implements MessageBus {
     if (!this.usable) return;
     await this.audioConsumers.get(sessionId)?.close();
     const audio = this.subjectName(subjects.audio(sessionId));
-    this.latestIssued.delete(subjects.demand(sessionId).name);
-    this.unsent.delete(subjects.demand(sessionId).name);
+    const demandKeys: string[] = [];
+    for await (const key of await this.kv.keys(subjects.allDemand(sessionId).name)) demandKeys.push(key);
+    for (const key of demandKeys) {
+      this.latestIssued.delete(key);
+      this.unsent.delete(key);
+    }
     await Promise.all([
-      this.kv.purge(subjects.demand(sessionId).name),
+      ...demandKeys.map((key) => this.kv.purge(key)),
       this.kv.purge(`session.${sessionId}.audio-acked`),
       this.jsm.streams.purge(this.streamName, { filter: audio }),
     ]);

@@ -23,7 +23,7 @@ describe('NatsBus reconnect', () => {
     const out: SessionOutput[] = [];
     const demand: string[][] = [];
     gateway.subscribe(subjects.output('s1'), (m) => out.push(m));
-    worker.subscribe(subjects.demand('s1'), (m) => demand.push(m.languages));
+    worker.subscribe(subjects.allDemand('s1'), (m) => demand.push(m.languages));
     const frames: number[] = [];
     const consumer = await worker.consumeAudio('s1', (f) => frames.push(f.seq));
     await gateway.flush();
@@ -38,7 +38,12 @@ describe('NatsBus reconnect', () => {
       5000,
     );
     // A listener joins meanwhile: the demand is stored once NATS is back.
-    gateway.publish(subjects.demand('s1'), { type: 'demand', languages: ['fr'] });
+    gateway.publish(subjects.demand('s1', 'g1'), {
+      type: 'demand',
+      languages: ['fr'],
+      gateway: 'g1',
+      at: Date.now(),
+    });
     await new Promise((r) => setTimeout(r, 300));
     await nats.resume();
     await until(
@@ -51,7 +56,12 @@ describe('NatsBus reconnect', () => {
     await until(() => demand.at(-1)?.[0] === 'fr', 'demand published during the outage', 15_000);
     const caption: SessionOutput = { type: 'lag', lang: 'es', textMs: 1 };
     worker.publish(subjects.output('s1'), caption);
-    gateway.publish(subjects.demand('s1'), { type: 'demand', languages: ['es'] });
+    gateway.publish(subjects.demand('s1', 'g1'), {
+      type: 'demand',
+      languages: ['es'],
+      gateway: 'g1',
+      at: Date.now(),
+    });
     await gateway.publishAcked(subjects.audio('s1'), speakerFrame(4));
     await until(() => out.length === 1, 'output after the reconnect');
     await until(() => demand.at(-1)?.[0] === 'es', 'demand after the reconnect', 10_000);

@@ -55,6 +55,15 @@ export const configSchema = z
           ctx.addIssue({ code: 'custom', path: ['postgresUrl'], message: 'required with kind "postgres"' });
       }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * What this process does. `all` (default): everything in one process. `gateway`: pages, API
+     * and WebSockets, no pipelines. `worker`: pipelines of the live sessions it claims, no
+     * clients (only /healthz, /readyz and /metrics). Gateways and workers need NATS (`bus`) and
+     * PostgreSQL (`store`); see docs/deployment.md.
+     */
+    role: z.enum(['all', 'gateway', 'worker']).default('all'),
+    /** Worker role: the most sessions one worker runs at once. */
+    workerMaxSessions: z.number().int().min(1).max(1000).default(8),
     /** Off by default: transcripts of sermons, classes and meetings are not for log files. */
     logTranscripts: z.boolean().default(false),
     auth: z
@@ -352,7 +361,22 @@ export const configSchema = z
       })
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.role === 'all') return;
+    if (config.bus.kind !== 'nats')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bus', 'natsUrl'],
+        message: `role "${config.role}" needs NATS: set --nats URL or BABELCAST_NATS_URL`,
+      });
+    if (config.store.kind !== 'postgres')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['store', 'postgresUrl'],
+        message: `role "${config.role}" needs PostgreSQL: set --postgres URL or BABELCAST_POSTGRES_URL`,
+      });
+  });
 
 export type BabelcastConfig = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -386,6 +410,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.BABELCAST_TRUST_PROXY) set(['trustProxy'], Number(env.BABELCAST_TRUST_PROXY));
   if (env.BABELCAST_LOG_LEVEL) set(['logLevel'], env.BABELCAST_LOG_LEVEL);
   if (env.BABELCAST_ENGINES) set(['engines', 'preset'], env.BABELCAST_ENGINES);
+  if (env.BABELCAST_ROLE) set(['role'], env.BABELCAST_ROLE);
   if (env.BABELCAST_PIPELINE_MODE) set(['pipeline', 'mode'], env.BABELCAST_PIPELINE_MODE);
   if (env.BABELCAST_NATS_URL) {
     set(['bus', 'kind'], 'nats');

@@ -2,7 +2,9 @@
  * Assembles a Babelcast node: config → store → engines → session manager → HTTP API + WebSockets.
  * `startServer` is what the CLI runs and what end-to-end tests start on a random port.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import {
@@ -13,6 +15,7 @@ import {
   MemoryStore,
   Metrics,
   SessionManager,
+  type SessionRuntimeOptions,
   type Store,
   type WarmUpReport,
   warmUpEngines,
@@ -159,6 +162,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const injectedBus = busOption && isBus(busOption) ? busOption : undefined;
   if (busOption && !injectedBus) overrides.bus = busOption;
   const config = loadConfig({ file: configFile, env, overrides });
+  if (config.role === 'worker')
+    throw new BabelcastError(ErrorCode.VALIDATION, 'role "worker" runs no server: use startWorker');
   const logger = injectedLogger ?? createLogger({ level: config.logLevel });
   const metrics = new Metrics({ sessionLabels: config.metrics.sessionLabels });
   const dataDir = resolve(config.dataDir);
@@ -209,7 +214,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
 
   let publicUrl = config.publicUrl?.replace(/\/$/, '') ?? '';
+  const gatewayId = nodeId('gw');
+  // Role gateway: pipelines run on workers, which hold leases; this node only asks who holds one.
+  const leases = config.role === 'gateway' ? await gatewayLeases(bus, gatewayId) : null;
   const manager = new SessionManager({
+    gatewayId,
+    pipelines: leases ? { kind: 'workers', leases } : { kind: 'local' },
     engines,
     bus,
     store,
@@ -219,28 +229,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     logTranscripts: config.logTranscripts,
     defaultTargetLanguages: config.sessions.targetLanguages,
     maxLanguagesPerSession: config.limits.maxLanguagesPerSession,
-    capacity: capacityPlanner(config, engines),
+    // A gateway runs no pipeline: admission by CPU is the workers' (they claim what they can hold).
+    capacity: leases ? undefined : capacityPlanner(config, engines),
     idlePauseMs: config.limits.idlePauseMs,
     idleEndMs: config.limits.idleEndMs,
-    pipeline: {
-      endpointing: {
-        silenceMs: config.pipeline.silenceMs,
-        maxUtteranceMs: config.pipeline.maxUtteranceMs,
-        threshold: config.pipeline.vadThreshold,
-      },
-      track: {
-        ttsRate: config.pipeline.ttsRate,
-        framesPerPacket: config.pipeline.framesPerPacket,
-        warmUp: config.pipeline.warmUp,
-      },
-      mode: config.pipeline.mode,
-      simultaneous: config.pipeline.simultaneous,
-      voice: config.pipeline.voice,
-      backlog: {
-        highSeconds: config.limits.maxAsrBacklogSeconds,
-        lowSeconds: config.limits.maxAsrBacklogSeconds / 2,
-      },
-    },
+    pipeline: pipelineOptions(config),
     hub: {
       historySize: config.limits.historySize,
       audioDropBytes: config.limits.audioDropBytes,
@@ -312,9 +305,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (!publicUrl) publicUrl = url;
   ready = true;
   // In the background: the server answers meanwhile; the first session just may not be warm yet.
-  const warmedUp = config.pipeline.warmUp
-    ? warmUpEngines(engines, logger).catch(() => null)
-    : Promise.resolve(null);
+  const warmedUp =
+    config.pipeline.warmUp && !leases
+      ? warmUpEngines(engines, logger).catch(() => null)
+      : Promise.resolve(null);
   logger.info(
     { url, engines: Object.fromEntries(Object.entries(engines).map(([k, e]) => [k, e.info.id])) },
     'babelcast ready',
@@ -360,6 +354,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           logger.error({ err }, 'engines did not close'),
         );
         if (!(await within(enginesClosed, left()))) logger.warn('engines did not close in time');
+        await leases?.close();
         await bus.close();
         await store.close();
         logger.info('babelcast stopped');
@@ -367,6 +362,45 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       return closing;
     },
   };
+}
+
+/** The pipeline slice of the config, as sessions and workers take it. */
+export function pipelineOptions(config: BabelcastConfig): SessionRuntimeOptions['pipeline'] {
+  return {
+    endpointing: {
+      silenceMs: config.pipeline.silenceMs,
+      maxUtteranceMs: config.pipeline.maxUtteranceMs,
+      threshold: config.pipeline.vadThreshold,
+    },
+    track: {
+      ttsRate: config.pipeline.ttsRate,
+      framesPerPacket: config.pipeline.framesPerPacket,
+      warmUp: config.pipeline.warmUp,
+    },
+    mode: config.pipeline.mode,
+    simultaneous: config.pipeline.simultaneous,
+    voice: config.pipeline.voice,
+    backlog: {
+      highSeconds: config.limits.maxAsrBacklogSeconds,
+      lowSeconds: config.limits.maxAsrBacklogSeconds / 2,
+    },
+  };
+}
+
+/** A node id usable as a subject token: `<kind>-<host>-<pid>-<random>`. */
+export function nodeId(kind: string): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_-]/g, '')
+      .slice(0, 24) || 'host';
+  return `${kind}-${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+async function gatewayLeases(bus: MessageBus, id: string) {
+  const { NatsBus } = await import('@babelcast/bus-nats');
+  if (!(bus instanceof NatsBus))
+    throw new BabelcastError(ErrorCode.VALIDATION, 'role "gateway" needs the NATS bus');
+  return bus.leases(id);
 }
 
 /** Waits for `promise` at most `ms`; true if it settled in time. Never rejects (failures are logged by their owners). */

@@ -118,7 +118,7 @@ describe('demand grace is per listener', () => {
     const made = await create({ targetLanguages: ['es', 'fr', 'de'] });
     const id = made.body.id as string;
     const demands: string[][] = [];
-    bus.subscribe(subjects.demand(id), (m) => {
+    bus.subscribe(subjects.allDemand(id), (m) => {
       if (m.type === 'demand') demands.push(m.languages);
     });
     const l = await connectListener(server.url, id, 'es');

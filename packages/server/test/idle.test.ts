@@ -84,13 +84,14 @@ describe('idle sessions', () => {
     speaker.send({ type: 'inputStats', rmsDbfs: -20, peakDbfs: -3, snrDb: 25, clipping: false });
     await speaker.until(() => speaker.messages('ack').some((a) => a.seq === 5), 'acks');
     const session = await server.manager.require(id);
-    expect(session.hasPipeline).toBe(true);
+    const runtime = server.manager.runtimeOf(id);
+    expect(runtime?.hasPipeline).toBe(true);
     expect(counted.open()).toBeGreaterThan(0);
     await eventually(async () => (await metricsText()).includes(`session="${id}"`), 'per-session series');
 
     speaker.close();
     await listener.until(() => listener.messages('state').some((s) => s.state === 'paused'), 'paused');
-    await eventually(() => !session.hasPipeline && counted.open() === 0, 'pipeline released');
+    await eventually(() => !runtime?.hasPipeline && counted.open() === 0, 'pipeline released');
     expect(session.pauseReason).toBe('idle');
     expect(await metricsText()).not.toContain(`session="${id}"`);
     // The listener stays connected to the paused session meanwhile.

@@ -1,4 +1,4 @@
-import { loadConfig, startServer } from '@babelcast/server';
+import { loadConfig, startServer, startWorker } from '@babelcast/server';
 import { type Command, intOption, UsageError } from '../command.ts';
 import {
   EMBEDDED_DEBIAN_PACKAGES,
@@ -11,8 +11,11 @@ export const start: Command = {
   name: 'start',
   summary: 'start the server (embedded engines by default)',
   usage:
-    'start [--port N] [--host H] [--data-dir DIR] [--config FILE] [--engines embedded|fake] [--no-install]',
+    'start [--role all|gateway|worker] [--nats URL] [--postgres URL] [--port N] [--host H] [--data-dir DIR] [--config FILE] [--engines embedded|fake] [--no-install]',
   options: {
+    role: { type: 'string' },
+    nats: { type: 'string' },
+    postgres: { type: 'string' },
     port: { type: 'string', short: 'p' },
     host: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -24,6 +27,10 @@ export const start: Command = {
     'no-install': { type: 'boolean' },
   },
   help: [
+    '      --role ROLE          all (one process, default), gateway (pages, API, sockets) or worker',
+    '                           (pipelines); gateways and workers need --nats and --postgres',
+    '      --nats URL           NATS with JetStream, e.g. nats://127.0.0.1:4222 (BABELCAST_NATS_URL)',
+    '      --postgres URL       PostgreSQL, e.g. postgres://user@host/db (BABELCAST_POSTGRES_URL)',
     '  -p, --port N             port to listen on (0 picks a free one; default 8080)',
     '      --host H             address to bind (default 0.0.0.0)',
     '      --data-dir DIR       where the database lives (default .babelcast)',
@@ -38,6 +45,9 @@ export const start: Command = {
     const port = intOption(values.port, 'port');
     if (port !== undefined) overrides.port = port;
     if (values.host) overrides.host = values.host;
+    if (values.role) overrides.role = values.role;
+    if (values.nats) overrides.bus = { kind: 'nats', natsUrl: values.nats };
+    if (values.postgres) overrides.store = { kind: 'postgres', postgresUrl: values.postgres };
     if (values['data-dir']) overrides.dataDir = values['data-dir'];
     if (values['public-url']) overrides.publicUrl = values['public-url'];
     if (values.engines) overrides.engines = { preset: values.engines };
@@ -57,6 +67,7 @@ export const start: Command = {
         }
       }
     }
+    if (config.role === 'worker') return runWorker(values.config as string | undefined, overrides);
     const server = await startServer({ configFile: values.config as string | undefined, ...overrides });
     // A bug in one session must not take every other session down with the process: log and go on.
     process.on('unhandledRejection', (reason) =>
@@ -88,3 +99,20 @@ export const start: Command = {
     return 0;
   },
 };
+
+/** Role worker: no pages or sockets, just pipelines; stops cleanly (sessions handed over) on a signal. */
+async function runWorker(
+  configFile: string | undefined,
+  overrides: Record<string, unknown>,
+): Promise<number> {
+  const worker = await startWorker({ configFile, overrides });
+  process.on('unhandledRejection', (reason) => console.error('unhandled rejection', reason));
+  console.log(`\nBabelcast worker ${worker.id} is running (health and metrics at ${worker.url})`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  console.log('\nStopping: finishing and handing over sessions…');
+  await worker.close();
+  return 0;
+}

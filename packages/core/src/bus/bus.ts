@@ -10,6 +10,7 @@ import {
   type SpeakerFrame,
   type Subject,
   type SubjectKind,
+  subjectMatches,
   subjects,
 } from './subjects.ts';
 
@@ -18,14 +19,31 @@ export type Unsubscribe = () => void;
 /** `reconnecting`: the bus lost its server and is trying again (with backoff); `closed`: for good. */
 export type BusStatus = 'connected' | 'reconnecting' | 'closed';
 
+/**
+ * What a worker needs to go on exactly where its predecessor stopped, saved with each ack: the
+ * media time and segment numbering at the acknowledged frame, and the highest output seq issued
+ * so far (which may be later than the ack: output keeps flowing between acks).
+ */
+export interface ResumeMark {
+  /** Samples of speech before the first frame after the ack (the pipeline's media clock). */
+  mediaSamples: number;
+  /** Last segment id fully finished at the ack. */
+  segmentId: number;
+  /** Highest output seq issued. */
+  outputSeq: number;
+}
+
 /** A durable reader of one session's speaker frames (see MessageBus.consumeAudio). */
 export interface AudioConsumer {
+  /** The speaker seq acknowledged by the predecessor (0: none), and its mark. */
+  readonly resumedAfter: number;
+  readonly resumeMark: ResumeMark | null;
   /**
    * Every frame up to `seq` (the speaker's seq) is processed: a consumer made later for this
    * session, by this process or another, starts after it. Cumulative; resolves once the bus has
-   * recorded it.
+   * recorded it. With the same `seq` as before, only the mark is updated.
    */
-  ack(seq: number): Promise<void>;
+  ack(seq: number, mark?: ResumeMark): Promise<void>;
   /** Stop delivery. Frames not acknowledged are delivered again to the next consumer. Idempotent. */
   close(): Promise<void>;
 }
@@ -54,10 +72,12 @@ export interface MessageBus {
   /**
    * The session's speaker frames, in seq order, starting after the last frame acknowledged (by any
    * earlier consumer of this session; from the oldest the bus still holds if none). Frames are
-   * kept from the first consumeAudio of a session on, within the bus's retention. A new consumer
+   * kept from the session's first frame on, within the bus's retention. A new consumer
    * of a session takes over: the previous one gets nothing more.
    */
   consumeAudio(sessionId: string, handler: (frame: SpeakerFrame) => void): Promise<AudioConsumer>;
+  /** The highest speaker seq the bus holds for the session (null: none), e.g. for a gateway that takes over a speaker. */
+  lastAudioSeq(sessionId: string): Promise<number | null>;
   /**
    * Resolves once the subscriptions made and the messages published before the call are in force
    * at the bus server (in memory: at once). For tests and handovers; ordinary code never waits.
@@ -80,6 +100,9 @@ interface Durable {
   /** Frames after `acked`, kept for the next consumer. */
   frames: SpeakerFrame[];
   acked: number;
+  mark: ResumeMark | null;
+  /** Highest seq ever stored. */
+  last: number | null;
   consumer: { handler: (frame: SpeakerFrame) => void; delivered: number } | null;
 }
 
@@ -104,11 +127,17 @@ export class InMemoryBus implements MessageBus {
 
   publish<K extends SubjectKind>(subject: Subject<K>, message: MessageOf<K>): void {
     if (this.closed) return;
+    if (subject.wildcard) throw new RangeError(`cannot publish on a wildcard subject: ${subject.name}`);
     if (SUBJECT_RETENTION[subject.kind] === 'latest') this.latest.set(subject.name, message);
     if (subject.kind === 'audio') this.store(subject.sessionId, message as SpeakerFrame);
     const set = this.handlers.get(subject.name);
-    if (!set) return;
-    for (const h of [...set]) (h as (m: MessageOf<K>) => void)(message);
+    if (set) for (const h of [...set]) (h as (m: MessageOf<K>) => void)(message);
+    // Wildcard subscribers (`session.<id>.demand.*`) get every gateway's value.
+    const dot = subject.name.lastIndexOf('.');
+    const pattern = `${subject.name.slice(0, dot)}.*`;
+    const wild = this.handlers.get(pattern);
+    if (wild && subjectMatches(pattern, subject.name))
+      for (const h of [...wild]) (h as (m: MessageOf<K>) => void)(message);
   }
 
   async publishAcked<K extends SubjectKind>(subject: Subject<K>, message: MessageOf<K>): Promise<void> {
@@ -127,7 +156,10 @@ export class InMemoryBus implements MessageBus {
     }
     const h = handler as Handler;
     set.add(h);
-    if (this.latest.has(subject.name)) handler(this.latest.get(subject.name) as MessageOf<K>);
+    if (subject.wildcard) {
+      for (const [name, value] of [...this.latest])
+        if (subjectMatches(subject.name, name)) handler(value as MessageOf<K>);
+    } else if (this.latest.has(subject.name)) handler(this.latest.get(subject.name) as MessageOf<K>);
     return () => {
       set.delete(h);
       if (set.size === 0 && this.handlers.get(subject.name) === set) this.handlers.delete(subject.name);
@@ -138,16 +170,23 @@ export class InMemoryBus implements MessageBus {
     subjects.audio(sessionId); // validates the id
     let durable = this.durables.get(sessionId);
     if (!durable) {
-      durable = { frames: [], acked: 0, consumer: null };
+      durable = { frames: [], acked: 0, mark: null, last: null, consumer: null };
       this.durables.set(sessionId, durable);
     }
     const d = durable;
     const consumer = { handler, delivered: d.acked };
     d.consumer = consumer;
-    for (const frame of [...d.frames]) this.deliverFrame(d, frame);
+    const resumedAfter = d.acked;
+    const resumeMark = d.mark;
+    queueMicrotask(() => {
+      for (const frame of [...d.frames]) this.deliverFrame(d, frame);
+    });
     return {
-      ack: async (seq) => {
+      resumedAfter,
+      resumeMark,
+      ack: async (seq, mark) => {
         if (d.consumer !== consumer) return;
+        if (mark) d.mark = mark;
         d.acked = Math.max(d.acked, seq);
         let drop = 0;
         while (drop < d.frames.length && d.frames[drop]!.seq <= d.acked) drop++;
@@ -159,11 +198,16 @@ export class InMemoryBus implements MessageBus {
     };
   }
 
+  async lastAudioSeq(sessionId: string): Promise<number | null> {
+    return this.durables.get(sessionId)?.last ?? null;
+  }
+
   async flush(): Promise<void> {}
 
   async endSession(sessionId: string): Promise<void> {
     this.durables.delete(sessionId);
-    this.latest.delete(subjects.demand(sessionId).name);
+    const pattern = subjects.allDemand(sessionId).name;
+    for (const name of [...this.latest.keys()]) if (subjectMatches(pattern, name)) this.latest.delete(name);
   }
 
   onStatus(listener: (status: BusStatus) => void): Unsubscribe {
@@ -182,8 +226,14 @@ export class InMemoryBus implements MessageBus {
   }
 
   private store(sessionId: string, frame: SpeakerFrame): void {
-    const d = this.durables.get(sessionId);
-    if (!d || frame.seq <= d.acked) return;
+    let d = this.durables.get(sessionId);
+    if (!d) {
+      // Frames are kept from the first one on, like a stream: a worker may subscribe later.
+      d = { frames: [], acked: 0, mark: null, last: null, consumer: null };
+      this.durables.set(sessionId, d);
+    }
+    if (frame.seq <= d.acked || (d.last !== null && frame.seq <= d.last)) return;
+    d.last = frame.seq;
     d.frames.push(frame);
     if (d.frames.length > this.maxRetainedFrames) d.frames.shift();
     this.deliverFrame(d, frame);

@@ -25,7 +25,7 @@ class NonReadingSink implements ClientSink {
 describe('SessionHub.replay', () => {
   it('stops and closes the listener with SLOW_CONSUMER once its queue passes maxBufferedBytes', () => {
     const bus = new InMemoryBus();
-    const hub = new SessionHub({ sessionId: 's', sourceLanguage: 'en', bus, maxBufferedBytes: 16 * 1024 });
+    const hub = new SessionHub({ sessionId: 's', bus, maxBufferedBytes: 16 * 1024 });
     const text = 'x'.repeat(1000);
     for (let seq = 1; seq <= 200; seq++)
       bus.publish(subjects.output('s'), {
@@ -57,7 +57,7 @@ describe('SessionHub.replay', () => {
 
   it('sends the whole history to a listener that keeps up', () => {
     const bus = new InMemoryBus();
-    const hub = new SessionHub({ sessionId: 's', sourceLanguage: 'en', bus, maxBufferedBytes: 16 * 1024 });
+    const hub = new SessionHub({ sessionId: 's', bus, maxBufferedBytes: 16 * 1024 });
     for (let seq = 1; seq <= 200; seq++)
       bus.publish(subjects.output('s'), {
         type: 'caption',

@@ -26,10 +26,10 @@ class FakeSink implements ClientSink {
 function setup(now = { t: 0 }) {
   const bus = new InMemoryBus();
   const demand: string[][] = [];
-  bus.subscribe(subjects.demand('s'), (m) => m.type === 'demand' && demand.push(m.languages));
+  bus.subscribe(subjects.allDemand('s'), (m) => m.type === 'demand' && demand.push(m.languages));
   const hub = new SessionHub({
     sessionId: 's',
-    sourceLanguage: 'en',
+
     bus,
     countsDebounceMs: 0,
     stuckMs: 5000,
@@ -109,8 +109,11 @@ describe('SessionHub', () => {
     try {
       const bus = new InMemoryBus();
       const demand: string[][] = [];
-      bus.subscribe(subjects.demand('g'), (m) => m.type === 'demand' && demand.push(m.languages));
-      const hub = new SessionHub({ sessionId: 'g', sourceLanguage: 'en', bus, demandGraceMs: 10_000 });
+      // Changes only: the hub also repeats an unchanged demand every 10 s (a refresh).
+      bus.subscribe(subjects.allDemand('g'), (m) => {
+        if (m.languages.join() !== demand.at(-1)?.join()) demand.push(m.languages);
+      });
+      const hub = new SessionHub({ sessionId: 'g', bus, demandGraceMs: 10_000 });
       hub.addListener('a', new FakeSink(), 'es');
       hub.removeListener('a');
       vi.advanceTimersByTime(5_000);
@@ -131,8 +134,8 @@ describe('SessionHub', () => {
     try {
       const bus = new InMemoryBus();
       const demand: string[][] = [];
-      bus.subscribe(subjects.demand('g'), (m) => m.type === 'demand' && demand.push(m.languages));
-      const hub = new SessionHub({ sessionId: 'g', sourceLanguage: 'en', bus, demandGraceMs: 10_000 });
+      bus.subscribe(subjects.allDemand('g'), (m) => m.type === 'demand' && demand.push(m.languages));
+      const hub = new SessionHub({ sessionId: 'g', bus, demandGraceMs: 10_000 });
       // One socket cycling languages once a second: only its current language is ever produced.
       hub.addListener('a', new FakeSink(), 'es');
       for (const lang of ['fr', 'de', 'pt', 'it', 'es', 'fr']) {
@@ -160,7 +163,7 @@ describe('SessionHub', () => {
       const bus = new InMemoryBus();
       const hub = new SessionHub({
         sessionId: 'g',
-        sourceLanguage: 'en',
+
         bus,
         demandGraceMs: 10_000,
         maxBufferedBytes: 16 * 1024,

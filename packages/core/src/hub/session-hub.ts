@@ -17,7 +17,7 @@ import {
   type SessionState,
 } from '@babelcast/protocol';
 import type { MessageBus, Unsubscribe } from '../bus/bus.ts';
-import { type SessionEvent, type SessionOutput, subjects } from '../bus/subjects.ts';
+import { DEMAND_REFRESH_MS, type SessionEvent, type SessionOutput, subjects } from '../bus/subjects.ts';
 
 export interface ClientSink {
   /** Bytes queued in the socket but not yet handed to the kernel (ws `bufferedAmount`). */
@@ -37,7 +37,8 @@ export interface HubObserver {
 
 export interface SessionHubOptions {
   sessionId: string;
-  sourceLanguage: string;
+  /** This gateway's id: the demand of its listeners goes out under it (default `local`). */
+  gatewayId?: string;
   bus: MessageBus;
   /** The session's state when the hub is made; later changes arrive on the state subject. */
   state?: SessionState;
@@ -81,12 +82,23 @@ export class SessionHub {
   private heard = new Set<string>();
   private countsTimer: NodeJS.Timeout | null = null;
   private speakerLeftAt: number;
+  private readonly demandTimer: NodeJS.Timeout;
+  /**
+   * Media end of the newest committed caption delivered, per `kind:lang`, and of the voice chunks
+   * delivered per language (current and previous chunk). A worker that takes a session over
+   * recognises the sentence in flight again; what listeners already got of it is not sent twice.
+   */
+  private readonly committedUntil = new Map<string, number>();
+  private readonly voiced = new Map<string, { previousEnd: number; currentEnd: number }>();
+  /** A worker took over (a `resumed` event): repeats of what was delivered are dropped from now on. */
+  private takenOver = false;
   private lastSeq = 0;
   private state: SessionState = 'created';
   private closed = false;
 
   constructor(options: SessionHubOptions) {
     this.opts = {
+      gatewayId: 'local',
       historySize: 500,
       audioDropBytes: 32 * 1024,
       maxBufferedBytes: 1024 * 1024,
@@ -102,6 +114,9 @@ export class SessionHub {
       options.bus.subscribe(subjects.state(options.sessionId), (m) => this.onEvent(m)),
     ];
     this.speakerLeftAt = this.opts.now();
+    // Say it again now and then: a worker forgets the demand of a gateway that stopped saying it.
+    this.demandTimer = setInterval(() => this.announceDemand(), DEMAND_REFRESH_MS);
+    this.demandTimer.unref?.();
   }
 
   get seq(): number {
@@ -224,6 +239,7 @@ export class SessionHub {
     if (this.closed) return;
     this.closed = true;
     for (const u of this.unsubscribe) u();
+    clearInterval(this.demandTimer);
     if (this.countsTimer) clearTimeout(this.countsTimer);
     for (const t of this.lingering.values()) clearTimeout(t);
     this.lingering.clear();
@@ -250,6 +266,10 @@ export class SessionHub {
       this.close(CloseCode.SESSION_ENDED, 'the session has ended');
       return;
     }
+    if (event.type === 'resumed') {
+      this.takenOver = true;
+      return;
+    }
     if (event.type !== 'state') return;
     this.state = event.state;
     const text = JSON.stringify({ type: 'state', state: event.state });
@@ -261,6 +281,7 @@ export class SessionHub {
     switch (out.type) {
       case 'caption': {
         const ev = out.event;
+        if (ev.kind !== 'partial' && this.alreadyDelivered(`${ev.kind}:${ev.lang}`, ev.mediaEndMs)) return;
         this.lastSeq = Math.max(this.lastSeq, ev.seq);
         if (ev.kind !== 'partial') {
           this.history.push(ev);
@@ -272,6 +293,7 @@ export class SessionHub {
         return;
       }
       case 'audio': {
+        if (this.alreadyVoiced(out.packet.language, out.packet.mediaEndMs)) return;
         this.lastSeq = Math.max(this.lastSeq, out.packet.seq);
         let bytes: Uint8Array | null = null;
         for (const l of this.listeners.values()) {
@@ -313,8 +335,29 @@ export class SessionHub {
     }
   }
 
-  get currentState(): SessionState {
-    return this.state;
+  /** A committed caption whose media ends before one already delivered is a takeover's repeat. */
+  private alreadyDelivered(key: string, mediaEndMs: number): boolean {
+    if (!(mediaEndMs > 0)) return false;
+    const until = this.committedUntil.get(key) ?? 0;
+    if (mediaEndMs <= until) return this.takenOver;
+    this.committedUntil.set(key, mediaEndMs);
+    return false;
+  }
+
+  /** Voice packets of a chunk share its media span; one of a chunk before the current one is a repeat. */
+  private alreadyVoiced(lang: string, mediaEndMs: number | undefined): boolean {
+    if (mediaEndMs === undefined || !(mediaEndMs > 0)) return false;
+    const v = this.voiced.get(lang);
+    if (!v) {
+      this.voiced.set(lang, { previousEnd: 0, currentEnd: mediaEndMs });
+      return false;
+    }
+    if (mediaEndMs > v.currentEnd) {
+      v.previousEnd = v.currentEnd;
+      v.currentEnd = mediaEndMs;
+      return false;
+    }
+    return this.takenOver && mediaEndMs <= v.previousEnd;
   }
 
   private sendCaption(l: Listener, text: string): void {
@@ -364,8 +407,9 @@ export class SessionHub {
     this.countsTimer.unref?.();
   }
 
-  /** Re-announce demand, e.g. when a pipeline (re)starts and missed earlier announcements. */
-  announceDemand(): void {
+  /** Announce the demand again (refresh: a worker drops a gateway's demand that goes stale). */
+  private announceDemand(): void {
+    if (!this.demanded) return;
     this.demanded = '';
     this.updateDemand(this.heard);
   }
@@ -400,6 +444,11 @@ export class SessionHub {
     const key = languages.join(',');
     if (key === this.demanded) return;
     this.demanded = key;
-    this.opts.bus.publish(subjects.demand(this.opts.sessionId), { type: 'demand', languages });
+    this.opts.bus.publish(subjects.demand(this.opts.sessionId, this.opts.gatewayId), {
+      type: 'demand',
+      languages,
+      gateway: this.opts.gatewayId,
+      at: Date.now(),
+    });
   }
 }

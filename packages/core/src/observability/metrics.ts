@@ -83,6 +83,21 @@ export class Metrics implements PipelineObserver, HubObserver {
     labelNames: ['role', 'code'],
     registers: [this.registry],
   });
+  readonly workerGapFrames = new Counter({
+    name: 'babelcast_worker_audio_gap_frames_total',
+    help: 'Speaker frames a worker never received from the bus although the gateway had accepted them (must stay 0).',
+    registers: [this.registry],
+  });
+  readonly sessionsHeld = new Gauge({
+    name: 'babelcast_worker_sessions',
+    help: 'Sessions whose pipeline this worker runs (holds the lease of).',
+    registers: [this.registry],
+  });
+  readonly takeovers = new Counter({
+    name: 'babelcast_worker_takeovers_total',
+    help: 'Sessions this worker resumed from the audio stream after another holder stopped.',
+    registers: [this.registry],
+  });
   readonly speakerGapFrames = new Counter({
     name: 'babelcast_speaker_audio_gap_frames_total',
     help: 'Speaker audio frames missing from the sequence (lost beyond what the client could resend).',
@@ -213,6 +228,15 @@ export class Metrics implements PipelineObserver, HubObserver {
   }
   speakerAudioGap(frames: number): void {
     this.speakerGapFrames.inc(frames);
+  }
+  workerAudioGap(frames: number): void {
+    this.workerGapFrames.inc(frames);
+  }
+  takeover(): void {
+    this.takeovers.inc();
+  }
+  sessionsHeldChanged(count: number): void {
+    this.sessionsHeld.set(count);
   }
   sessionEnded(sessionId: string): void {
     // Keeps the number of label sets bounded by the live sessions, not by every session ever held.

@@ -16,7 +16,11 @@ export class ArrivalClock {
   constructor(
     private readonly now: () => number,
     private readonly horizonMs = 10 * 60_000,
-  ) {}
+    /** Media time of the first buffer (a worker that took a session over goes on from there). */
+    startMs = 0,
+  ) {
+    this.mediaMs = startMs;
+  }
 
   /** Record that `durationMs` more media arrived just now. */
   advance(durationMs: number): void {

@@ -110,6 +110,11 @@ export class LanguageTrack {
     this.pump();
   }
 
+  /** True while a chunk waits for or is in translation (voice may still be playing out). */
+  get translating(): boolean {
+    return this.busy || this.jobs.length > 0;
+  }
+
   /** Resolves when every committed chunk has been translated and voiced. */
   async idle(): Promise<void> {
     if (this.busy || this.jobs.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));

@@ -29,7 +29,7 @@ function run(
     ...extra,
     engines,
   });
-  bus.publish(subjects.demand('s1'), { type: 'demand', languages });
+  bus.publish(subjects.demand('s1', 'g1'), { type: 'demand', languages, gateway: 'g1', at: Date.now() });
   return { bus, out, stored, pipeline, mt };
 }
 
@@ -122,12 +122,22 @@ describe('SessionPipeline with fake engines on real speech', () => {
     await pipeline.flush();
     expect(mt.calls).toBe(0);
     expect(out.some((m) => m.type === 'caption' && m.event.kind === 'final')).toBe(true);
-    bus.publish(subjects.demand('s1'), { type: 'demand', languages: ['de'] });
+    bus.publish(subjects.demand('s1', 'g1'), {
+      type: 'demand',
+      languages: ['de'],
+      gateway: 'g1',
+      at: Date.now(),
+    });
     feed(pipeline, 'ljspeech-02.wav');
     await pipeline.flush();
     expect(mt.calls).toBeGreaterThan(0);
     const calls = mt.calls;
-    bus.publish(subjects.demand('s1'), { type: 'demand', languages: [] });
+    bus.publish(subjects.demand('s1', 'g1'), {
+      type: 'demand',
+      languages: [],
+      gateway: 'g1',
+      at: Date.now(),
+    });
     feed(pipeline, 'ljspeech-03.wav');
     await pipeline.flush();
     expect(mt.calls).toBe(calls);

@@ -20,7 +20,7 @@ import { samplesToMs } from '../audio/pcm.ts';
 import type { AsrEvent, AsrFinal, AsrStream, AsrWord } from '../engines/asr.ts';
 import type { EngineSet } from '../engines/index.ts';
 import type { MessageBus, Unsubscribe } from '../bus/bus.ts';
-import { type LanguageDemand, subjects } from '../bus/subjects.ts';
+import { DEMAND_REFRESH_MS, DEMAND_STALE_MS, type LanguageDemand, subjects } from '../bus/subjects.ts';
 import { ArrivalClock } from './arrival-clock.ts';
 import { Endpointer, type EndpointerOptions } from './endpointer.ts';
 import { LanguageTrack, type LanguageTrackOptions } from './language-track.ts';
@@ -49,6 +49,11 @@ export interface SessionPipelineOptions {
   /** Continue numbering after a restart so clients' `since` stays meaningful. */
   firstSeq?: number;
   firstSegmentId?: number;
+  /**
+   * Media time of the first sample pushed, in samples: a worker that takes a session over goes on
+   * with its predecessor's media clock, so media times of captions stay comparable.
+   */
+  firstMediaSamples?: number;
   endpointing?: Omit<EndpointerOptions, 'frameSamples' | 'sampleRate'>;
   track?: Partial<
     Pick<
@@ -94,6 +99,13 @@ export class SessionPipeline {
   private seq: number;
   private nextSegmentId: number;
   private receivedSamples = 0;
+  /** Media time of the endpointer's sample 0 (see firstMediaSamples). */
+  private readonly mediaOffset: number;
+  /** ASR tasks queued or running. */
+  private asrPending = 0;
+  /** Each gateway's latest demand (see LanguageDemand). */
+  private readonly demands = new Map<string, LanguageDemand>();
+  private readonly demandTimer: NodeJS.Timeout;
   private current: Utterance | null = null;
   /** The utterance whose audio the recogniser is being fed now (lags `current` when ASR is busy). */
   private feeding: { utterance: Utterance; endSample: number } | null = null;
@@ -107,11 +119,13 @@ export class SessionPipeline {
     const { engines } = options;
     this.seq = options.firstSeq ?? 0;
     this.nextSegmentId = options.firstSegmentId ?? 1;
+    this.mediaOffset = options.firstMediaSamples ?? 0;
+    this.receivedSamples = this.mediaOffset;
     this.mode = options.mode ?? 'simultaneous';
     this.tuning = options.simultaneous ?? DEFAULT_SIMULTANEOUS;
     this.prosody = (options.voice ?? DEFAULT_VOICE).prosody !== false ? new SpeakerProsodyMeter() : null;
     const now = options.now ?? Date.now;
-    this.arrivals = new ArrivalClock(now);
+    this.arrivals = new ArrivalClock(now, undefined, samplesToMs(options.firstMediaSamples ?? 0, RATE));
     this.ctx = {
       sessionId: options.sessionId,
       sourceLanguage: options.sourceLanguage,
@@ -144,7 +158,31 @@ export class SessionPipeline {
       language: options.sourceLanguage,
       onEvent: (event) => this.onAsrEvent(event),
     });
-    this.unsubscribe = options.bus.subscribe(subjects.demand(options.sessionId), (m) => this.onDemand(m));
+    this.unsubscribe = options.bus.subscribe(subjects.allDemand(options.sessionId), (m) => this.onDemand(m));
+    // A gateway that died stops refreshing its demand: re-evaluate so its languages stop.
+    this.demandTimer = setInterval(() => this.applyDemand(), DEMAND_REFRESH_MS);
+    this.demandTimer.unref?.();
+  }
+
+  /** Media time reached, in samples (what a worker taking over starts from). */
+  get mediaSamples(): number {
+    return this.receivedSamples;
+  }
+
+  /** Last segment id handed out. */
+  get lastSegmentId(): number {
+    return this.nextSegmentId - 1;
+  }
+
+  /**
+   * True when everything heard so far has been recognised and its captions published: no
+   * utterance open, the recogniser idle, no translation waiting. The audio up to here never needs
+   * to be recognised again (a worker acknowledges it on the bus at such points).
+   */
+  get quiet(): boolean {
+    if (this.current || this.asrPending > 0) return false;
+    for (const t of this.tracks.values()) if (t.translating) return false;
+    return true;
   }
 
   /** Last seq handed out: gateways use it to tell clients where the stream stands. */
@@ -172,7 +210,7 @@ export class SessionPipeline {
       if (ev.type === 'start') {
         this.current = {
           segmentId: this.nextSegmentId++,
-          startSample: ev.atSample,
+          startSample: this.mediaOffset + ev.atSample,
           stabiliser:
             this.mode === 'simultaneous'
               ? new UtteranceStabiliser({ ...this.tuning, language: this.options.sourceLanguage })
@@ -188,18 +226,19 @@ export class SessionPipeline {
         this.enqueueAsr(async () => {
           this.asrBacklogSamples -= ev.samples.length;
           this.backlogChanged(false);
-          this.feeding = { utterance, endSample: ev.atSample + ev.samples.length };
+          this.feeding = { utterance, endSample: this.mediaOffset + ev.atSample + ev.samples.length };
           this.asr.write(ev.samples);
         });
       } else {
-        this.endUtterance(ev.atSample);
+        this.endUtterance(this.mediaOffset + ev.atSample);
       }
     }
   }
 
   /** Close any open utterance (pause, end) and wait until all its output is published. */
   async flush(): Promise<void> {
-    for (const ev of this.endpointer.flush()) if (ev.type === 'end') this.endUtterance(ev.atSample);
+    for (const ev of this.endpointer.flush())
+      if (ev.type === 'end') this.endUtterance(this.mediaOffset + ev.atSample);
     await this.asrChain;
     await Promise.all([...this.tracks.values()].map((t) => t.idle()));
   }
@@ -208,6 +247,7 @@ export class SessionPipeline {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    clearInterval(this.demandTimer);
     if (this.backlogHigh) this.publishBacklog('low');
     for (const t of this.tracks.values()) t.close();
     this.tracks.clear();
@@ -217,10 +257,16 @@ export class SessionPipeline {
   }
 
   private enqueueAsr(task: () => Promise<void>): void {
-    this.asrChain = this.asrChain.then(task).catch((err) => {
-      this.ctx.observer.engineFailure('asr', this.options.engines.asr.info.id);
-      this.ctx.logger.warn({ err }, 'speech recognition failed for one utterance');
-    });
+    this.asrPending++;
+    this.asrChain = this.asrChain
+      .then(task)
+      .catch((err) => {
+        this.ctx.observer.engineFailure('asr', this.options.engines.asr.info.id);
+        this.ctx.logger.warn({ err }, 'speech recognition failed for one utterance');
+      })
+      .finally(() => {
+        this.asrPending--;
+      });
   }
 
   /** While above the limit every push says `high` (a speaker socket that just connected learns it too). */
@@ -238,7 +284,24 @@ export class SessionPipeline {
 
   private onDemand(message: LanguageDemand): void {
     if (this.closed) return;
-    const wanted = new Set(message.languages);
+    const previous = this.demands.get(message.gateway);
+    if (previous && previous.at > message.at) return;
+    this.demands.set(message.gateway, message);
+    this.applyDemand();
+  }
+
+  /** Produce the union of what every gateway with a fresh demand wants. */
+  private applyDemand(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    const wanted = new Set<string>();
+    for (const [gateway, d] of this.demands) {
+      if (now - d.at > DEMAND_STALE_MS) {
+        this.demands.delete(gateway);
+        continue;
+      }
+      for (const lang of d.languages) wanted.add(lang);
+    }
     for (const [lang, track] of this.tracks) {
       if (!wanted.has(lang)) {
         track.close();

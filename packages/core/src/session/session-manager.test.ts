@@ -117,7 +117,7 @@ describe('SessionManager: restarts', () => {
     await m.speakerConnected(s);
     expect(s.state).toBe('paused');
     expect((await store.getSession(s.id))?.pauseReason).toBe('speaker');
-    expect(s.acceptAudio({ seq: 1, captureTimeMs: 0, samples: new Int16Array(160) })).toBe('refused');
+    expect(await s.acceptAudio({ seq: 1, captureTimeMs: 0, samples: new Int16Array(160) })).toBe('refused');
     expect(s.lastSpeakerSeq).toBeNull();
   });
 
@@ -125,7 +125,7 @@ describe('SessionManager: restarts', () => {
     const { m, store } = manager();
     const s = await m.create('owner', 'en', null);
     await m.speakerConnected(s);
-    expect(s.acceptAudio({ seq: 7, captureTimeMs: 0, samples: new Int16Array(160) })).toBe('accepted');
+    expect(await s.acceptAudio({ seq: 7, captureTimeMs: 0, samples: new Int16Array(160) })).toBe('accepted');
     await m.shutdown();
     expect(await store.getSession(s.id)).toMatchObject({
       state: 'paused',
@@ -154,8 +154,8 @@ describe('SessionManager: idle sessions', () => {
     const speaker = sink();
     s.hub.addSpeaker(speaker);
     await m.speakerConnected(s);
-    s.acceptAudio({ seq: 1, captureTimeMs: 0, samples: new Int16Array(1600) });
-    expect(s.hasPipeline).toBe(true);
+    await s.acceptAudio({ seq: 1, captureTimeMs: 0, samples: new Int16Array(1600) });
+    expect(m.runtimeOf(s.id)?.hasPipeline).toBe(true);
     now.t += 60_000;
     await m.sweepIdle();
     expect(s.state).toBe('live'); // the speaker is still connected
@@ -167,7 +167,7 @@ describe('SessionManager: idle sessions', () => {
     await m.sweepIdle();
     expect(s.state).toBe('paused');
     expect(s.pauseReason).toBe('idle');
-    expect(s.hasPipeline).toBe(false);
+    expect(m.runtimeOf(s.id)?.hasPipeline).toBe(false);
     expect(idle).toEqual([s.id]);
     expect((await store.getSession('stale-one-001'))?.state).toBe('ended');
     expect((await store.getSession('elsewhere-002'))?.state).toBe('live');
@@ -186,8 +186,9 @@ describe('SessionManager: idle sessions', () => {
     const silence = new Int16Array(16000);
     let seq = 0;
     const talk = async () => {
-      for (const chunk of [speech, silence]) s.acceptAudio({ seq: ++seq, captureTimeMs: 0, samples: chunk });
-      await s.suspend();
+      for (const chunk of [speech, silence])
+        await s.acceptAudio({ seq: ++seq, captureTimeMs: 0, samples: chunk });
+      await m.runtimeOf(s.id)?.suspend();
     };
     await talk();
     await talk();

@@ -20,12 +20,15 @@ import {
 import type { Logger } from 'pino';
 import type { EngineSet } from '../engines/index.ts';
 import type { MessageBus } from '../bus/bus.ts';
+import { subjects } from '../bus/subjects.ts';
+import type { SessionLeases } from '../cluster/leases.ts';
 import type { HubObserver } from '../hub/session-hub.ts';
 import type { PipelineObserver } from '../pipeline/types.ts';
 import type { PauseReason, SessionRecord, Store } from '../store/store.ts';
 import type { CapacityPlanner, CapacitySnapshot, SessionLoad } from './capacity.ts';
 import { type ServedPairs, servedPairs, targetsFor } from './capabilities.ts';
 import { LiveSession, type LiveSessionOptions } from './live-session.ts';
+import { SessionRuntime, type SessionRuntimeOptions } from './session-runtime.ts';
 import { generateSessionId } from './session-id.ts';
 
 export interface SessionManagerOptions {
@@ -40,7 +43,15 @@ export interface SessionManagerOptions {
     };
   /** Builds the public join link, e.g. `https://host/join/<id>`. */
   joinUrl: (id: string) => string;
-  pipeline?: LiveSessionOptions['pipeline'];
+  /**
+   * Where pipelines run. `local` (role all): this node runs a SessionRuntime beside each session.
+   * `workers` (role gateway): workers elsewhere claim sessions with leases; `leases` says who
+   * holds one.
+   */
+  pipelines?: { kind: 'local' } | { kind: 'workers'; leases: Pick<SessionLeases, 'holder'> };
+  /** This gateway's id, under which its listeners' demand goes out. */
+  gatewayId?: string;
+  pipeline?: SessionRuntimeOptions['pipeline'];
   hub?: LiveSessionOptions['hub'];
   logTranscripts?: boolean;
   /** Target languages offered when the speaker does not choose (filtered to what is served). */
@@ -71,8 +82,13 @@ export function segmentToCaption(segment: TranscriptSegment): CaptionEvent {
   };
 }
 
+/** How long a gateway waits for the worker's `ended` (its last output) when a session ends. */
+const END_WAIT_MS = 15_000;
+
 export class SessionManager {
   private readonly live = new Map<string, LiveSession>();
+  /** Role all: the pipeline side of each live session, in this process. */
+  private readonly runtimes = new Map<string, SessionRuntime>();
   private readonly loading = new Map<string, Promise<LiveSession | null>>();
   readonly served: ServedPairs;
   private readonly now: () => number;
@@ -172,7 +188,7 @@ export class SessionManager {
       };
       await this.options.store.createSession(record);
       this.options.logger.info({ session: id, sourceLanguage }, 'session created');
-      return this.attach(record, { seq: 0, segmentId: 0 }, []);
+      return await this.attach(record, { seq: 0, segmentId: 0 }, []);
     }
     throw new BabelcastError(ErrorCode.INTERNAL, 'could not find a free session id');
   }
@@ -191,7 +207,7 @@ export class SessionManager {
         const numbers = await store.lastNumbers(id);
         // Replay history survives a restart: the newest stored captions, as they went out.
         const history = await store.listSegments(id, { last: this.options.hub?.historySize ?? 500 });
-        return this.live.get(id) ?? this.attach(record, numbers, history.map(segmentToCaption));
+        return this.live.get(id) ?? (await this.attach(record, numbers, history.map(segmentToCaption)));
       })().finally(() => this.loading.delete(id));
       this.loading.set(id, pending);
     }
@@ -214,9 +230,15 @@ export class SessionManager {
     await s.transition(to, reason);
     if (to === 'ended') {
       this.live.delete(id);
+      this.runtimes.delete(id);
       this.options.observer.sessionEnded?.(id);
     }
     return s.snapshot;
+  }
+
+  /** The pipeline side of a session in this process (role all), if any. */
+  runtimeOf(id: string): SessionRuntime | null {
+    return this.runtimes.get(id) ?? null;
   }
 
   /**
@@ -330,14 +352,16 @@ export class SessionManager {
           continue;
         }
         if (idlePauseMs !== undefined && now - since >= idlePauseMs) {
+          const runtime = this.runtimes.get(s.id);
+          const held = runtime?.hasPipeline ?? s.state === 'live';
           if (s.state === 'live') {
             logger.info({ session: s.id, idleMs: now - since }, 'no speaker: pausing the session');
             await s.transition('paused', 'idle');
           }
-          if (s.hasPipeline) {
-            await s.suspend();
-            observer.sessionIdle?.(s.id);
-          }
+          // Paused by the speaker earlier: the pipeline is released all the same (role all; a
+          // worker releases what it holds by itself).
+          if (runtime?.hasPipeline) await runtime.suspend();
+          if (held) observer.sessionIdle?.(s.id);
         }
       } catch (err) {
         logger.error({ err, session: s.id }, 'idle session sweep failed');
@@ -371,7 +395,9 @@ export class SessionManager {
       [...this.live.values()].map(async (s) => {
         try {
           if (s.state === 'live') await s.transition('paused', 'shutdown');
-          await s.suspend();
+          await this.runtimes.get(s.id)?.suspend();
+          await this.runtimes.get(s.id)?.close();
+          await s.saveAudioPosition();
         } catch (err) {
           this.options.logger.error({ err, session: s.id }, 'session did not shut down cleanly');
         }
@@ -379,30 +405,77 @@ export class SessionManager {
       }),
     );
     this.live.clear();
+    this.runtimes.clear();
   }
 
-  private attach(
+  private async attach(
     record: SessionRecord,
     numbers: { seq: number; segmentId: number },
     history: CaptionEvent[],
-  ): LiveSession {
+  ): Promise<LiveSession> {
     const { options } = this;
+    const local = (options.pipelines?.kind ?? 'local') === 'local';
+    let runtime: SessionRuntime | null = null;
+    if (local) {
+      // History seeded from the store may hold seqs above the stored numbers: never reuse one.
+      const seq = Math.max(numbers.seq, ...history.map((h) => h.seq));
+      runtime = await SessionRuntime.start({
+        sessionId: record.id,
+        sourceLanguage: record.sourceLanguage,
+        engines: options.engines,
+        bus: options.bus,
+        store: options.store,
+        logger: options.logger,
+        observer: options.observer,
+        pipeline: options.pipeline,
+        logTranscripts: options.logTranscripts,
+        firstSeq: seq,
+        firstSegmentId: numbers.segmentId,
+        now: this.now,
+      });
+    }
     const session = new LiveSession({
       record,
-      engines: options.engines,
       bus: options.bus,
       store: options.store,
       logger: options.logger,
       observer: options.observer,
-      pipeline: options.pipeline,
+      gatewayId: options.gatewayId,
       hub: options.hub,
-      logTranscripts: options.logTranscripts,
-      firstSeq: numbers.seq,
-      firstSegmentId: numbers.segmentId,
+      lastAudioSeq: local ? null : await options.bus.lastAudioSeq(record.id).catch(() => null),
+      settle: (to) => (runtime ? runtime.settled() : this.settleRemote(record.id, to)),
       now: this.now,
     });
     if (history.length) session.hub.seedHistory(history);
     this.live.set(record.id, session);
+    if (runtime) this.runtimes.set(record.id, runtime);
     return session;
+  }
+
+  /**
+   * Role gateway: when a session ends, the worker holding it sends its last output and then
+   * `ended` (which closes the sockets). Nobody holds it: this gateway says `ended` itself.
+   */
+  private async settleRemote(id: string, to: SessionState): Promise<void> {
+    if (to !== 'ended' || this.options.pipelines?.kind !== 'workers') return;
+    const { bus, logger } = this.options;
+    const holder = await this.options.pipelines.leases.holder(id).catch(() => null);
+    if (holder) {
+      let off = () => {};
+      const ended = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), END_WAIT_MS);
+        timer.unref?.();
+        off = bus.subscribe(subjects.state(id), (e) => {
+          if (e.type !== 'ended') return;
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      off();
+      if (ended) return;
+      logger.warn({ session: id, worker: holder }, 'worker did not finish the session in time');
+    }
+    bus.publish(subjects.state(id), { type: 'ended' });
+    await bus.endSession(id).catch((err) => logger.warn({ err, session: id }, 'bus kept session data'));
   }
 }

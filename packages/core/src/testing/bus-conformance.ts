@@ -104,7 +104,7 @@ export function typedSubjectsCompileCheck(bus: MessageBus): void {
   bus.publish(subjects.state('s'), { type: 'demand', languages: [] });
   // @ts-expect-error a caption is not a speaker frame
   bus.publish(subjects.audio('s'), caption(1));
-  bus.subscribe(subjects.demand('s'), (m: LanguageDemand) => m.languages);
+  bus.subscribe(subjects.allDemand('s'), (m: LanguageDemand) => m.languages);
   // @ts-expect-error the state subject delivers session events, not output
   bus.subscribe(subjects.state('s'), (m: SessionOutput) => m);
 }
@@ -199,16 +199,32 @@ export function describeBusConformance(name: string, makeFabric: () => Promise<B
     });
 
     it('demand: a late subscriber gets the latest value first, then the changes in order', async () => {
-      gateway.publish(subjects.demand('s1'), { type: 'demand', languages: ['es'] });
-      gateway.publish(subjects.demand('s1'), { type: 'demand', languages: ['es', 'fr'] });
+      gateway.publish(subjects.demand('s1', 'g1'), {
+        type: 'demand',
+        languages: ['es'],
+        gateway: 'g1',
+        at: Date.now(),
+      });
+      gateway.publish(subjects.demand('s1', 'g1'), {
+        type: 'demand',
+        languages: ['es', 'fr'],
+        gateway: 'g1',
+        at: Date.now(),
+      });
       await gateway.flush();
       const seen: string[][] = [];
-      worker.subscribe(subjects.demand('s1'), (m) => seen.push(m.languages));
+      worker.subscribe(subjects.allDemand('s1'), (m) => seen.push(m.languages));
       await worker.flush();
       await until(() => seen.length >= 1, 'the latest demand');
       expect(seen).toEqual([['es', 'fr']]);
       const next = [['fr'], [], ['de', 'es']];
-      for (const languages of next) gateway.publish(subjects.demand('s1'), { type: 'demand', languages });
+      for (const languages of next)
+        gateway.publish(subjects.demand('s1', 'g1'), {
+          type: 'demand',
+          languages,
+          gateway: 'g1',
+          at: Date.now(),
+        });
       await gateway.flush();
       // Latest-value semantics: changes close together may be coalesced, never reordered, and
       // the last one always arrives.
@@ -218,11 +234,16 @@ export function describeBusConformance(name: string, makeFabric: () => Promise<B
       expect(positions[0]).toBe(0);
       expect(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1]!))).toBe(true);
       // Spaced out, every change arrives.
-      gateway.publish(subjects.demand('s1'), { type: 'demand', languages: ['it'] });
+      gateway.publish(subjects.demand('s1', 'g1'), {
+        type: 'demand',
+        languages: ['it'],
+        gateway: 'g1',
+        at: Date.now(),
+      });
       await until(() => JSON.stringify(seen.at(-1)) === '["it"]', 'a later change');
       // Another session's demand is its own.
       const other: string[][] = [];
-      worker.subscribe(subjects.demand('s2'), (m) => other.push(m.languages));
+      worker.subscribe(subjects.allDemand('s2'), (m) => other.push(m.languages));
       await worker.flush();
       await settle();
       expect(other).toEqual([]);
@@ -233,7 +254,7 @@ export function describeBusConformance(name: string, makeFabric: () => Promise<B
       const dropped: SessionOutput[] = [];
       gateway.subscribe(subjects.output('s1'), (m) => kept.push(m));
       const off = gateway.subscribe(subjects.output('s1'), (m) => dropped.push(m));
-      const offDemand = gateway.subscribe(subjects.demand('s1'), () => {
+      const offDemand = gateway.subscribe(subjects.allDemand('s1'), () => {
         throw new Error('unsubscribed demand handler called');
       });
       await gateway.flush();
@@ -244,7 +265,12 @@ export function describeBusConformance(name: string, makeFabric: () => Promise<B
       off();
       offDemand();
       worker.publish(subjects.output('s1'), caption(2));
-      worker.publish(subjects.demand('s1'), { type: 'demand', languages: ['es'] });
+      worker.publish(subjects.demand('s1', 'g1'), {
+        type: 'demand',
+        languages: ['es'],
+        gateway: 'g1',
+        at: Date.now(),
+      });
       await worker.flush();
       await until(() => kept.length === 2, 'second caption');
       await settle();
@@ -297,12 +323,17 @@ export function describeBusConformance(name: string, makeFabric: () => Promise<B
       const c = await worker.consumeAudio('s1', () => {});
       for (let seq = 1; seq <= 3; seq++) await gateway.publishAcked(subjects.audio('s1'), speakerFrame(seq));
       await c.close();
-      gateway.publish(subjects.demand('s1'), { type: 'demand', languages: ['es'] });
+      gateway.publish(subjects.demand('s1', 'g1'), {
+        type: 'demand',
+        languages: ['es'],
+        gateway: 'g1',
+        at: Date.now(),
+      });
       await gateway.flush();
       await worker.endSession('s1');
       const demand: unknown[] = [];
       const frames: number[] = [];
-      worker.subscribe(subjects.demand('s1'), (m) => demand.push(m));
+      worker.subscribe(subjects.allDemand('s1'), (m) => demand.push(m));
       const again = await worker.consumeAudio('s1', (f) => frames.push(f.seq));
       await worker.flush();
       await settle(300);

@@ -32,6 +32,23 @@ export interface RouteDeps {
 
 const idParams = z.object({ id: sessionId });
 
+/** /metrics: with a token, only bearers of it; without, only callers on this machine. */
+export function assertMetricsAccess(request: FastifyRequest, token: string | undefined): void {
+  if (token) {
+    const given = bearerFrom(request.headers.authorization);
+    if (!given || !tokensEqual(given, token))
+      throw new BabelcastError(
+        ErrorCode.UNAUTHORIZED,
+        '/metrics needs Authorization: Bearer <metrics.token>',
+      );
+  } else if (!fromLoopback(request)) {
+    throw new BabelcastError(
+      ErrorCode.FORBIDDEN,
+      '/metrics answers this machine only; set metrics.token to scrape it from elsewhere',
+    );
+  }
+}
+
 /** A direct (not proxied) connection from this machine. */
 function fromLoopback(request: FastifyRequest): boolean {
   const h = request.headers;
@@ -87,19 +104,7 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
     return { ready: true, capacity, bus };
   });
   app.get('/metrics', async (request, reply) => {
-    if (deps.metricsToken) {
-      const given = bearerFrom(request.headers.authorization);
-      if (!given || !tokensEqual(given, deps.metricsToken))
-        throw new BabelcastError(
-          ErrorCode.UNAUTHORIZED,
-          '/metrics needs Authorization: Bearer <metrics.token>',
-        );
-    } else if (!fromLoopback(request)) {
-      throw new BabelcastError(
-        ErrorCode.FORBIDDEN,
-        '/metrics answers this machine only; set metrics.token to scrape it from elsewhere',
-      );
-    }
+    assertMetricsAccess(request, deps.metricsToken);
     const capacity = manager.capacity();
     if (capacity) deps.metrics.capacity(capacity);
     reply.header('content-type', deps.metrics.registry.contentType);

@@ -103,7 +103,7 @@ export function handleSpeakerSocket(
       ws.resume();
     }
   };
-  const handleBinary = (data: Buffer) => {
+  const handleBinary = async (data: Buffer) => {
     if (!session) return;
     const frame = decodeSpeakerAudioFrame(data);
     // seq does not wrap. A frame far ahead of the last accepted one (or past SPEAKER_SEQ_MAX) is a
@@ -116,7 +116,7 @@ export function handleSpeakerSocket(
         `seq ${frame.seq} refused: ${frame.seq > SPEAKER_SEQ_MAX ? `above ${SPEAKER_SEQ_MAX}` : `more than ${config.limits.maxSeqJump} ahead of ${last}`}`,
       );
     }
-    if (session.acceptAudio(frame) === 'refused') {
+    if ((await session.acceptAudio(frame)) === 'refused') {
       // Not taken, so not acknowledged (nothing acknowledged is ever dropped). Said once per
       // pause, not per frame, and not counted as a protocol error.
       if (!refusalSent) {
@@ -169,7 +169,7 @@ export function handleSpeakerSocket(
     // Serialise: a pause must not overtake the audio frames sent before it.
     chain = chain.then(async () => {
       try {
-        if (binary) handleBinary(data);
+        if (binary) await handleBinary(data);
         else await handleControl(parseControl(data, speakerClientMessage, SPEAKER_TYPES));
       } catch (err) {
         onProtocolError(err);

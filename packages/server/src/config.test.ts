@@ -96,3 +96,21 @@ describe('bus config', () => {
     );
   });
 });
+
+describe('role config', () => {
+  it('all by default; BABELCAST_ROLE sets it; gateways and workers must have NATS and PostgreSQL', () => {
+    expect(loadConfig({ env: {} }).role).toBe('all');
+    const cluster = {
+      BABELCAST_NATS_URL: 'nats://127.0.0.1:4222',
+      BABELCAST_POSTGRES_URL: 'postgres://localhost/test',
+    };
+    expect(loadConfig({ env: { ...cluster, BABELCAST_ROLE: 'worker' } }).role).toBe('worker');
+    expect(() => loadConfig({ env: { BABELCAST_ROLE: 'gateway' } })).toThrow(
+      /role "gateway" needs NATS[\s\S]*role "gateway" needs PostgreSQL/,
+    );
+    expect(() =>
+      loadConfig({ env: { BABELCAST_ROLE: 'worker', BABELCAST_NATS_URL: cluster.BABELCAST_NATS_URL } }),
+    ).toThrow(/store\.postgresUrl: role "worker" needs PostgreSQL/);
+    expect(() => loadConfig({ env: { BABELCAST_ROLE: 'boss' } })).toThrow(/role/);
+  });
+});

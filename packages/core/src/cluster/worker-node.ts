@@ -60,7 +60,7 @@ export class WorkerNode {
   }
 
   start(): void {
-    const every = this.options.scanEveryMs ?? 500;
+    const every = this.options.scanEveryMs ?? 250;
     this.timer = setInterval(() => void this.scan(), every);
     this.timer.unref?.();
     void this.scan();
@@ -81,11 +81,13 @@ export class WorkerNode {
     const { store } = this.options;
     const live = await store.listSessions({ state: 'live', limit: 1000 });
     const liveIds = new Set(live.map((r) => r.id));
-    for (const record of live) {
-      if (this.held.has(record.id) || this.claiming.has(record.id)) continue;
-      if (this.held.size + this.claiming.size >= this.options.maxSessions) break;
-      this.claiming.add(record.id);
-      void this.claim(record.id, record.sourceLanguage).finally(() => this.claiming.delete(record.id));
+    // One claim per pass, so that workers scanning side by side share the sessions out instead of
+    // the first one taking them all (see claim(): the busier worker also waits longer).
+    const unheld = live.filter((r) => !this.held.has(r.id) && !this.claiming.has(r.id));
+    const next = unheld[Math.floor(Math.random() * unheld.length)];
+    if (next && this.held.size + this.claiming.size < this.options.maxSessions) {
+      this.claiming.add(next.id);
+      void this.claim(next.id, next.sourceLanguage).finally(() => this.claiming.delete(next.id));
     }
     for (const [id, h] of [...this.held]) {
       if (liveIds.has(id)) {

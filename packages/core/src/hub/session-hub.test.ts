@@ -29,7 +29,6 @@ function setup(now = { t: 0 }) {
   bus.subscribe(subjects.allDemand('s'), (m) => m.type === 'demand' && demand.push(m.languages));
   const hub = new SessionHub({
     sessionId: 's',
-
     bus,
     countsDebounceMs: 0,
     stuckMs: 5000,
@@ -310,5 +309,73 @@ describe('SessionHub', () => {
     hub.addListener('x', s, 'es');
     hub.close(CloseCode.SESSION_ENDED, 'the session has ended');
     expect(s.closed?.code).toBe(CloseCode.SESSION_ENDED);
+  });
+
+  it('after a takeover, drops what listeners already got of the sentence recognised again', () => {
+    const bus = new InMemoryBus();
+    const hub = new SessionHub({ sessionId: 't', bus, countsDebounceMs: 0 });
+    const es = new FakeSink();
+    hub.addListener('a', es, 'es');
+    let seq = 0;
+    const caption = (kind: 'final' | 'translation', lang: string, segmentId: number, endMs: number) =>
+      bus.publish(subjects.output('t'), {
+        type: 'caption',
+        event: {
+          type: 'caption',
+          kind,
+          seq: ++seq,
+          segmentId,
+          lang,
+          text: `${kind} ${segmentId}@${endMs}`,
+          mediaStartMs: endMs - 500,
+          mediaEndMs: endMs,
+          emittedAt: 0,
+        },
+      });
+    const voice = (segmentId: number, endMs: number) =>
+      bus.publish(subjects.output('t'), {
+        type: 'audio',
+        packet: {
+          seq: ++seq,
+          language: 'es',
+          segmentId,
+          packetIndex: 0,
+          offsetMs: 0,
+          sampleRate: 24000,
+          flags: 0,
+          frameDurationMs: 20,
+          frames: [new Uint8Array([1])],
+          mediaStartMs: endMs - 500,
+          mediaEndMs: endMs,
+        },
+      });
+    caption('final', 'en', 1, 1000);
+    caption('translation', 'es', 1, 1000);
+    voice(1, 1000);
+    voice(1, 1000);
+    caption('translation', 'es', 2, 2000);
+    voice(2, 2000);
+    // Before any takeover the same span twice is passed on (engines may legitimately repeat it).
+    caption('translation', 'es', 2, 2000);
+    expect(es.captions()).toHaveLength(4);
+    bus.publish(subjects.state('t'), { type: 'resumed', worker: 'w2' });
+    // The successor recognises sentence 2 again, then goes on with sentence 3.
+    caption('final', 'en', 1, 1000);
+    caption('translation', 'es', 1, 1000);
+    voice(1, 1000);
+    caption('translation', 'es', 2, 1900);
+    caption('translation', 'es', 3, 3000);
+    voice(3, 3000);
+    voice(3, 3000);
+    expect(
+      es
+        .captions()
+        .slice(4)
+        .map((c) => c.text),
+    ).toEqual(['translation 3@3000']);
+    expect(es.binaries.map((b) => decodeListenerAudioPacket(b).mediaEndMs)).toEqual([
+      1000, 1000, 2000, 3000, 3000,
+    ]);
+    hub.close();
   });
 });

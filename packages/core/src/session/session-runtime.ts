@@ -60,6 +60,8 @@ export interface SessionRuntimeOptions {
 
 export class SessionRuntime {
   private consumer: AudioConsumer | null = null;
+  /** Frames delivered before consumeAudio resolved (and with it, where to resume): held until then. */
+  private early: SpeakerFrame[] | null = [];
   private pipeline: SessionPipeline | null = null;
   /** Highest speaker seq handed to the pipeline. */
   private pushedSeq: number | null = null;
@@ -121,6 +123,13 @@ export class SessionRuntime {
 
   private resumeFrom(consumer: AudioConsumer): void {
     this.consumer = consumer;
+    this.resumeAt(consumer);
+    const early = this.early ?? [];
+    this.early = null;
+    for (const frame of early) this.onFrame(frame);
+  }
+
+  private resumeAt(consumer: AudioConsumer): void {
     const { resumedAfter, resumeMark } = consumer;
     if (resumedAfter <= 0) return;
     this.pushedSeq = resumedAfter;
@@ -147,6 +156,10 @@ export class SessionRuntime {
   /** Frames from the bus, in order. */
   private onFrame(frame: SpeakerFrame): void {
     if (this.ended || this.closed) return;
+    if (this.early) {
+      this.early.push(frame);
+      return;
+    }
     if (this.pushedSeq !== null && frame.seq <= this.pushedSeq) return;
     if (this.pushedSeq !== null && frame.seq > this.pushedSeq + 1)
       this.options.observer.workerAudioGap?.(frame.seq - this.pushedSeq - 1);

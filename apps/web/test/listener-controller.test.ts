@@ -190,24 +190,33 @@ describe('ListenerController', () => {
     expect(seen.switches).toBe(1);
   });
 
-  it('goes back to the confirmed language when a switch is refused, and says why', () => {
+  it.each([
+    [
+      'goes back to the confirmed language when a switch is refused',
+      ErrorCode.LANGUAGE_NOT_OFFERED,
+      'es',
+      es.unsupportedLanguage,
+    ],
+    [
+      'keeps the new language when only rate-limited',
+      ErrorCode.RATE_LIMITED,
+      'fr',
+      dictionaryFor('fr').t.rateLimited,
+    ],
+    [
+      'goes back to the confirmed language when the node is full',
+      ErrorCode.OVER_CAPACITY,
+      'es',
+      es.overCapacity,
+    ],
+  ])('%s, and says why', (_name, code, language, notice) => {
     const { controller, socket } = setup();
     socket.open();
     socket.receive(welcome('es'));
     controller.setLanguage('fr', true);
-    socket.receive({ type: 'error', code: ErrorCode.LANGUAGE_NOT_OFFERED, message: 'no' });
-    expect(controller.language).toBe('es');
-    expect(controller.notice).toBe(es.unsupportedLanguage);
-  });
-
-  it('keeps the new language when only rate-limited', () => {
-    const { controller, socket } = setup();
-    socket.open();
-    socket.receive(welcome('es'));
-    controller.setLanguage('fr', true);
-    socket.receive({ type: 'error', code: ErrorCode.RATE_LIMITED, message: 'slow' });
-    expect(controller.language).toBe('fr');
-    expect(controller.notice).toBe(dictionaryFor('fr').t.rateLimited);
+    socket.receive({ type: 'error', code, message: 'refused' });
+    expect(controller.language).toBe(language);
+    expect(controller.notice).toBe(notice);
   });
 
   it('after a refused language lists what the session offers now, and connects with the next pick', async () => {

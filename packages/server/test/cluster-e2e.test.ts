@@ -16,7 +16,7 @@ import { speechClip } from '@babelcast/core/testing';
 import { CloseCode, encodeSpeakerAudioFrame } from '@babelcast/protocol';
 import { dropSchemas, TEST_POSTGRES_URL, testSchemaName } from '@babelcast/store-postgres/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
+import { connectListener, connectSpeaker, createSession, TestClient } from './ws-client.ts';
 
 const NATS_URL = process.env.BABELCAST_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const FIXTURE = fileURLToPath(new URL('./fixtures/cluster-node.ts', import.meta.url));
@@ -185,6 +185,77 @@ describe('cluster: 2 gateways, 2 workers, NATS and PostgreSQL', () => {
         .filter((c) => c.kind === 'translation')
         .map((c) => c.text);
     expect(texts(onB)).toEqual(texts(onA));
+    sp.close();
+  }, 150_000);
+
+  it('survives the death of the gateway the speaker is on: the speaker and its listeners move to another', async () => {
+    const [doomed, other] = await Promise.all([
+      spawnNode('gateway'),
+      spawnNode('gateway'),
+      spawnNode('worker'),
+    ]);
+    const id = await createSession(doomed!.url, token);
+    const movingListener = await connectListener(doomed!.url, id, 'es');
+    const stayingListener = await connectListener(other!.url, id, 'es');
+    let sp = await connectSpeaker(doomed!.url, id, token);
+    await sp.until(() => sp.messages('ready').length === 1, 'ready');
+
+    const { samples } = readWavFile(speechClip('long-en-02.wav'));
+    const frames: Int16Array[] = [];
+    for (let i = 0; i < 5; i++) frames.push(new Int16Array(1600));
+    for (let at = 0; at < 16000 * 16; at += 1600) frames.push(samples.slice(at, at + 1600));
+    for (let i = 0; i < 20; i++) frames.push(new Int16Array(1600));
+    const send = (i: number) =>
+      sp.send(encodeSpeakerAudioFrame({ seq: i + 1, captureTimeMs: Date.now(), samples: frames[i]! }));
+
+    const half = Math.floor(frames.length / 2);
+    for (let i = 0; i < half; i++) {
+      send(i);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ackedBefore = Math.max(0, ...sp.messages('ack').map((a) => a.seq as number));
+    doomed!.child.kill('SIGKILL');
+    await sp.closedWith();
+    await movingListener.closedWith();
+
+    // Through the load balancer the pages land on another gateway. The speaker learns where the
+    // stream stands and resends what follows (a real page resends what was not acknowledged).
+    sp = await connectSpeaker(other!.url, id, token);
+    await sp.until(() => sp.messages('ready').length === 1, 'ready on the other gateway');
+    const lastSeq = sp.messages('ready')[0]!.lastSeq as number;
+    expect(lastSeq).toBeGreaterThanOrEqual(ackedBefore);
+    expect(lastSeq).toBeLessThanOrEqual(half);
+    const seenBefore = movingListener.messages('caption');
+    const since = Math.max(0, ...seenBefore.map((c) => c.seq as number));
+    const moved = new TestClient(
+      `${other!.url.replace(/^http/, 'ws')}/ws/listener?session=${id}&targetLanguage=es&since=${since}`,
+    );
+    for (let i = lastSeq; i < frames.length; i++) {
+      send(i);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await sp.until(() => sp.messages('ack').some((a) => a.seq === frames.length), 'every frame acknowledged');
+    await stayingListener.until(
+      () => stayingListener.messages('caption').filter((c) => c.kind === 'final').length >= 2,
+      'finals',
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const resp = await fetch(`${other!.url}/api/sessions/${id}/end`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(resp.status).toBe(200);
+    await moved.closedWith();
+    await stayingListener.closedWith();
+
+    const finalIds = (captions: Record<string, unknown>[]) =>
+      captions.filter((c) => c.kind === 'final').map((c) => c.segmentId as number);
+    const staying = finalIds(stayingListener.messages('caption'));
+    expect(staying).toEqual(staying.map((_, i) => i + 1));
+    // The listener that moved has every sentence once: what it saw, then the rest caught up.
+    const all = [...seenBefore, ...moved.messages('caption')];
+    expect(finalIds(all)).toEqual(staying);
     sp.close();
   }, 150_000);
 });

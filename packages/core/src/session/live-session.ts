@@ -165,6 +165,16 @@ export class LiveSession {
     return 'accepted';
   }
 
+  /**
+   * Catch up with frames another gateway accepted (a speaker that moved here): the bus knows the
+   * highest seq it holds for the session.
+   */
+  async syncAudioPosition(): Promise<void> {
+    const onBus = await this.options.bus.lastAudioSeq(this.id);
+    if (onBus !== null && (this.lastAudioSeq === null || onBus > this.lastAudioSeq))
+      this.lastAudioSeq = onBus;
+  }
+
   /** Save the last accepted seq (node shutdown), so a speaker that reconnects after a restart resends exactly what was not taken. */
   async saveAudioPosition(): Promise<void> {
     if (this.record.state === 'ended' || this.record.lastAudioSeq === this.lastAudioSeq) return;

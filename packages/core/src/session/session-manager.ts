@@ -247,6 +247,8 @@ export class SessionManager {
    * Throws OVER_CAPACITY when it cannot go live.
    */
   async speakerConnected(s: LiveSession): Promise<void> {
+    // The speaker may have been on another gateway until now: resume after what the bus holds.
+    if (this.options.pipelines?.kind === 'workers') await s.syncAudioPosition();
     const resume = s.state === 'created' || s.pauseReason === 'shutdown' || s.pauseReason === 'idle';
     if (!resume) return;
     if (s.pauseReason)

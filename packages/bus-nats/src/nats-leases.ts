@@ -82,7 +82,7 @@ export class NatsLeases implements SessionLeases {
 
   async holder(sessionId: string): Promise<string | null> {
     const entry = await this.kv.get(this.key(sessionId));
-    if (!entry || entry.operation !== 'PUT') return null;
+    if (entry?.operation !== 'PUT') return null;
     return fromUtf8.decode(entry.value);
   }
 

@@ -4,7 +4,7 @@
  * (ready while the bus is connected) and /metrics for the operator.
  */
 import type { AddressInfo } from 'node:net';
-import { createLogger, type EngineSet, Metrics, type Store, WorkerNode } from '@babelcast/core';
+import { createLogger, type EngineSet, Metrics, type Store, WorkerNode, warmUpEngines } from '@babelcast/core';
 import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
@@ -88,6 +88,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
     });
     await app.listen({ port: config.port, host: config.host });
     const port = (app.server.address() as AddressInfo).port;
+    // Warm before claiming: the first sentence of a session taken over must not pay for cold engines.
+    if (config.pipeline.warmUp) await warmUpEngines(engines, logger).catch(() => null);
     node.start();
     logger.info({ port, maxSessions: config.workerMaxSessions }, 'babelcast worker ready');
 

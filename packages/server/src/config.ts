@@ -62,8 +62,8 @@ export const configSchema = z
      * PostgreSQL (`store`); see docs/deployment.md.
      */
     role: z.enum(['all', 'gateway', 'worker']).default('all'),
-    /** Worker role: the most sessions one worker runs at once. */
-    workerMaxSessions: z.number().int().min(1).max(1000).default(8),
+    /** Worker role: the most sessions one worker runs at once (a 2-core worker sustained 4 real-time sessions on the embedded engines). */
+    workerMaxSessions: z.number().int().min(1).max(1000).default(4),
     /** Off by default: transcripts of sermons, classes and meetings are not for log files. */
     logTranscripts: z.boolean().default(false),
     auth: z

@@ -139,6 +139,7 @@ export function renderMarkdown(r: Results, chartFile: string): string {
       );
     }
   }
+  if (p.cluster) out.push(...clusterSection(p.cluster));
   if (p.engines && !p.engines.error) {
     out.push('## Engines on their own', '');
     out.push(
@@ -400,4 +401,88 @@ export function renderChart(r: Results): string {
   parts.push(`<line x1="${px}" y1="${y0}" x2="${px + pw}" y2="${y0}" stroke="black"/>`);
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/** The cluster part: failover runs, fan-out across the gateways, sessions per worker. */
+function clusterSection(c: Results): string[] {
+  const out: string[] = ['## Cluster (2 gateways + 2 workers on NATS JetStream and PostgreSQL)', ''];
+  if (c.error) return [...out, `Failed: ${c.error}`, ''];
+  const s = c.setup;
+  out.push(
+    `${s.gateways} gateways and ${s.workers} workers, each its own process; ${s.nats}; ${s.postgres}. Engines ${JSON.stringify(s.engines)}, pipeline ${s.pipelineMode}. ${s.processes}.`,
+    '',
+    `Data: failover ${c.data.failoverClip}; fan-out ${c.data.fanoutClip}; spread ${c.data.spreadClip} (shared data ${c.data.sharedData}).`,
+    '',
+  );
+  const fo = c.failover;
+  out.push('### Failover (SIGKILL of the worker holding the session, mid-talk)', '');
+  if (!fo) out.push('Not measured (the cluster did not start).', '');
+  else {
+    out.push(
+      `Measured ${c.definitions.failover}`,
+      '',
+      '| run | killed → survivor | held after ms | first caption after the kill, gateway A / B ms | first translation A / B ms | frames missing | seqs repeated A / B | sentences twice A / B | out of order A / B | frames acked / sent | load 1m | ok |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const r of fo.runs) {
+      if (r.failed) {
+        out.push(`| ${r.run} | failed: ${r.error} | | | | | | | | | | no |`);
+        continue;
+      }
+      out.push(
+        `| ${r.run} | ${r.killedWorker} → ${r.survivor} | ${f(r.heldAfterMs)} | ${f(r.firstCaptionMs.A)} / ${f(r.firstCaptionMs.B)} | ${f(r.firstTranslationMs.A)} / ${f(r.firstTranslationMs.B)} | ${f(r.gapFrames)} | ${r.repeatedSeqs.A} / ${r.repeatedSeqs.B} | ${r.repeatedFinals.A} / ${r.repeatedFinals.B} | ${r.outOfOrder.A} / ${r.outOfOrder.B} | ${r.framesAcked} / ${r.framesSent} | ${f(r.loadAverage1mAtKill)} | ${r.ok ? 'yes' : `no: ${r.why}`} |`,
+      );
+    }
+    const m = fo.median;
+    out.push(
+      `| **median** | | **${f(m.heldAfterMs)}** | **${f(m.firstCaptionMsA)} / ${f(m.firstCaptionMsB)}** (both: ${f(m.firstCaptionBothMs)}) | ${f(m.firstTranslationMsA)} / – | ${fo.framesMissing} in all | ${fo.seqsRepeated} in all | | | | | |`,
+      '',
+    );
+  }
+  const fa = c.fanout;
+  out.push('### Fan-out: one session, listeners split across the 2 gateway processes', '');
+  if (!fa) out.push('Not measured.', '');
+  else {
+    out.push(
+      `Caption delay = ${c.definitions.fanoutCaptionDelay} Goal (issue 11): ${fa.goal.listeners} listeners at caption p95 ≤ ${fa.goal.captionP95Ms} ms with nothing lost. The ramp stops after a step with caption p99 > ${fa.breaks.captionP99Ms} ms, a lost caption or > ${fa.breaks.connectFailedPct} % failed connections.`,
+      '',
+      '| listeners (A + B) | caption p50/p95/p99 ms | gateway A p95 / B p95 ms | captions lost | audio dropped | gateway CPU % (A + B) | gateway RSS peak MB (A + B) | worker CPU % | listener procs CPU % | takeovers | load 1m start→end | goal met | held |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const st of fa.steps) {
+      if (st.failed) {
+        out.push(`| ${st.listeners} | failed: ${st.error} | | | | | | | | | | no | no: the step failed |`);
+        continue;
+      }
+      const d = st.captionDelayMs;
+      out.push(
+        `| ${st.listeners} (${st.perGateway.join(' + ')}; ${st.connectFailed} failed) | ${f(d.p50)} / ${f(d.p95)} / ${f(d.p99)} | ${st.byGateway.map((g: Results) => f(g.captionDelayMs.p95)).join(' / ')} | ${st.captionsLost} of ${st.captionsPublished} per listener-language | ${st.audioDropped} (${st.audioDroppedPct} %) | ${st.gatewayCpuPct.join(' + ')} | ${st.gatewayRssPeakMb.join(' + ')} | ${st.workerCpuPct.join(' + ')} | ${st.listenerProcessCpuPct.join(' + ')} | ${st.workerTakeovers} | ${st.loadAverage1m.join(' → ')} | ${st.meetsGoal ? 'yes' : 'no'} | ${st.held ? 'yes' : `no: ${st.why}`} |`,
+      );
+    }
+    out.push('');
+  }
+  const sp = c.spread;
+  out.push('### Sessions spread over the workers', '');
+  if (!sp) out.push('Not measured.', '');
+  else if (sp.failed) out.push(`Failed: ${sp.error}`, '');
+  else
+    out.push(
+      `${sp.sessions} sessions, speakers streaming at once (alternating gateways); ${c.definitions.spread}. At the end of the speech: ${Object.entries(
+        sp.final,
+      )
+        .map(([w, n]) => `${w} ${n}`)
+        .join(', ')} (most at any sample: ${Object.entries(sp.maxHeld)
+        .map(([w, n]) => `${w} ${n}`)
+        .join(
+          ', ',
+        )}); all held ${f(sp.allHeldMs)} ms after the speakers started; ${sp.takeovers} takeovers and ${sp.gapFrames} frames missing meanwhile; load 1m ${sp.loadAverage1m.join(' → ')}.`,
+      '',
+    );
+  out.push(`Cleanup: ${Array.isArray(c.cleanup) ? c.cleanup.join('; ') : c.cleanup}.`, '');
+  if (c.failed?.length) {
+    out.push('**Failed steps:**', '');
+    for (const x of c.failed) out.push(`- ${x.step}: ${x.error}`);
+    out.push('');
+  }
+  return out;
 }

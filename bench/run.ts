@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineKind } from '@babelcast/core';
 import { ENGINE_REGISTRY, PRESETS } from '@babelcast/server';
 import { runAccuracy } from './parts/accuracy.ts';
+import { runCluster } from './parts/cluster.ts';
 import { DEFAULT_FANOUT_LANGUAGES, runFanout } from './parts/fanout.ts';
 import { type PipelineMode, runLatency } from './parts/latency.ts';
 import { runSoak } from './parts/soak.ts';
@@ -19,7 +20,7 @@ import { renderChart, renderMarkdown } from './report.ts';
 
 export type { Results } from './lib/results.ts';
 
-export const PARTS = ['latency', 'accuracy', 'throughput', 'fanout', 'soak', 'engines'] as const;
+export const PARTS = ['latency', 'accuracy', 'throughput', 'fanout', 'soak', 'cluster', 'engines'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -36,6 +37,8 @@ export interface BenchOptions {
   fanoutMax?: number;
   /** Fan-out part: target languages the listeners are split between (default es, fr). */
   fanoutLanguages?: string[];
+  /** Cluster part: largest fan-out step across the 2 gateways (default 20000, quick 4000). */
+  clusterMax?: number;
   outDir?: string;
   log?: (line: string) => void;
 }
@@ -130,6 +133,27 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
       log,
     }),
   );
+  await attempt('cluster', () => {
+    // 2 gateways + 2 workers on this machine's NATS and PostgreSQL (issue 11's cluster bench).
+    const all = [1000, 5000, 10_000, 15_000, 20_000];
+    const max = options.clusterMax ?? (q ? 4000 : 20_000);
+    return runCluster({
+      gateways: 2,
+      workers: 2,
+      failover: q
+        ? { runs: 3, clip: 'long-en-01.wav', streamS: 14, killAtS: 6 }
+        : { runs: 3, clip: 'long-en-01.wav', streamS: 30, killAtS: 12 },
+      fanout: {
+        steps: q ? [1000, Math.min(max, 4000)] : [...all.filter((n) => n < max), max],
+        clip: q ? 'ljspeech-01.wav' : 'long-en-02.wav',
+        streamS: q ? 10 : 30,
+        processes: 2,
+        languages: options.fanoutLanguages ?? DEFAULT_FANOUT_LANGUAGES,
+      },
+      spread: { sessions: 8, clip: 'ljspeech-01.wav', streamS: q ? 8 : 10 },
+      log,
+    });
+  });
   await attempt('engines', async () => {
     // The engine packages' own benchmarks (per-engine RTF, memory, detail): run them in full mode,
     // cite their last results in a quick one.

@@ -5,7 +5,7 @@
  */
 import { type Command, UsageError } from '../command.ts';
 
-const PARTS = ['latency', 'accuracy', 'throughput', 'fanout', 'soak', 'engines'];
+const PARTS = ['latency', 'accuracy', 'throughput', 'fanout', 'soak', 'cluster', 'engines'];
 
 export const bench: Command = {
   name: 'bench',

@@ -456,7 +456,7 @@ function clusterSection(c: Results): string[] {
       }
       const d = st.captionDelayMs;
       out.push(
-        `| ${st.listeners} (${st.perGateway.join(' + ')}; ${st.connectFailed} failed) | ${f(d.p50)} / ${f(d.p95)} / ${f(d.p99)} | ${st.byGateway.map((g: Results) => f(g.captionDelayMs.p95)).join(' / ')} | ${st.captionsLost} of ${st.captionsPublished} per listener-language | ${st.audioDropped} (${st.audioDroppedPct} %) | ${st.gatewayCpuPct.join(' + ')} | ${st.gatewayRssPeakMb.join(' + ')} | ${st.workerCpuPct.join(' + ')} | ${st.listenerProcessCpuPct.join(' + ')} | ${st.workerTakeovers} | ${st.loadAverage1m.join(' → ')} | ${st.meetsGoal ? 'yes' : 'no'} | ${st.held ? 'yes' : `no: ${st.why}`} |`,
+        `| ${st.listeners} (${st.perGateway.join(' + ')}; ${st.connectFailed} failed) | ${f(d.p50)} / ${f(d.p95)} / ${f(d.p99)} | ${st.byGateway.map((g: Results) => f(g.captionDelayMs.p95)).join(' / ')} | ${st.captionsLost} (of ${st.captionsPublished} published) | ${st.audioDropped} (${st.audioDroppedPct} %) | ${st.gatewayCpuPct.join(' + ')} | ${st.gatewayRssPeakMb.join(' + ')} | ${st.workerCpuPct.join(' + ')} | ${st.listenerProcessCpuPct.join(' + ')} | ${st.workerTakeovers} | ${f(st.loadAverage1m?.join(' → '))} | ${st.meetsGoal ? 'yes' : 'no'} | ${st.held ? 'yes' : `no: ${st.why}`} |`,
       );
     }
     out.push('');
@@ -475,7 +475,7 @@ function clusterSection(c: Results): string[] {
         .map(([w, n]) => `${w} ${n}`)
         .join(
           ', ',
-        )}); all held ${f(sp.allHeldMs)} ms after the speakers started; ${sp.takeovers} takeovers and ${sp.gapFrames} frames missing meanwhile; load 1m ${sp.loadAverage1m.join(' → ')}.`,
+        )}); all held ${f(sp.allHeldMs)} ms after the speakers started; ${sp.takeovers} takeovers and ${sp.gapFrames} frames missing meanwhile; load 1m ${f(sp.loadAverage1m?.join(' → '))}.`,
       '',
     );
   out.push(`Cleanup: ${Array.isArray(c.cleanup) ? c.cleanup.join('; ') : c.cleanup}.`, '');

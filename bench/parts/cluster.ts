@@ -141,7 +141,7 @@ export async function runCluster(options: ClusterOptions): Promise<Record<string
       engines: { preset: 'fake', codec: 'opus' },
       pipelineMode: 'simultaneous (default)',
       processes:
-        'each gateway and worker its own Node process (bench/lib/cluster-node.ts); listener processes as in the fan-out part; speaker and reference listeners in the benchmark process; all on this machine',
+        'Each gateway and worker its own Node process (bench/lib/cluster-node.ts); listener processes as in the fan-out part; speaker and reference listeners in the benchmark process; all on this machine',
     },
     definitions: {
       failover:

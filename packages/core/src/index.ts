@@ -4,6 +4,7 @@ export * from './engines/index.ts';
 export * from './bus/index.ts';
 export * from './cluster/leases.ts';
 export * from './cluster/worker-node.ts';
+export * from './defaults.ts';
 export * from './hub/session-hub.ts';
 export * from './observability/logger.ts';
 export * from './observability/metrics.ts';

@@ -6,7 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_SIMULTANEOUS, DEFAULT_VOICE } from '@babelcast/core';
+import {
+  DEFAULT_ENDPOINTING,
+  DEFAULT_HUB,
+  DEFAULT_MAX_ASR_BACKLOG_SECONDS,
+  DEFAULT_MAX_LANGUAGES_PER_SESSION,
+  DEFAULT_MODE,
+  DEFAULT_SIMULTANEOUS,
+  DEFAULT_TRACK,
+  DEFAULT_VOICE,
+} from '@babelcast/core';
 import { languageCode } from '@babelcast/protocol';
 import { z } from 'zod';
 
@@ -145,22 +154,22 @@ export const configSchema = z
           )
           .default({}),
       })
-      .default({ preset: 'embedded', options: {}, voices: {} }),
+      .prefault({}),
     pipeline: z
       .object({
         /**
          * `simultaneous`: translated drafts while the speaker talks and chunks committed at pauses,
          * about 2 s behind in text; `sentence`: translate each sentence once the speaker pauses.
          */
-        mode: z.enum(['simultaneous', 'sentence']).default('simultaneous'),
-        silenceMs: z.number().int().min(100).max(5000).default(500),
-        maxUtteranceMs: z.number().int().min(2000).max(60_000).default(10_000),
-        vadThreshold: z.number().min(0.05).max(0.95).default(0.5),
-        ttsRate: z.number().min(0.5).max(2).default(1),
+        mode: z.enum(['simultaneous', 'sentence']).default(DEFAULT_MODE),
+        silenceMs: z.number().int().min(100).max(5000).default(DEFAULT_ENDPOINTING.silenceMs),
+        maxUtteranceMs: z.number().int().min(2000).max(60_000).default(DEFAULT_ENDPOINTING.maxUtteranceMs),
+        vadThreshold: z.number().min(0.05).max(0.95).default(DEFAULT_ENDPOINTING.threshold),
+        ttsRate: z.number().min(0.5).max(2).default(DEFAULT_TRACK.ttsRate),
         /** 20 ms Opus frames per listener audio message. */
-        framesPerPacket: z.number().int().min(1).max(50).default(10),
+        framesPerPacket: z.number().int().min(1).max(50).default(DEFAULT_TRACK.framesPerPacket),
         /** Warm the recogniser, every pair and every voice at start, and a language on its first listener. */
-        warmUp: z.boolean().default(true),
+        warmUp: z.boolean().default(DEFAULT_TRACK.warmUp),
         /** Simultaneous mode's policy (see packages/core/src/pipeline/tuning.ts for the reasons). */
         simultaneous: z
           .object({
@@ -185,7 +194,7 @@ export const configSchema = z
             maxRate: z.number().min(1).max(2).default(DEFAULT_VOICE.maxRate),
             skipAheadLagMs: z.number().int().min(1000).max(60_000).default(DEFAULT_VOICE.skipAheadLagMs),
             /** Carry the speaker's pace, loudness and pitch movement into the voice (core pipeline/prosody). */
-            prosody: z.boolean().default(true),
+            prosody: z.boolean().default(DEFAULT_VOICE.prosody),
           })
           .prefault({}),
       })
@@ -193,19 +202,15 @@ export const configSchema = z
     limits: z
       .object({
         helloTimeoutMs: z.number().int().min(100).default(5000),
-        audioDropBytes: z
-          .number()
-          .int()
-          .min(1024)
-          .default(32 * 1024),
+        audioDropBytes: z.number().int().min(1024).default(DEFAULT_HUB.audioDropBytes),
         maxBufferedBytes: z
           .number()
           .int()
           .min(16 * 1024)
-          .default(1024 * 1024),
-        stuckMs: z.number().int().min(1000).default(15_000),
+          .default(DEFAULT_HUB.maxBufferedBytes),
+        stuckMs: z.number().int().min(1000).default(DEFAULT_HUB.stuckMs),
         maxBadMessages: z.number().int().min(1).default(20),
-        historySize: z.number().int().min(10).max(10_000).default(500),
+        historySize: z.number().int().min(10).max(10_000).default(DEFAULT_HUB.historySize),
         /** Captions replayed to a listener joining without `since`. */
         joinReplay: z.number().int().min(0).max(1000).default(20),
         /**
@@ -215,9 +220,9 @@ export const configSchema = z
          */
         heartbeatMs: z.number().int().min(100).default(5000),
         /** Speech waiting for the recogniser beyond which the speaker's socket stops being read. */
-        maxAsrBacklogSeconds: z.number().min(1).max(600).default(20),
+        maxAsrBacklogSeconds: z.number().min(1).max(600).default(DEFAULT_MAX_ASR_BACKLOG_SECONDS),
         /** A language is still produced this long after its last listener left (reconnecting phones). */
-        demandGraceMs: z.number().int().min(0).max(600_000).default(15_000),
+        demandGraceMs: z.number().int().min(0).max(600_000).default(DEFAULT_HUB.demandGraceMs),
         /** `close()` (SIGTERM) finishes within this time whatever the sockets and pipelines are doing. */
         shutdownTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
         /**
@@ -235,7 +240,7 @@ export const configSchema = z
          * Target languages a session may offer (its source language's own captions do not count).
          * Listeners asking for another are refused with 4422 / BC_ERR_LANGUAGE_NOT_OFFERED.
          */
-        maxLanguagesPerSession: z.number().int().min(1).max(200).default(10),
+        maxLanguagesPerSession: z.number().int().min(1).max(200).default(DEFAULT_MAX_LANGUAGES_PER_SESSION),
         /** Sessions (not ended) held by this node; one more answers 503 BC_ERR_OVER_CAPACITY. */
         maxSessions: z.number().int().min(1).default(500),
         /** Sessions live at once on this node; one more is refused with 503 / close 4503. */

@@ -6,6 +6,7 @@ import { createFakeEngines } from '../engines/fakes/index.ts';
 import { nullObserver } from '../pipeline/types.ts';
 import { SessionRuntime } from '../session/session-runtime.ts';
 import { MemoryStore } from '../store/memory-store.ts';
+import { TEST_PIPELINE } from '../testing/defaults.ts';
 import { sessionRecord } from '../testing/store-conformance.ts';
 import { InMemoryLeases, LeaseTable } from './leases.ts';
 import { WorkerNode } from './worker-node.ts';
@@ -31,7 +32,8 @@ function runtime(bus: InMemoryBus, store: MemoryStore, id: string, takeover?: st
     store,
     logger,
     observer: nullObserver,
-    pipeline: { mode: 'sentence' },
+    pipeline: { ...TEST_PIPELINE, mode: 'sentence' },
+    logTranscripts: false,
     firstSeq: 0,
     firstSegmentId: 0,
     ...(takeover ? { takeover: { worker: takeover } } : {}),
@@ -104,6 +106,8 @@ describe('WorkerNode', () => {
         leases: new InMemoryLeases(name, table),
         logger,
         observer: nullObserver,
+        pipeline: TEST_PIPELINE,
+        logTranscripts: false,
         maxSessions: 8,
         scanEveryMs: 50,
         claimDelayPerSessionMs: 100,

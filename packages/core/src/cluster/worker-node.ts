@@ -24,8 +24,8 @@ export interface WorkerNodeOptions {
   leases: SessionLeases;
   logger: Logger;
   observer: RuntimeObserver & { sessionsHeldChanged?(count: number): void };
-  pipeline?: SessionRuntimeOptions['pipeline'];
-  logTranscripts?: boolean;
+  pipeline: SessionRuntimeOptions['pipeline'];
+  logTranscripts: boolean;
   /** At most this many sessions at once (further live sessions are left to other workers). */
   maxSessions: number;
   /** How often the store is scanned for live sessions nobody holds. */

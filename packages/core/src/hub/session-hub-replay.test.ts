@@ -3,6 +3,7 @@ import { CloseCode } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
 import { InMemoryBus } from '../bus/bus.ts';
 import { subjects } from '../bus/subjects.ts';
+import { TEST_HUB } from '../testing/defaults.ts';
 import { type ClientSink, SessionHub } from './session-hub.ts';
 
 /** A socket nobody reads: everything sent stays queued. */
@@ -25,7 +26,7 @@ class NonReadingSink implements ClientSink {
 describe('SessionHub.replay', () => {
   it('stops and closes the listener with SLOW_CONSUMER once its queue passes maxBufferedBytes', () => {
     const bus = new InMemoryBus();
-    const hub = new SessionHub({ sessionId: 's', bus, maxBufferedBytes: 16 * 1024 });
+    const hub = new SessionHub({ ...TEST_HUB, sessionId: 's', bus, maxBufferedBytes: 16 * 1024 });
     const text = 'x'.repeat(1000);
     for (let seq = 1; seq <= 200; seq++)
       bus.publish(subjects.output('s'), {
@@ -57,7 +58,7 @@ describe('SessionHub.replay', () => {
 
   it('sends the whole history to a listener that keeps up', () => {
     const bus = new InMemoryBus();
-    const hub = new SessionHub({ sessionId: 's', bus, maxBufferedBytes: 16 * 1024 });
+    const hub = new SessionHub({ ...TEST_HUB, sessionId: 's', bus, maxBufferedBytes: 16 * 1024 });
     for (let seq = 1; seq <= 200; seq++)
       bus.publish(subjects.output('s'), {
         type: 'caption',

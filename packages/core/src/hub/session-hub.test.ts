@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { type ClientSink, SessionHub } from './session-hub.ts';
 import { InMemoryBus } from '../bus/bus.ts';
 import { type SessionOutput, subjects } from '../bus/subjects.ts';
+import { TEST_HUB } from '../testing/defaults.ts';
 
 class FakeSink implements ClientSink {
   bufferedAmount = 0;
@@ -28,6 +29,7 @@ function setup(now = { t: 0 }) {
   const demand: string[][] = [];
   bus.subscribe(subjects.allDemand('s'), (m) => m.type === 'demand' && demand.push(m.languages));
   const hub = new SessionHub({
+    ...TEST_HUB,
     sessionId: 's',
     bus,
     countsDebounceMs: 0,
@@ -112,7 +114,7 @@ describe('SessionHub', () => {
       bus.subscribe(subjects.allDemand('g'), (m) => {
         if (m.languages.join() !== demand.at(-1)?.join()) demand.push(m.languages);
       });
-      const hub = new SessionHub({ sessionId: 'g', bus, demandGraceMs: 10_000 });
+      const hub = new SessionHub({ ...TEST_HUB, sessionId: 'g', bus, demandGraceMs: 10_000 });
       hub.addListener('a', new FakeSink(), 'es');
       hub.removeListener('a');
       vi.advanceTimersByTime(5_000);
@@ -134,7 +136,7 @@ describe('SessionHub', () => {
       const bus = new InMemoryBus();
       const demand: string[][] = [];
       bus.subscribe(subjects.allDemand('g'), (m) => m.type === 'demand' && demand.push(m.languages));
-      const hub = new SessionHub({ sessionId: 'g', bus, demandGraceMs: 10_000 });
+      const hub = new SessionHub({ ...TEST_HUB, sessionId: 'g', bus, demandGraceMs: 10_000 });
       // One socket cycling languages once a second: only its current language is ever produced.
       hub.addListener('a', new FakeSink(), 'es');
       for (const lang of ['fr', 'de', 'pt', 'it', 'es', 'fr']) {
@@ -161,6 +163,7 @@ describe('SessionHub', () => {
     try {
       const bus = new InMemoryBus();
       const hub = new SessionHub({
+        ...TEST_HUB,
         sessionId: 'g',
 
         bus,
@@ -313,7 +316,7 @@ describe('SessionHub', () => {
 
   it('after a takeover, drops what listeners already got of the sentence recognised again', () => {
     const bus = new InMemoryBus();
-    const hub = new SessionHub({ sessionId: 't', bus, countsDebounceMs: 0 });
+    const hub = new SessionHub({ ...TEST_HUB, sessionId: 't', bus, countsDebounceMs: 0 });
     const es = new FakeSink();
     hub.addListener('a', es, 'es');
     let seq = 0;

@@ -35,26 +35,37 @@ export interface HubObserver {
   sessionEnded?(sessionId: string): void;
 }
 
-export interface SessionHubOptions {
-  sessionId: string;
-  /** This gateway's id: the demand of its listeners goes out under it (default `local`). */
-  gatewayId?: string;
-  bus: MessageBus;
-  /** The session's state when the hub is made; later changes arrive on the state subject. */
-  state?: SessionState;
-  observer?: HubObserver;
-  historySize?: number;
-  audioDropBytes?: number;
-  maxBufferedBytes?: number;
-  stuckMs?: number;
-  /** Listener-count broadcasts are coalesced over this window. */
-  countsDebounceMs?: number;
+/** The hub's bounds, from the config's `limits` (see docs/protocol.md, slow listeners). */
+export interface HubLimits {
+  /** Finished captions kept for replay. */
+  historySize: number;
+  /** A listener's send buffer above which its audio is dropped (captions still go out). */
+  audioDropBytes: number;
+  /** A listener's send buffer above which it is closed with SLOW_CONSUMER. */
+  maxBufferedBytes: number;
+  /** A listener behind for this long is closed with SLOW_CONSUMER. */
+  stuckMs: number;
   /**
    * A language keeps being produced this long after its last listener leaves, so a phone that
    * drops off for a few seconds (tunnel, Wi-Fi handover) gets the translations it missed when it
    * reconnects with `since`. After it, the language costs nothing.
    */
-  demandGraceMs?: number;
+  demandGraceMs: number;
+}
+
+/** Listener-count broadcasts are coalesced over this window (ms): a room joining at once is one message. */
+export const COUNTS_DEBOUNCE_MS = 250;
+
+export interface SessionHubOptions extends HubLimits {
+  sessionId: string;
+  /** This gateway's id: the demand of its listeners goes out under it. */
+  gatewayId: string;
+  bus: MessageBus;
+  /** The session's state when the hub is made; later changes arrive on the state subject. */
+  state?: SessionState;
+  observer?: HubObserver;
+  /** Listener-count broadcasts are coalesced over this window (COUNTS_DEBOUNCE_MS; tests use 0). */
+  countsDebounceMs: number;
   now?: () => number;
 }
 
@@ -97,17 +108,7 @@ export class SessionHub {
   private closed = false;
 
   constructor(options: SessionHubOptions) {
-    this.opts = {
-      gatewayId: 'local',
-      historySize: 500,
-      audioDropBytes: 32 * 1024,
-      maxBufferedBytes: 1024 * 1024,
-      stuckMs: 15_000,
-      countsDebounceMs: 250,
-      demandGraceMs: 15_000,
-      now: Date.now,
-      ...options,
-    };
+    this.opts = { ...options, now: options.now ?? Date.now };
     this.state = options.state ?? 'created';
     this.unsubscribe = [
       options.bus.subscribe(subjects.output(options.sessionId), (m) => this.onOutput(m)),

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { VadStream } from '../engines/vad.ts';
 import { type EndpointEvent, Endpointer } from './endpointer.ts';
+import { DEFAULT_ENDPOINTING } from './tuning.ts';
 
 /** A VAD that calls a frame speech when its first sample is non-zero. */
 const markerVad: VadStream = { process: (f) => (f[0] !== 0 ? 1 : 0), reset() {}, close() {} };
 
 function run(pattern: Array<[speech: boolean, ms: number]>, options = {}) {
-  const ep = new Endpointer(markerVad, { frameSamples: 320, ...options });
+  const ep = new Endpointer(markerVad, {
+    ...DEFAULT_ENDPOINTING,
+    frameSamples: 320,
+    sampleRate: 16000,
+    ...options,
+  });
   const events: EndpointEvent[] = [];
   for (const [speech, ms] of pattern) {
     const samples = new Int16Array((ms * 16000) / 1000).fill(speech ? 1000 : 0);
@@ -27,7 +33,7 @@ describe('Endpointer', () => {
           [true, 2000],
           [false, 1000],
         ],
-        { silenceMs: 500, preRollMs: 200 },
+        { silenceMs: 500 },
       ),
     ).toEqual(['start@800', 'end@3500']);
   });
@@ -60,14 +66,11 @@ describe('Endpointer', () => {
 
   it('ignores clicks shorter than the minimum speech length', () => {
     expect(
-      run(
-        [
-          [false, 500],
-          [true, 60],
-          [false, 2000],
-        ],
-        { minSpeechMs: 150 },
-      ),
+      run([
+        [false, 500],
+        [true, 60],
+        [false, 2000],
+      ]),
     ).toEqual([]);
   });
 

@@ -9,18 +9,16 @@
  */
 import { int16ToFloat32 } from '../audio/pcm.ts';
 import type { VadStream } from '../engines/vad.ts';
+import type { EndpointingTuning } from './tuning.ts';
 
-export interface EndpointerOptions {
+/** Speech shorter than this is treated as a click/noise and discarded (ms). */
+export const MIN_SPEECH_MS = 150;
+/** Audio kept from before the first speech frame: word onsets are quiet and VADs are late (ms). */
+export const PRE_ROLL_MS = 200;
+
+export interface EndpointerOptions extends EndpointingTuning {
   frameSamples: number;
-  sampleRate?: number;
-  /** Probability at or above which a frame counts as speech. */
-  threshold?: number;
-  silenceMs?: number;
-  maxUtteranceMs?: number;
-  /** Speech shorter than this is treated as a click/noise and discarded. */
-  minSpeechMs?: number;
-  /** Audio kept from before the first speech frame: word onsets are quiet and VADs are late. */
-  preRollMs?: number;
+  sampleRate: number;
 }
 
 export type EndpointEvent =
@@ -54,13 +52,13 @@ export class Endpointer {
     options: EndpointerOptions,
   ) {
     this.frame = options.frameSamples;
-    this.rate = options.sampleRate ?? 16000;
+    this.rate = options.sampleRate;
     const frames = (ms: number) => Math.max(1, Math.round((ms * this.rate) / 1000 / this.frame));
-    this.threshold = options.threshold ?? 0.5;
-    this.silenceFrames = frames(options.silenceMs ?? 500);
-    this.maxFrames = frames(options.maxUtteranceMs ?? 10_000);
-    this.minSpeechFrames = frames(options.minSpeechMs ?? 150);
-    this.preRollFrames = Math.round(((options.preRollMs ?? 200) * this.rate) / 1000 / this.frame);
+    this.threshold = options.threshold;
+    this.silenceFrames = frames(options.silenceMs);
+    this.maxFrames = frames(options.maxUtteranceMs);
+    this.minSpeechFrames = frames(MIN_SPEECH_MS);
+    this.preRollFrames = Math.round((PRE_ROLL_MS * this.rate) / 1000 / this.frame);
   }
 
   get speaking(): boolean {

@@ -6,6 +6,7 @@ import { InMemoryBus } from '../bus/bus.ts';
 import { type SessionEvent, subjects } from '../bus/subjects.ts';
 import type { AsrStreamOptions } from '../engines/asr.ts';
 import { createFakeEngines, FakeAsr } from '../engines/fakes/index.ts';
+import { TEST_PIPELINE } from '../testing/defaults.ts';
 import { speechClip } from '../testing/shared-data.ts';
 import { SessionPipeline } from './session-pipeline.ts';
 
@@ -28,6 +29,7 @@ describe('ASR backlog events', () => {
     const events: SessionEvent[] = [];
     bus.subscribe(subjects.state('s1'), (e) => events.push(e));
     const pipeline = new SessionPipeline({
+      ...TEST_PIPELINE,
       sessionId: 's1',
       sourceLanguage: 'en',
       engines: { ...createFakeEngines(), asr: new SlowAsr() },
@@ -53,6 +55,7 @@ describe('ASR backlog events', () => {
     // Closed while behind (session ended, node shutting down): the speaker's socket is released.
     events.length = 0;
     const again = new SessionPipeline({
+      ...TEST_PIPELINE,
       sessionId: 's1',
       sourceLanguage: 'en',
       engines: { ...createFakeEngines(), asr: new SlowAsr() },

@@ -4,6 +4,7 @@ import { readWavFile } from '../audio/wav.ts';
 import { createFakeEngines, FakeMt } from '../engines/fakes/index.ts';
 import { InMemoryBus } from '../bus/bus.ts';
 import { type SessionOutput, subjects } from '../bus/subjects.ts';
+import { TEST_PIPELINE } from '../testing/defaults.ts';
 import { speechClip } from '../testing/shared-data.ts';
 import { SessionPipeline } from './session-pipeline.ts';
 import type { TranscriptSegment } from './types.ts';
@@ -21,6 +22,7 @@ function run(
   const stored: TranscriptSegment[] = [];
   const engines = { ...createFakeEngines(), mt, ...extra.engines };
   const pipeline = new SessionPipeline({
+    ...TEST_PIPELINE,
     sessionId: 's1',
     sourceLanguage: 'en',
     bus,

@@ -22,24 +22,46 @@ import type { EngineSet } from '../engines/index.ts';
 import type { MessageBus, Unsubscribe } from '../bus/bus.ts';
 import { DEMAND_REFRESH_MS, DEMAND_STALE_MS, type LanguageDemand, subjects } from '../bus/subjects.ts';
 import { ArrivalClock } from './arrival-clock.ts';
-import { Endpointer, type EndpointerOptions } from './endpointer.ts';
+import { Endpointer } from './endpointer.ts';
 import { LanguageTrack, type LanguageTrackOptions } from './language-track.ts';
 import { SpeakerProsodyMeter } from './prosody/speaker-prosody.ts';
 import { chunkText, toSentences } from './sentences.ts';
 import { UtteranceStabiliser } from './simultaneous/stabiliser.ts';
-import {
-  DEFAULT_SIMULTANEOUS,
-  DEFAULT_VOICE,
-  type PipelineMode,
-  type SimultaneousTuning,
-  type VoiceTuning,
+import type {
+  EndpointingTuning,
+  PipelineMode,
+  SimultaneousTuning,
+  TrackTuning,
+  VoiceTuning,
 } from './tuning.ts';
 import type { PipelineContext, PipelineObserver, TranscriptSegment } from './types.ts';
 import { nullObserver } from './types.ts';
 
 const RATE = 16000;
 
-export interface SessionPipelineOptions {
+/** Committed chunks waiting for translation per language; beyond it the oldest is dropped. */
+export const MAX_PENDING_TRANSLATIONS = 50;
+/**
+ * Chunks waiting for the voice per language; beyond it the oldest is skipped. Simultaneous-mode
+ * chunks are shorter than sentences, so more of them may wait.
+ */
+export const MAX_PENDING_VOICE: Record<PipelineMode, number> = { simultaneous: 8, sentence: 4 };
+
+/** The pipeline's slice of the config, resolved (the server's config schema holds the defaults). */
+export interface PipelineSettings {
+  endpointing: EndpointingTuning;
+  track: TrackTuning;
+  mode: PipelineMode;
+  simultaneous: SimultaneousTuning;
+  voice: VoiceTuning;
+  /**
+   * ASR backlog limits, seconds of speech: above `highSeconds` a `backlog high` event goes out on
+   * the state subject (the speaker's gateway stops reading), at `lowSeconds` again `backlog low`.
+   */
+  backlog: { highSeconds: number; lowSeconds: number };
+}
+
+export interface SessionPipelineOptions extends PipelineSettings {
   sessionId: string;
   sourceLanguage: string;
   engines: EngineSet;
@@ -54,23 +76,7 @@ export interface SessionPipelineOptions {
    * with its predecessor's media clock, so media times of captions stay comparable.
    */
   firstMediaSamples?: number;
-  endpointing?: Omit<EndpointerOptions, 'frameSamples' | 'sampleRate'>;
-  track?: Partial<
-    Pick<
-      LanguageTrackOptions,
-      'ttsRate' | 'framesPerPacket' | 'maxPendingTranslations' | 'maxPendingVoice' | 'warmUp'
-    >
-  >;
-  mode?: PipelineMode;
-  simultaneous?: SimultaneousTuning;
-  voice?: VoiceTuning;
-  /** Languages that get voice; defaults to the TTS engine's languages. */
   onTranscript?: (segment: TranscriptSegment) => void;
-  /**
-   * ASR backlog limits, seconds of speech: above `highSeconds` a `backlog high` event goes out on
-   * the state subject (the speaker's gateway stops reading), at `lowSeconds` again `backlog low`.
-   */
-  backlog?: { highSeconds: number; lowSeconds: number };
   now?: () => number;
 }
 
@@ -121,9 +127,9 @@ export class SessionPipeline {
     this.nextSegmentId = options.firstSegmentId ?? 1;
     this.mediaOffset = options.firstMediaSamples ?? 0;
     this.receivedSamples = this.mediaOffset;
-    this.mode = options.mode ?? 'simultaneous';
-    this.tuning = options.simultaneous ?? DEFAULT_SIMULTANEOUS;
-    this.prosody = (options.voice ?? DEFAULT_VOICE).prosody !== false ? new SpeakerProsodyMeter() : null;
+    this.mode = options.mode;
+    this.tuning = options.simultaneous;
+    this.prosody = options.voice.prosody !== false ? new SpeakerProsodyMeter() : null;
     const now = options.now ?? Date.now;
     this.arrivals = new ArrivalClock(now, undefined, samplesToMs(options.firstMediaSamples ?? 0, RATE));
     this.ctx = {
@@ -138,15 +144,12 @@ export class SessionPipeline {
     };
     const simultaneous = this.mode === 'simultaneous';
     this.trackOptions = {
-      ttsRate: options.track?.ttsRate ?? 1,
-      framesPerPacket: options.track?.framesPerPacket ?? 10,
-      maxPendingTranslations: options.track?.maxPendingTranslations ?? 50,
-      // Chunks are shorter than sentences: allow more of them to wait before the oldest is skipped.
-      maxPendingVoice: options.track?.maxPendingVoice ?? (simultaneous ? 8 : 4),
-      warmUp: options.track?.warmUp ?? false,
+      ...options.track,
+      maxPendingTranslations: MAX_PENDING_TRANSLATIONS,
+      maxPendingVoice: MAX_PENDING_VOICE[this.mode],
       draftIntervalMs: this.tuning.draftIntervalMs,
       draftMaskWords: this.tuning.draftMaskWords,
-      catchUp: simultaneous ? (options.voice ?? DEFAULT_VOICE) : null,
+      catchUp: simultaneous ? options.voice : null,
     };
     this.vadStream = engines.vad.createStream();
     this.endpointer = new Endpointer(this.vadStream, {
@@ -271,7 +274,7 @@ export class SessionPipeline {
 
   /** While above the limit every push says `high` (a speaker socket that just connected learns it too). */
   private backlogChanged(grew: boolean): void {
-    const { highSeconds, lowSeconds } = this.options.backlog ?? { highSeconds: 20, lowSeconds: 10 };
+    const { highSeconds, lowSeconds } = this.options.backlog;
     if (grew && this.asrBacklogSeconds > highSeconds) this.publishBacklog('high');
     else if (!grew && this.backlogHigh && this.asrBacklogSeconds <= lowSeconds) this.publishBacklog('low');
   }

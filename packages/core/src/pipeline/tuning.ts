@@ -5,6 +5,29 @@
  */
 export type PipelineMode = 'simultaneous' | 'sentence';
 
+/** Interpreter-like drafts and chunks (see session-pipeline.ts); `sentence` is the quality reference. */
+export const DEFAULT_MODE: PipelineMode = 'simultaneous';
+
+/** How the Endpointer cuts the speaker's audio into utterances (see endpointer.ts). */
+export interface EndpointingTuning {
+  /** Probability at or above which a frame counts as speech. */
+  threshold: number;
+  /** Silence after the last speech frame that ends an utterance (ms). */
+  silenceMs: number;
+  /** An utterance is split after this long even if the speaker never pauses (ms). */
+  maxUtteranceMs: number;
+}
+
+/** What every language track of a session shares (see language-track.ts). */
+export interface TrackTuning {
+  /** The operator's base speaking rate; the voice's catch-up multiplies it. */
+  ttsRate: number;
+  /** Opus frames per audio packet; 10 × 20 ms = 200 ms, which halves per-message fan-out cost vs 100 ms. */
+  framesPerPacket: number;
+  /** Translate and synthesise a short phrase when a track starts, so its first real chunk is fast. */
+  warmUp: boolean;
+}
+
 export interface SimultaneousTuning {
   /** Interim hypotheses that must agree before a word is shown (LocalAgreement-n). */
   agreement: number;
@@ -33,6 +56,22 @@ export interface VoiceTuning {
   prosody?: boolean;
 }
 
+export const DEFAULT_ENDPOINTING: EndpointingTuning = {
+  threshold: 0.5,
+  // Conversational pauses between sentences usually sit around 500 ms: shorter cuts sentences
+  // mid-pause, longer delays every caption.
+  silenceMs: 500,
+  maxUtteranceMs: 10_000,
+};
+
+export const DEFAULT_TRACK: TrackTuning = { ttsRate: 1, framesPerPacket: 10, warmUp: true };
+
+/**
+ * Speech waiting for the recogniser beyond which the speaker's socket stops being read (s); it is
+ * read again once the backlog has halved.
+ */
+export const DEFAULT_MAX_ASR_BACKLOG_SECONDS = 20;
+
 export const DEFAULT_SIMULTANEOUS: SimultaneousTuning = {
   agreement: 2,
   // Bounds how long one word the recogniser keeps revising can hold back the draft.
@@ -50,7 +89,7 @@ export const DEFAULT_SIMULTANEOUS: SimultaneousTuning = {
   draftMaskWords: 1,
 };
 
-export const DEFAULT_VOICE: VoiceTuning = {
+export const DEFAULT_VOICE: Required<VoiceTuning> = {
   // A human interpreter's ear–voice span is 2–3 s.
   targetLagMs: 2500,
   // Faster than 1.4× becomes hard to follow with espeak-ng and flite.

@@ -10,8 +10,7 @@ import { BabelcastError, ErrorCode, type SessionState, type SpeakerAudioFrame } 
 import type { Logger } from 'pino';
 import type { MessageBus } from '../bus/bus.ts';
 import { subjects } from '../bus/subjects.ts';
-import { SessionHub } from '../hub/session-hub.ts';
-import type { HubObserver } from '../hub/session-hub.ts';
+import { COUNTS_DEBOUNCE_MS, type HubLimits, type HubObserver, SessionHub } from '../hub/session-hub.ts';
 import type { PauseReason, SessionRecord, Store } from '../store/store.ts';
 
 /**
@@ -34,14 +33,8 @@ export interface LiveSessionOptions {
   logger: Logger;
   observer: HubObserver & { speakerAudioGap(frames: number): void };
   /** This gateway's id: its listeners' demand goes out under it. */
-  gatewayId?: string;
-  hub?: {
-    historySize?: number;
-    audioDropBytes?: number;
-    maxBufferedBytes?: number;
-    stuckMs?: number;
-    demandGraceMs?: number;
-  };
+  gatewayId: string;
+  hub: HubLimits;
   /** Highest speaker seq the bus already holds (a speaker that moved here from another gateway). */
   lastAudioSeq?: number | null;
   /**
@@ -63,14 +56,15 @@ export class LiveSession {
     this.record = { ...options.record };
     this.now = options.now ?? Date.now;
     this.hub = new SessionHub({
+      ...options.hub,
       sessionId: this.record.id,
       gatewayId: options.gatewayId,
       bus: options.bus,
       state: this.record.state,
       observer: options.observer,
+      countsDebounceMs: COUNTS_DEBOUNCE_MS,
       // One clock for the session and its hub (idle time is read from the hub).
       now: this.now,
-      ...options.hub,
     });
     const stored = this.record.lastAudioSeq;
     const onBus = options.lastAudioSeq ?? null;

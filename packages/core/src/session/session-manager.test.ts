@@ -6,6 +6,7 @@ import { InMemoryBus } from '../bus/bus.ts';
 import type { ClientSink } from '../hub/session-hub.ts';
 import { nullObserver } from '../pipeline/types.ts';
 import { MemoryStore } from '../store/memory-store.ts';
+import { TEST_MANAGER } from '../testing/defaults.ts';
 import { sessionRecord, transcriptSegment } from '../testing/store-conformance.ts';
 import { CapacityPlanner } from './capacity.ts';
 import { SessionManager, type SessionManagerOptions } from './session-manager.ts';
@@ -20,6 +21,7 @@ const observer = {
 function manager(over: Partial<SessionManagerOptions> = {}) {
   const store = (over.store as MemoryStore | undefined) ?? new MemoryStore();
   const m = new SessionManager({
+    ...TEST_MANAGER,
     engines: createFakeEngines(),
     bus: new InMemoryBus(),
     store,

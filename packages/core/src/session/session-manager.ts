@@ -48,16 +48,16 @@ export interface SessionManagerOptions {
    * `workers` (role gateway): workers elsewhere claim sessions with leases; `leases` says who
    * holds one.
    */
-  pipelines?: { kind: 'local' } | { kind: 'workers'; leases: Pick<SessionLeases, 'holder'> };
+  pipelines: { kind: 'local' } | { kind: 'workers'; leases: Pick<SessionLeases, 'holder'> };
   /** This gateway's id, under which its listeners' demand goes out. */
-  gatewayId?: string;
-  pipeline?: SessionRuntimeOptions['pipeline'];
-  hub?: LiveSessionOptions['hub'];
-  logTranscripts?: boolean;
+  gatewayId: string;
+  pipeline: SessionRuntimeOptions['pipeline'];
+  hub: LiveSessionOptions['hub'];
+  logTranscripts: boolean;
   /** Target languages offered when the speaker does not choose (filtered to what is served). */
   defaultTargetLanguages?: string[];
-  /** Offered target languages per session, not counting the source language. Default 10. */
-  maxLanguagesPerSession?: number;
+  /** Offered target languages per session, not counting the source language. */
+  maxLanguagesPerSession: number;
   /** Admission control; without it only the language limit applies. */
   capacity?: CapacityPlanner;
   /** No speaker for this long: paused (pipeline released). Unset: never. */
@@ -101,7 +101,7 @@ export class SessionManager {
   constructor(private readonly options: SessionManagerOptions) {
     this.served = servedPairs(options.engines);
     this.now = options.now ?? Date.now;
-    this.maxLanguages = options.maxLanguagesPerSession ?? 10;
+    this.maxLanguages = options.maxLanguagesPerSession;
     const { idlePauseMs, idleEndMs } = options;
     if (idlePauseMs !== undefined || idleEndMs !== undefined) {
       const shortest = Math.min(
@@ -206,7 +206,7 @@ export class SessionManager {
         if (record.state === 'ended') return null;
         const numbers = await store.lastNumbers(id);
         // Replay history survives a restart: the newest stored captions, as they went out.
-        const history = await store.listSegments(id, { last: this.options.hub?.historySize ?? 500 });
+        const history = await store.listSegments(id, { last: this.options.hub.historySize });
         return this.live.get(id) ?? (await this.attach(record, numbers, history.map(segmentToCaption)));
       })().finally(() => this.loading.delete(id));
       this.loading.set(id, pending);
@@ -248,7 +248,7 @@ export class SessionManager {
    */
   async speakerConnected(s: LiveSession): Promise<void> {
     // The speaker may have been on another gateway until now: resume after what the bus holds.
-    if (this.options.pipelines?.kind === 'workers') await s.syncAudioPosition();
+    if (this.options.pipelines.kind === 'workers') await s.syncAudioPosition();
     const resume = s.state === 'created' || s.pauseReason === 'shutdown' || s.pauseReason === 'idle';
     if (!resume) return;
     if (s.pauseReason)
@@ -416,7 +416,7 @@ export class SessionManager {
     history: CaptionEvent[],
   ): Promise<LiveSession> {
     const { options } = this;
-    const local = (options.pipelines?.kind ?? 'local') === 'local';
+    const local = options.pipelines.kind === 'local';
     let runtime: SessionRuntime | null = null;
     if (local) {
       // History seeded from the store may hold seqs above the stored numbers: never reuse one.
@@ -459,7 +459,7 @@ export class SessionManager {
    * `ended` (which closes the sockets). Nobody holds it: this gateway says `ended` itself.
    */
   private async settleRemote(id: string, to: SessionState): Promise<void> {
-    if (to !== 'ended' || this.options.pipelines?.kind !== 'workers') return;
+    if (to !== 'ended' || this.options.pipelines.kind !== 'workers') return;
     const { bus, logger } = this.options;
     const holder = await this.options.pipelines.leases.holder(id).catch(() => null);
     if (holder) {

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { AudioConsumer, MessageBus, ResumeMark, Unsubscribe } from '../bus/bus.ts';
 import { type SessionEvent, type SpeakerFrame, subjects } from '../bus/subjects.ts';
 import type { EngineSet } from '../engines/index.ts';
-import { SessionPipeline, type SessionPipelineOptions } from '../pipeline/session-pipeline.ts';
+import { type PipelineSettings, SessionPipeline } from '../pipeline/session-pipeline.ts';
 import type { PipelineObserver } from '../pipeline/types.ts';
 import type { Store } from '../store/store.ts';
 
@@ -42,12 +42,9 @@ export interface SessionRuntimeOptions {
   store: Store;
   logger: Logger;
   observer: RuntimeObserver;
-  pipeline?: Pick<
-    SessionPipelineOptions,
-    'endpointing' | 'track' | 'mode' | 'simultaneous' | 'voice' | 'backlog'
-  >;
-  /** Log every final and translation (off by default: talks are often private). */
-  logTranscripts?: boolean;
+  pipeline: PipelineSettings;
+  /** Log every final and translation (off in the config: talks are often private). */
+  logTranscripts: boolean;
   /** Numbering resumes after what the store already holds. */
   firstSeq: number;
   firstSegmentId: number;

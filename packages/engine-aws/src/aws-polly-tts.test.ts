@@ -1,5 +1,6 @@
 import { EngineError } from '@babelcast/core/engines';
 import { describeTtsConformance } from '@babelcast/core/testing';
+import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsPollyTts, type AwsPollyTtsOptions } from './aws-polly-tts.ts';
 import { FakeAwsHttp, TEST_CREDENTIALS, TEST_REGION } from './testing/fake-aws-http.ts';
@@ -150,5 +151,14 @@ describe('AwsPollyTts', () => {
 
   it('refuses a language list with a language it has no voice for', () => {
     expect(() => new AwsPollyTts(options({ languages: ['en', 'uk'] }))).toThrow(/no voice configured for uk/);
+    const err = (() => {
+      try {
+        new AwsPollyTts(options({ languages: ['uk'] }));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(BabelcastError);
+    expect((err as BabelcastError).code).toBe(ErrorCode.ENGINE_CONFIG);
   });
 });

@@ -7,6 +7,7 @@ import {
   type TtsChunk,
   type TtsEngine,
 } from '@babelcast/core/engines';
+import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import { type LanguageCode, PollyClient, SynthesizeSpeechCommand, type VoiceId } from '@aws-sdk/client-polly';
 import {
   type AwsClientOptions,
@@ -52,7 +53,10 @@ export class AwsPollyTts extends EngineBase implements TtsEngine {
     const languages = options.languages ?? Object.keys(this.voices);
     const voiceless = languages.filter((l) => !this.voices[l]);
     if (voiceless.length)
-      throw new Error(`aws-polly: no voice configured for ${voiceless.join(', ')}; add them to "voices"`);
+      throw new BabelcastError(
+        ErrorCode.ENGINE_CONFIG,
+        `aws-polly: no voice configured for ${voiceless.join(', ')}; add them to "voices"`,
+      );
     this.capabilities = { languages: [...languages].sort(), streaming: true };
   }
 

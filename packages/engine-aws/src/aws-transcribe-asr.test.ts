@@ -1,5 +1,6 @@
 import { EngineError } from '@babelcast/core/engines';
 import { describeAsrConformance } from '@babelcast/core/testing';
+import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import type {
   StartStreamTranscriptionCommand,
   StartStreamTranscriptionCommandOutput,
@@ -126,6 +127,19 @@ describe('AwsTranscribeAsr over HTTP/2 event streams', () => {
 
   it('refuses a language it has no Transcribe code for', () => {
     expect(() => asr.createStream({ language: 'xx' })).toThrow(EngineError);
+  });
+
+  it('refuses a language list with a language it has no Transcribe code for (a config mistake)', () => {
+    const made = (() => {
+      try {
+        return new AwsTranscribeAsr(options({ languages: ['en', 'xx'] }));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(made).toBeInstanceOf(BabelcastError);
+    expect((made as BabelcastError).code).toBe(ErrorCode.ENGINE_CONFIG);
+    expect(String(made)).toMatch(/no LanguageCode for xx/);
   });
 });
 

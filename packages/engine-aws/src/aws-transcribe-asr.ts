@@ -10,6 +10,7 @@ import {
   EngineError,
   type EngineInfo,
 } from '@babelcast/core/engines';
+import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import {
   type AudioStream,
   type LanguageCode,
@@ -121,7 +122,8 @@ export class AwsTranscribeAsr extends EngineBase implements AsrEngine {
     const languages = options.languages ?? Object.keys(this.languageCodes);
     const unknown = languages.filter((l) => !this.languageCodes[l]);
     if (unknown.length)
-      throw new Error(
+      throw new BabelcastError(
+        ErrorCode.ENGINE_CONFIG,
         `aws-transcribe: no LanguageCode for ${unknown.join(', ')}; add them to "languageCodes"`,
       );
     this.capabilities = { languages: [...languages].sort(), streaming: true, punctuated: true };

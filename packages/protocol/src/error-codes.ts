@@ -1,3 +1,5 @@
+import { CloseCode } from './close-codes.ts';
+
 /**
  * Stable error codes. They appear in HTTP error bodies (`{ error: { code, message } }`) and in
  * WebSocket `error` messages. Users and clients match on `code`; messages are for humans.
@@ -34,38 +36,51 @@ export const ErrorCode = {
   LANGUAGE_NOT_OFFERED: 'BC_ERR_LANGUAGE_NOT_OFFERED',
   /** Speaker audio while the session is paused: refused, not acknowledged; resume first. */
   SESSION_PAUSED: 'BC_ERR_SESSION_PAUSED',
+  /** The configuration names an engine that is not registered. */
+  UNKNOWN_ENGINE: 'BC_ERR_UNKNOWN_ENGINE',
+  /** An engine's options are inconsistent (e.g. a language without a voice); found at start-up. */
+  ENGINE_CONFIG: 'BC_ERR_ENGINE_CONFIG',
   INTERNAL: 'BC_ERR_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** HTTP status used when an error code is returned over HTTP. */
-export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
-  BC_ERR_BAD_REQUEST: 400,
-  BC_ERR_VALIDATION: 400,
-  BC_ERR_UNAUTHORIZED: 401,
-  BC_ERR_FORBIDDEN: 403,
-  BC_ERR_SESSION_NOT_FOUND: 404,
-  BC_ERR_SESSION_ENDED: 410,
-  BC_ERR_INVALID_STATE: 409,
-  BC_ERR_UNSUPPORTED_LANGUAGE: 422,
-  BC_ERR_UNSUPPORTED_PAIR: 422,
-  BC_ERR_UNSUPPORTED_PROTOCOL: 426,
-  BC_ERR_BAD_FRAME: 400,
-  BC_ERR_BAD_MESSAGE: 400,
-  BC_ERR_UNKNOWN_MESSAGE: 400,
-  BC_ERR_PAYLOAD_TOO_LARGE: 413,
-  BC_ERR_NOT_AUTHENTICATED_YET: 401,
-  BC_ERR_ENGINE_FAILED: 502,
-  BC_NOTICE_VOICE_SKIPPED: 200,
-  BC_ERR_NOT_FOUND: 404,
-  BC_ERR_RATE_LIMITED: 429,
-  BC_ERR_SEQ_OUT_OF_RANGE: 400,
-  BC_ERR_SHUTTING_DOWN: 503,
-  BC_ERR_OVER_CAPACITY: 503,
-  BC_ERR_LANGUAGE_NOT_OFFERED: 422,
-  BC_ERR_SESSION_PAUSED: 409,
-  BC_ERR_INTERNAL: 500,
+/**
+ * The one error table: how each code is answered over HTTP (status) and, when it ends a
+ * WebSocket, with which close code. Close codes mirror the HTTP status where one exists (see
+ * close-codes.ts); codes that only ever refuse one message (a bad frame, a paused session) close
+ * with BAD_REQUEST if they close at all, and the socket's invalid-message budget decides that.
+ */
+export const ERROR_TABLE: Record<ErrorCode, { readonly status: number; readonly close: CloseCode }> = {
+  BC_ERR_BAD_REQUEST: { status: 400, close: CloseCode.BAD_REQUEST },
+  BC_ERR_VALIDATION: { status: 400, close: CloseCode.BAD_REQUEST },
+  BC_ERR_UNAUTHORIZED: { status: 401, close: CloseCode.UNAUTHORIZED },
+  BC_ERR_FORBIDDEN: { status: 403, close: CloseCode.FORBIDDEN },
+  BC_ERR_SESSION_NOT_FOUND: { status: 404, close: CloseCode.SESSION_NOT_FOUND },
+  BC_ERR_SESSION_ENDED: { status: 410, close: CloseCode.SESSION_ENDED },
+  BC_ERR_INVALID_STATE: { status: 409, close: CloseCode.BAD_REQUEST },
+  BC_ERR_UNSUPPORTED_LANGUAGE: { status: 422, close: CloseCode.UNSUPPORTED_LANGUAGE },
+  BC_ERR_UNSUPPORTED_PAIR: { status: 422, close: CloseCode.UNSUPPORTED_PAIR },
+  BC_ERR_UNSUPPORTED_PROTOCOL: { status: 426, close: CloseCode.UNSUPPORTED_PROTOCOL },
+  BC_ERR_BAD_FRAME: { status: 400, close: CloseCode.BAD_REQUEST },
+  BC_ERR_BAD_MESSAGE: { status: 400, close: CloseCode.BAD_REQUEST },
+  BC_ERR_UNKNOWN_MESSAGE: { status: 400, close: CloseCode.BAD_REQUEST },
+  BC_ERR_PAYLOAD_TOO_LARGE: { status: 413, close: CloseCode.MESSAGE_TOO_BIG },
+  BC_ERR_NOT_AUTHENTICATED_YET: { status: 401, close: CloseCode.BAD_REQUEST },
+  BC_ERR_ENGINE_FAILED: { status: 502, close: CloseCode.INTERNAL_ERROR },
+  // A notice, never a reason to close; listed so that the table is total.
+  BC_NOTICE_VOICE_SKIPPED: { status: 200, close: CloseCode.NORMAL },
+  BC_ERR_NOT_FOUND: { status: 404, close: CloseCode.BAD_REQUEST },
+  BC_ERR_RATE_LIMITED: { status: 429, close: CloseCode.RATE_LIMITED },
+  BC_ERR_SEQ_OUT_OF_RANGE: { status: 400, close: CloseCode.BAD_REQUEST },
+  BC_ERR_SHUTTING_DOWN: { status: 503, close: CloseCode.GOING_AWAY },
+  BC_ERR_OVER_CAPACITY: { status: 503, close: CloseCode.OVER_CAPACITY },
+  // The speaker's session does not offer the language: refused like a pair the engines lack.
+  BC_ERR_LANGUAGE_NOT_OFFERED: { status: 422, close: CloseCode.UNSUPPORTED_PAIR },
+  BC_ERR_SESSION_PAUSED: { status: 409, close: CloseCode.BAD_REQUEST },
+  BC_ERR_UNKNOWN_ENGINE: { status: 500, close: CloseCode.INTERNAL_ERROR },
+  BC_ERR_ENGINE_CONFIG: { status: 500, close: CloseCode.INTERNAL_ERROR },
+  BC_ERR_INTERNAL: { status: 500, close: CloseCode.INTERNAL_ERROR },
 };
 
 /** An error carrying a stable code; thrown inside the server and mapped to HTTP/WS answers. */
@@ -76,6 +91,14 @@ export class BabelcastError extends Error {
     super(message, options);
     this.name = 'BabelcastError';
     this.code = code;
-    this.status = ERROR_HTTP_STATUS[code];
+    this.status = ERROR_TABLE[code].status;
   }
+}
+
+/**
+ * The close code a socket ends with because of `err`: the table's, for a Babelcast error;
+ * INTERNAL_ERROR for anything else (a bug, which the caller logs).
+ */
+export function closeCodeOf(err: unknown): CloseCode {
+  return err instanceof BabelcastError ? ERROR_TABLE[err.code].close : CloseCode.INTERNAL_ERROR;
 }

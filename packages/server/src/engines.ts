@@ -18,6 +18,7 @@ import {
   type TtsEngine,
   type VadEngine,
 } from '@babelcast/core';
+import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import { join, resolve } from 'node:path';
 import type { SherpaAsrOptions } from '@babelcast/engine-sherpa';
 import type { BabelcastConfig } from './config.ts';
@@ -130,7 +131,13 @@ export function engineNames(config: BabelcastConfig): Record<EngineKind, string>
   };
 }
 
-export class UnknownEngineError extends Error {}
+/** The configuration names an engine the registry does not have. */
+export class UnknownEngineError extends BabelcastError {
+  constructor(message: string) {
+    super(ErrorCode.UNKNOWN_ENGINE, message);
+    this.name = 'UnknownEngineError';
+  }
+}
 
 /** Instantiate (not yet init) the configured engines. */
 export async function createEngines(

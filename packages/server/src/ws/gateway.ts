@@ -5,13 +5,8 @@
  * Nothing a client sends can throw out of here: every parse error answers HTTP 400 with the
  * documented JSON body and destroys the socket, and every handler is guarded (see `guarded`), so
  * one bad request is logged and never reaches the process as an uncaught exception, also when
- * the server is embedded as a library.
- *
- * Heartbeat: each socket is pinged every `limits.heartbeatMs`, one ping outstanding at a time. A
- * pong comes back only once the client has read everything queued before the ping, so the age of
- * an unanswered ping is how far behind the client is, including what hides in kernel buffers
- * (which `bufferedAmount` cannot see). A listener behind by more than `limits.stuckMs` is closed
- * with SLOW_CONSUMER (4508); any socket silent for twice that is dropped as dead.
+ * the server is embedded as a library. The heartbeat is heartbeat.ts; what happens on each socket
+ * after the upgrade is its connection's (speaker-socket.ts, listener-socket.ts).
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -19,27 +14,19 @@ import { CloseCode, ErrorCode, SPEAKER_AUDIO_MAX_FRAME_BYTES } from '@babelcast/
 import { type WebSocket, WebSocketServer } from 'ws';
 import { writeRawError } from '../http/raw-response.ts';
 import { addressKey, ConcurrencyLimit, clientAddress, KeyedBuckets } from '../limits/rate-limit.ts';
-import { handleListenerSocket } from './listener-socket.ts';
-import { closeHard, closeWith, guarded, type SocketDeps, sendJson } from './socket-utils.ts';
-import { handleSpeakerSocket } from './speaker-socket.ts';
+import { guarded, type SocketDeps, type SocketRole } from './connection.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { ListenerConnection } from './listener-socket.ts';
+import { closeHard, closeWith, sendJson } from './socket-messages.ts';
+import { SpeakerConnection } from './speaker-socket.ts';
 
-type Role = 'speaker' | 'listener';
-
-interface Liveness {
-  role: Role;
-  /** When the outstanding ping was sent; null when none is outstanding. */
-  pingSentAt: number | null;
-}
-
-const PATHS: Record<string, Role> = { '/ws/speaker': 'speaker', '/ws/listener': 'listener' };
+const PATHS: Record<string, SocketRole> = { '/ws/speaker': 'speaker', '/ws/listener': 'listener' };
 
 export class WsGateway {
   private readonly wss: WebSocketServer;
-  /** Per-socket heartbeat state, kept beside the socket rather than patched onto it. */
-  private readonly liveness = new WeakMap<WebSocket, Liveness>();
   private readonly connectRate: KeyedBuckets;
   private readonly listenersPerAddress: ConcurrencyLimit;
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeat: Heartbeat;
   private shuttingDown = false;
 
   constructor(
@@ -74,11 +61,7 @@ export class WsGateway {
         });
       }),
     );
-    this.heartbeat = setInterval(
-      guarded(log, 'heartbeat', () => this.tick()),
-      config.limits.heartbeatMs,
-    );
-    this.heartbeat.unref();
+    this.heartbeat = new Heartbeat(this.wss.clients, config.limits, deps.metrics, log);
   }
 
   /** Open WebSockets (speakers and listeners). */
@@ -111,90 +94,58 @@ export class WsGateway {
       clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], config.trustProxy),
     );
     const tooMany = !this.connectRate.take(address);
-    const log = logger.child({ role });
     this.wss.handleUpgrade(
       request,
       socket,
       head,
       guarded(
-        log,
+        logger.child({ role }),
         'socket setup',
-        (ws: WebSocket) => {
-          this.liveness.set(ws, { role, pingSentAt: null });
-          ws.on('pong', () => {
-            const l = this.liveness.get(ws);
-            if (l) l.pingSentAt = null;
-          });
-          if (tooMany) {
-            this.refuseRateLimited(
-              ws,
-              role,
-              'too many connections from your address; retry in a few seconds',
-            );
-            return;
-          }
-          if (role === 'listener') {
-            if (!this.listenersPerAddress.acquire(address)) {
-              this.refuseRateLimited(
-                ws,
-                role,
-                `too many listeners from your address (at most ${config.rateLimits.maxListenersPerAddress})`,
-              );
-              return;
-            }
-            ws.once('close', () => this.listenersPerAddress.release(address));
-            handleListenerSocket(ws, request, url, this.deps);
-          } else {
-            handleSpeakerSocket(ws, request, url, this.deps);
-          }
-        },
+        (ws: WebSocket) => this.accept(ws, role, { request, url, address, tooMany }),
         () => socket.destroy(),
       ),
     );
   }
 
-  private refuseRateLimited(ws: WebSocket, role: Role, message: string): void {
+  /** An upgraded socket: watched by the heartbeat, then refused (per-address limits) or connected. */
+  private accept(
+    ws: WebSocket,
+    role: SocketRole,
+    upgrade: { request: IncomingMessage; url: URL; address: string; tooMany: boolean },
+  ): void {
+    const { request, url, address, tooMany } = upgrade;
+    const { maxListenersPerAddress } = this.deps.config.rateLimits;
+    this.heartbeat.watch(ws, role);
+    if (tooMany) {
+      this.refuseRateLimited(ws, role, 'too many connections from your address; retry in a few seconds');
+      return;
+    }
+    if (role === 'speaker') {
+      SpeakerConnection.accept(ws, request, url, this.deps);
+      return;
+    }
+    if (!this.listenersPerAddress.acquire(address)) {
+      this.refuseRateLimited(
+        ws,
+        role,
+        `too many listeners from your address (at most ${maxListenersPerAddress})`,
+      );
+      return;
+    }
+    ws.once('close', () => this.listenersPerAddress.release(address));
+    ListenerConnection.accept(ws, request, url, this.deps);
+  }
+
+  private refuseRateLimited(ws: WebSocket, role: SocketRole, message: string): void {
     this.deps.metrics.wsRejected.inc({ role, code: String(CloseCode.RATE_LIMITED) });
     sendJson(ws, { type: 'error', code: ErrorCode.RATE_LIMITED, message });
     closeHard(ws, CloseCode.RATE_LIMITED, message);
   }
 
-  private tick(): void {
-    const { stuckMs, heartbeatMs } = this.deps.config.limits;
-    const deadMs = 2 * Math.max(stuckMs, heartbeatMs);
-    const now = Date.now();
-    for (const ws of this.wss.clients) {
-      const l = this.liveness.get(ws);
-      if (!l || ws.readyState !== ws.OPEN) continue;
-      // A socket this server stopped reading (speaker backpressure) cannot show us its pong.
-      if (ws.isPaused) {
-        l.pingSentAt = null;
-        continue;
-      }
-      if (l.pingSentAt === null) {
-        l.pingSentAt = now;
-        ws.ping();
-        continue;
-      }
-      const waited = now - l.pingSentAt;
-      if (l.role === 'listener' && waited > stuckMs) {
-        this.deps.metrics.slowConsumers.inc();
-        this.deps.metrics.wsRejected.inc({ role: l.role, code: String(CloseCode.SLOW_CONSUMER) });
-        closeHard(
-          ws,
-          CloseCode.SLOW_CONSUMER,
-          'listener too slow; reconnect with since=<last seq> to catch up',
-        );
-      } else if (waited > deadMs) {
-        ws.terminate();
-      }
-    }
-  }
-
   /** Refuse new upgrades, stop the heartbeat and say goodbye (GOING_AWAY) to every socket. */
   beginShutdown(): void {
     this.shuttingDown = true;
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     for (const ws of this.wss.clients) closeWith(ws, CloseCode.GOING_AWAY, 'server shutting down');
   }
 

@@ -4,10 +4,11 @@
  * history and SessionInfo); a missing, malformed or expired one never stops anybody listening.
  * Anybody else is replayed only the recent window (`limits.anonymousReplay*`).
  */
-import { type LiveSession, type SessionManager, targetsFor } from '@babelcast/core';
+import { type LiveSession, type Metrics, type SessionManager, targetsFor } from '@babelcast/core';
 import {
   BabelcastError,
   CloseCode,
+  closeCodeOf,
   ErrorCode,
   isKnownLanguage,
   type ListenerClientMessage,
@@ -20,231 +21,235 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { bearerFrom } from '../auth.ts';
 import { TokenBucket } from '../limits/rate-limit.ts';
-import {
-  closeHard,
-  ErrorBudget,
-  guarded,
-  parseControl,
-  sendError,
-  sendJson,
-  type SocketDeps,
-  sessionOrRefuse,
-  sinkFor,
-} from './socket-utils.ts';
+import { guarded, SocketConnection, type SocketDeps } from './connection.ts';
+import { parseControl, sendError, sinkFor } from './socket-messages.ts';
 
 const LISTENER_TYPES = ['hello', 'setLanguage', 'replay', 'ping'] as const;
 
-/** Why a target language cannot be served, as a close code + error code + reason; null if it can. */
-function checkTarget(
-  manager: SessionManager,
-  session: LiveSession,
-  target: string,
-): { code: number; error: ErrorCode; reason: string } | null {
-  if (!languageCode.safeParse(target).success || !isKnownLanguage(target.split('-')[0]!)) {
-    return {
-      code: CloseCode.UNSUPPORTED_LANGUAGE,
-      error: ErrorCode.UNSUPPORTED_LANGUAGE,
-      reason: `unsupported language "${target}"`,
-    };
-  }
+/** Messages a listener may send before it has joined; they are handled, in order, once it has. */
+const MAX_EARLY_MESSAGES = 20;
+
+/**
+ * Throws the reason a target language cannot be served (UNSUPPORTED_LANGUAGE, UNSUPPORTED_PAIR,
+ * LANGUAGE_NOT_OFFERED, OVER_CAPACITY; the error table gives each its close code).
+ */
+function admitTarget(manager: SessionManager, metrics: Metrics, session: LiveSession, target: string): void {
+  if (!languageCode.safeParse(target).success || !isKnownLanguage(target.split('-')[0]!))
+    throw new BabelcastError(ErrorCode.UNSUPPORTED_LANGUAGE, `unsupported language "${target}"`);
   const source = session.snapshot.sourceLanguage;
   if (!targetsFor(manager.served, source).includes(target)) {
-    return {
-      code: CloseCode.UNSUPPORTED_PAIR,
-      error: ErrorCode.UNSUPPORTED_PAIR,
-      reason: `cannot translate ${source}→${target} with the configured engines`,
-    };
+    throw new BabelcastError(
+      ErrorCode.UNSUPPORTED_PAIR,
+      `cannot translate ${source}→${target} with the configured engines`,
+    );
   }
   // Offered by this session (the speaker's choice), and room on the node if it is a new language.
   try {
     manager.admitLanguage(session, target);
   } catch (err) {
-    if (!(err instanceof BabelcastError)) throw err;
-    const over = err.code === ErrorCode.OVER_CAPACITY;
-    return {
-      code: over ? CloseCode.OVER_CAPACITY : CloseCode.UNSUPPORTED_PAIR,
-      error: err.code,
-      reason: err.message,
-    };
+    if (err instanceof BabelcastError && err.code === ErrorCode.OVER_CAPACITY)
+      metrics.overCapacity.inc({ what: 'language' });
+    throw err;
   }
-  return null;
 }
 
-export function handleListenerSocket(
-  ws: WebSocket,
-  request: IncomingMessage,
-  url: URL,
-  deps: SocketDeps,
-): void {
-  const { manager, auth, metrics, config } = deps;
-  const { codec, sampleRate, frameDurationMs } = deps.codec;
-  const log = deps.logger.child({ role: 'listener' });
-  const refuse = (code: number, reason: string): void => {
-    metrics.wsRejected.inc({ role: 'listener', code: String(code) });
-    closeHard(ws, code, reason);
-  };
-  const sessionId = url.searchParams.get('session');
-  const target = url.searchParams.get('targetLanguage');
-  const sinceParam = url.searchParams.get('since');
-  if (!sessionId) {
-    refuse(CloseCode.BAD_REQUEST, 'missing ?session=<id>');
-    return;
-  }
-  if (!target) {
-    refuse(CloseCode.BAD_REQUEST, 'missing ?targetLanguage=<code>');
-    return;
-  }
-  const since = sinceParam === null ? null : Number(sinceParam);
-  if (since !== null && !Number.isInteger(since)) {
-    refuse(CloseCode.BAD_REQUEST, '"since" must be an integer seq');
-    return;
+/** What the listener asked for in the query string. */
+interface ListenerQuery {
+  sessionId: string;
+  target: string;
+  /** Replay after this seq; null: the join replay (the last `limits.joinReplay` captions). */
+  since: number | null;
+}
+
+/**
+ * Where a listener connection is: `joining` (looking up the session and the language, reading the
+ * token; messages wait), then `joined` (added to the session's hub; messages handled in order).
+ */
+type ListenerState = { kind: 'joining' } | { kind: 'joined'; session: LiveSession };
+
+export class ListenerConnection extends SocketConnection {
+  private state: ListenerState = { kind: 'joining' };
+  private readonly id = randomUUID();
+  private readonly sink = sinkFor(this.ws);
+  private language: string;
+  private authenticated = false;
+  /** The session's owner or an operator: full history and SessionInfo. */
+  private privileged = false;
+  private readonly early: Buffer[] = [];
+  private readonly messageRate = new TokenBucket(this.deps.config.rateLimits.listenerMessages);
+  private readonly replayRate = new TokenBucket(this.deps.config.rateLimits.replay);
+  /** In order: a `replay` after a `hello` with the owner's token is answered as the owner. */
+  private chain: Promise<void> = Promise.resolve();
+
+  /** Takes over a listener socket; refuses it (4400) when the query string is incomplete or wrong. */
+  static accept(ws: WebSocket, request: IncomingMessage, url: URL, deps: SocketDeps): void {
+    const query = ListenerConnection.query(url);
+    const connection = new ListenerConnection(ws, request, typeof query === 'string' ? null : query, deps);
+    if (typeof query === 'string') {
+      connection.refuse(CloseCode.BAD_REQUEST, query);
+      return;
+    }
+    connection.listen();
+    connection.join(query).catch(connection.failed('listener join', { session: query.sessionId }));
   }
 
-  const id = randomUUID();
-  const sink = sinkFor(ws);
-  const budget = new ErrorBudget(config.limits.maxBadMessages, metrics, 'listener');
-  let session: LiveSession | null = null;
-  let language = target;
-  let authenticated = false;
-  /** The session's owner or an operator: full history and SessionInfo. */
-  let privileged = false;
-  const early: Buffer[] = [];
-  const messageRate = new TokenBucket(config.rateLimits.listenerMessages);
-  const replayRate = new TokenBucket(config.rateLimits.replay);
+  /** The query, or why it is refused. */
+  private static query(url: URL): ListenerQuery | string {
+    const sessionId = url.searchParams.get('session');
+    const target = url.searchParams.get('targetLanguage');
+    const sinceParam = url.searchParams.get('since');
+    if (!sessionId) return 'missing ?session=<id>';
+    if (!target) return 'missing ?targetLanguage=<code>';
+    const since = sinceParam === null ? null : Number(sinceParam);
+    if (since !== null && !Number.isInteger(since)) return '"since" must be an integer seq';
+    return { sessionId, target, since };
+  }
+
+  private constructor(
+    ws: WebSocket,
+    private readonly request: IncomingMessage,
+    query: ListenerQuery | null,
+    deps: SocketDeps,
+  ) {
+    super(ws, deps, 'listener');
+    this.language = query?.target ?? '';
+  }
+
+  private listen(): void {
+    this.ws.on(
+      'message',
+      guarded(
+        this.log,
+        'listener message',
+        (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary),
+        () => this.refuse(CloseCode.INTERNAL_ERROR, 'internal error'),
+      ),
+    );
+    this.ws.on('error', (err) => this.log.warn({ err }, 'listener socket error'));
+    this.ws.on('close', () => {
+      if (this.state.kind === 'joined') this.state.session.hub.removeListener(this.id);
+    });
+  }
+
+  private async join(query: ListenerQuery): Promise<void> {
+    const { manager, metrics, config } = this.deps;
+    const s = await this.sessionOrRefuse(query.sessionId);
+    if (!s) return;
+    try {
+      admitTarget(manager, metrics, s, query.target);
+    } catch (err) {
+      if (!(err instanceof BabelcastError)) throw err;
+      sendError(this.ws, err);
+      this.refuse(closeCodeOf(err), err.message);
+      return;
+    }
+    await this.identify(bearerFrom(this.request.headers.authorization), s);
+    if (!this.isOpen) return;
+    this.state = { kind: 'joined', session: s };
+    s.hub.addListener(this.id, this.sink, this.language);
+    const { codec, sampleRate, frameDurationMs } = this.deps.codec;
+    this.send({
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      session: this.privileged ? await manager.info(s.snapshot) : manager.publicInfo(s.snapshot),
+      targetLanguage: this.language,
+      authenticated: this.authenticated,
+      seq: s.hub.seq,
+      audio: { codec, sampleRate, frameDurationMs },
+    });
+    if (query.since === null) this.replayTo(s, -1, config.limits.joinReplay);
+    else this.replayTo(s, query.since);
+    for (const data of this.early.splice(0)) this.dispatch(data, false);
+  }
+
+  private async identify(token: string | undefined, s: LiveSession): Promise<void> {
+    const p = await this.deps.auth.authenticate(token);
+    this.authenticated = p !== null;
+    this.privileged = p !== null && (p.operator || p.id === s.ownerId);
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (!this.isOpen) return;
+    if (!this.messageRate.take()) {
+      // Checked before parsing: a flood costs a subtraction per message, and is cut off after the budget.
+      const e = new BabelcastError(ErrorCode.RATE_LIMITED, 'too many messages; slow down');
+      this.rejectMessage(e, {}, 'too many messages');
+      return;
+    }
+    this.dispatch(data, isBinary);
+  }
+
+  private dispatch(data: Buffer, isBinary: boolean): void {
+    const { state } = this;
+    if (state.kind === 'joining') {
+      if (this.early.length < MAX_EARLY_MESSAGES) this.early.push(data);
+      return;
+    }
+    if (isBinary) {
+      this.rejectMessage(
+        new BabelcastError(ErrorCode.BAD_FRAME, 'listeners send JSON control messages only'),
+        {},
+      );
+      return;
+    }
+    this.chain = this.chain
+      .then(() => this.handle(state.session, parseControl(data, listenerClientMessage, LISTENER_TYPES)))
+      .catch((err) => this.rejectMessage(err, { session: state.session.id }));
+  }
+
+  private async handle(session: LiveSession, msg: ListenerClientMessage): Promise<void> {
+    const { manager, metrics, config } = this.deps;
+    switch (msg.type) {
+      case 'hello':
+        if (msg.protocol !== PROTOCOL_VERSION) {
+          const reason = `protocol ${msg.protocol} not supported; this server speaks ${PROTOCOL_VERSION}`;
+          sendError(this.ws, new BabelcastError(ErrorCode.UNSUPPORTED_PROTOCOL, reason));
+          this.refuse(CloseCode.UNSUPPORTED_PROTOCOL, reason);
+          return;
+        }
+        await this.identify(msg.token, session);
+        return;
+      case 'setLanguage':
+        admitTarget(manager, metrics, session, msg.targetLanguage);
+        this.language = msg.targetLanguage;
+        session.hub.setLanguage(this.id, this.language);
+        this.send({ type: 'languageChanged', targetLanguage: this.language });
+        this.replayTo(session, -1, config.limits.joinReplay);
+        return;
+      case 'replay': {
+        const { burst, perSecond } = config.rateLimits.replay;
+        if (!this.replayRate.take())
+          throw new BabelcastError(
+            ErrorCode.RATE_LIMITED,
+            `replay at most ${burst} times per ${Math.round(burst / perSecond)} s`,
+          );
+        this.replayTo(session, msg.since);
+        return;
+      }
+      case 'ping':
+        this.send({ type: 'pong', t: msg.t, serverTime: Date.now() });
+        return;
+    }
+  }
 
   /**
    * History goes out only to a listener that is keeping up: one whose socket already holds more
    * than `replayMaxBufferedBytes` is closed with SLOW_CONSUMER instead (it may reconnect with
    * `since`), so asking for replay again and again can never pile output up in memory.
    */
-  const replayTo = (s: LiveSession, since: number, limit?: number): void => {
-    if (ws.bufferedAmount > config.limits.replayMaxBufferedBytes) {
+  private replayTo(s: LiveSession, since: number, limit?: number): void {
+    const { config, metrics } = this.deps;
+    if (this.ws.bufferedAmount > config.limits.replayMaxBufferedBytes) {
       metrics.slowConsumers.inc();
-      refuse(CloseCode.SLOW_CONSUMER, 'listener too slow for a replay; reconnect with since=<last seq>');
+      this.refuse(CloseCode.SLOW_CONSUMER, 'listener too slow for a replay; reconnect with since=<last seq>');
       return;
     }
-    if (!privileged) {
+    if (!this.privileged) {
       // The recent window only: the whole transcript is the owner's (transcript export).
       const { anonymousReplayMaxEvents: most, anonymousReplayWindowMs: windowMs } = config.limits;
       since = Math.max(since, s.hub.seqBefore(Date.now() - windowMs));
       limit = Math.min(limit ?? most, most);
     }
-    s.hub.replay(id, since, limit);
-  };
-  const identify = async (token: string | undefined, s: LiveSession): Promise<void> => {
-    const p = await auth.authenticate(token);
-    authenticated = p !== null;
-    privileged = p !== null && (p.operator || p.id === s.ownerId);
-  };
-
-  const handle = async (msg: ListenerClientMessage) => {
-    if (!session) return;
-    switch (msg.type) {
-      case 'hello':
-        if (msg.protocol !== PROTOCOL_VERSION) {
-          const reason = `protocol ${msg.protocol} not supported; this server speaks ${PROTOCOL_VERSION}`;
-          sendError(ws, new BabelcastError(ErrorCode.UNSUPPORTED_PROTOCOL, reason));
-          refuse(CloseCode.UNSUPPORTED_PROTOCOL, reason);
-          return;
-        }
-        await identify(msg.token, session);
-        return;
-      case 'setLanguage': {
-        const problem = checkTarget(manager, session, msg.targetLanguage);
-        if (problem) {
-          if (problem.error === ErrorCode.OVER_CAPACITY) metrics.overCapacity.inc({ what: 'language' });
-          throw new BabelcastError(problem.error, problem.reason);
-        }
-        language = msg.targetLanguage;
-        session.hub.setLanguage(id, language);
-        sendJson(ws, { type: 'languageChanged', targetLanguage: language });
-        replayTo(session, -1, config.limits.joinReplay);
-        return;
-      }
-      case 'replay':
-        if (!replayRate.take())
-          throw new BabelcastError(
-            ErrorCode.RATE_LIMITED,
-            `replay at most ${config.rateLimits.replay.burst} times per ${Math.round(config.rateLimits.replay.burst / config.rateLimits.replay.perSecond)} s`,
-          );
-        replayTo(session, msg.since);
-        return;
-      case 'ping':
-        sendJson(ws, { type: 'pong', t: msg.t, serverTime: Date.now() });
-        return;
-    }
-  };
-
-  const onMessage = (data: Buffer, isBinary: boolean) => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (!messageRate.take()) {
-      // Checked before parsing: a flood costs a subtraction per message, and is cut off after the budget.
-      const e = new BabelcastError(ErrorCode.RATE_LIMITED, 'too many messages; slow down');
-      sendError(ws, e);
-      if (budget.spend(e.code)) refuse(CloseCode.RATE_LIMITED, 'too many messages');
-      return;
-    }
-    dispatch(data, isBinary);
-  };
-  const dispatch = (data: Buffer, isBinary: boolean) => {
-    if (!session) {
-      if (early.length < 20) early.push(data);
-      return;
-    }
-    if (isBinary) {
-      const e = new BabelcastError(ErrorCode.BAD_FRAME, 'listeners send JSON control messages only');
-      sendError(ws, e);
-      if (budget.spend(e.code)) refuse(CloseCode.PROTOCOL_ERROR, 'too many invalid messages');
-      return;
-    }
-    // In order: a `replay` after a `hello` with the owner's token is answered as the owner.
-    chain = chain
-      .then(() => handle(parseControl(data, listenerClientMessage, LISTENER_TYPES)))
-      .catch((err) => {
-        const e =
-          err instanceof BabelcastError ? err : new BabelcastError(ErrorCode.INTERNAL, 'internal error');
-        sendError(ws, e);
-        if (budget.spend(e.code)) refuse(CloseCode.PROTOCOL_ERROR, 'too many invalid messages');
-      });
-  };
-  let chain: Promise<void> = Promise.resolve();
-  ws.on(
-    'message',
-    guarded(log, 'listener message', onMessage, () => refuse(CloseCode.INTERNAL_ERROR, 'internal error')),
-  );
-  ws.on('error', (err) => log.warn({ err }, 'listener socket error'));
-  ws.on('close', () => {
-    session?.hub.removeListener(id);
-  });
-
-  (async () => {
-    const s = await sessionOrRefuse(manager, sessionId, refuse);
-    if (!s) return;
-    const problem = checkTarget(manager, s, target);
-    if (problem) {
-      if (problem.error === ErrorCode.OVER_CAPACITY) metrics.overCapacity.inc({ what: 'language' });
-      sendError(ws, new BabelcastError(problem.error, problem.reason));
-      refuse(problem.code, problem.reason);
-      return;
-    }
-    await identify(bearerFrom(request.headers.authorization), s);
-    if (ws.readyState !== ws.OPEN) return;
-    session = s;
-    s.hub.addListener(id, sink, language);
-    sendJson(ws, {
-      type: 'welcome',
-      protocol: PROTOCOL_VERSION,
-      session: privileged ? await manager.info(s.snapshot) : manager.publicInfo(s.snapshot),
-      targetLanguage: language,
-      authenticated,
-      seq: s.hub.seq,
-      audio: { codec, sampleRate, frameDurationMs },
-    });
-    if (since === null) replayTo(s, -1, config.limits.joinReplay);
-    else replayTo(s, since);
-    for (const data of early.splice(0)) dispatch(data, false);
-  })().catch((err) => {
-    log.error({ err }, 'listener join failed');
-    refuse(CloseCode.INTERNAL_ERROR, 'internal error');
-  });
+    s.hub.replay(this.id, since, limit);
+  }
 }

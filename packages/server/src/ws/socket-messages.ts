@@ -1,29 +1,11 @@
-import type {
-  ClientSink,
-  CodecCapabilities,
-  LiveSession,
-  MessageBus,
-  Metrics,
-  SessionManager,
-} from '@babelcast/core';
-import { BabelcastError, CloseCode, ErrorCode, MAX_CONTROL_MESSAGE_BYTES } from '@babelcast/protocol';
-import type { Logger } from 'pino';
+/**
+ * What goes over one WebSocket: JSON control messages in (parsed and validated, with a stable
+ * error code for each way they can be wrong) and out, binary sends through the hub's ClientSink,
+ * and closing, bounded so that a peer that stopped reading cannot hold the socket open.
+ */
+import type { ClientSink } from '@babelcast/core';
+import { BabelcastError, ErrorCode, MAX_CONTROL_MESSAGE_BYTES } from '@babelcast/protocol';
 import type { WebSocket } from 'ws';
-import type { Authenticator } from '../auth.ts';
-import type { BabelcastConfig } from '../config.ts';
-
-/** What both socket handlers need from the server. */
-export interface SocketDeps {
-  manager: SessionManager;
-  /** Sockets hear about their session here (the speaker socket: ASR backlog events). */
-  bus: MessageBus;
-  auth: Authenticator;
-  metrics: Metrics;
-  logger: Logger;
-  config: BabelcastConfig;
-  /** Announced to listeners so they know how to decode audio packets. */
-  codec: CodecCapabilities;
-}
 import type { z } from 'zod';
 
 export function sinkFor(ws: WebSocket): ClientSink {
@@ -63,31 +45,6 @@ export function closeHard(ws: WebSocket, code: number, reason: string, graceMs =
   ws.once('close', () => clearTimeout(timer));
 }
 
-/**
- * Wraps an event handler so that an exception in it (a bug, or input nobody thought of) is logged
- * and contained to the one socket: it never reaches the process as an uncaught exception. What to
- * do with the socket is up to `onError` (close it, usually).
- */
-export function guarded<A extends unknown[]>(
-  log: Logger,
-  what: string,
-  fn: (...args: A) => void,
-  onError?: (err: unknown) => void,
-): (...args: A) => void {
-  return (...args: A) => {
-    try {
-      fn(...args);
-    } catch (err) {
-      log.error({ err }, `${what} failed`);
-      try {
-        onError?.(err);
-      } catch (again) {
-        log.error({ err: again }, `${what}: error handling failed`);
-      }
-    }
-  };
-}
-
 export function sendJson(ws: WebSocket, message: object): void {
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
 }
@@ -125,34 +82,4 @@ export function parseControl<T>(data: Buffer, schema: z.ZodType<T>, knownTypes: 
     );
   }
   return parsed.data;
-}
-
-/** Counts protocol errors; past the limit the peer is cut off. */
-export class ErrorBudget {
-  private count = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly metrics: Metrics,
-    private readonly role: 'speaker' | 'listener',
-  ) {}
-  /** Returns true when the budget is exhausted. */
-  spend(code: string): boolean {
-    this.metrics.badInput.inc({ role: this.role, code });
-    return ++this.count >= this.limit;
-  }
-}
-
-/** The live session, or null after refusing the socket with SESSION_NOT_FOUND / SESSION_ENDED. */
-export async function sessionOrRefuse(
-  manager: SessionManager,
-  id: string,
-  refuse: (code: number, reason: string) => void,
-): Promise<LiveSession | null> {
-  try {
-    return await manager.require(id);
-  } catch (err) {
-    const ended = err instanceof BabelcastError && err.code === ErrorCode.SESSION_ENDED;
-    refuse(ended ? CloseCode.SESSION_ENDED : CloseCode.SESSION_NOT_FOUND, (err as Error).message);
-    return null;
-  }
 }

@@ -20,109 +20,224 @@ import {
 } from '@babelcast/protocol';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { bearerFrom, type Principal } from '../auth.ts';
+import { bearerFrom } from '../auth.ts';
 import { TokenBucket } from '../limits/rate-limit.ts';
-import {
-  closeHard,
-  closeWith,
-  ErrorBudget,
-  guarded,
-  parseControl,
-  sendError,
-  sendJson,
-  type SocketDeps,
-  sessionOrRefuse,
-  sinkFor,
-} from './socket-utils.ts';
+import { guarded, SocketConnection, type SocketDeps } from './connection.ts';
+import { closeWith, parseControl, sendError, sinkFor } from './socket-messages.ts';
 
 const SPEAKER_TYPES = ['hello', 'pause', 'resume', 'end', 'inputStats', 'ping'] as const;
+
+/** Frames (audio or control) a speaker may send after hello and before `ready`. */
+const MAX_EARLY_MESSAGES = 100;
 
 /** The current speaker connection of each session: a new one replaces the old (e.g. after a network change). */
 const activeSpeakers = new WeakMap<LiveSession, WebSocket>();
 
-export function handleSpeakerSocket(
-  ws: WebSocket,
-  request: IncomingMessage,
-  url: URL,
-  deps: SocketDeps,
-): void {
-  const { manager, auth, metrics, config } = deps;
-  const log = deps.logger.child({ role: 'speaker' });
-  const refuse = (code: number, reason: string): void => {
-    metrics.wsRejected.inc({ role: 'speaker', code: String(code) });
-    closeHard(ws, code, reason);
-  };
-  const controlRate = new TokenBucket(config.rateLimits.speakerMessages);
-  const budget = new ErrorBudget(config.limits.maxBadMessages, metrics, 'speaker');
-  const sessionId = url.searchParams.get('session');
-  if (!sessionId) {
-    refuse(CloseCode.BAD_REQUEST, 'missing ?session=<id>');
-    return;
+/**
+ * Where a speaker connection is:
+ * - `awaitingHello`: nothing received yet; the first message must be `hello` (within the timeout);
+ * - `starting`: hello taken; authenticating and joining the session. What arrives meanwhile waits,
+ *   in order, and is handled once ready;
+ * - `ready`: `ready` was sent; audio and control messages are handled as they come, in order.
+ */
+export type SpeakerState = 'awaitingHello' | 'starting' | 'ready';
+
+/**
+ * Whether this socket is read. The recogniser's backlog (on the session's state subject) holds it:
+ * TCP then holds the speaker's frames, the page keeps them unacknowledged (it resends after a
+ * reconnect), so the queue in front of the recogniser stays bounded and nothing accepted is
+ * dropped. `backlog high` above limits.maxAsrBacklogSeconds, `backlog low` once it has halved.
+ */
+type InputState = 'reading' | 'held';
+
+export class SpeakerConnection extends SocketConnection {
+  private state: SpeakerState = 'awaitingHello';
+  private input: InputState = 'reading';
+  /** Set once this socket is its session's speaker (during `starting`, before `ready` is sent). */
+  private session: LiveSession | null = null;
+  private unsubscribeEvents: Unsubscribe | null = null;
+  /** The SESSION_PAUSED refusal is said once per pause, not per frame. */
+  private pausedRefusalSent = false;
+  private readonly sink = sinkFor(this.ws);
+  private readonly controlRate = new TokenBucket(this.deps.config.rateLimits.speakerMessages);
+  private readonly early: { data: Buffer; binary: boolean }[] = [];
+  private helloTimer: NodeJS.Timeout | undefined;
+  /** Serialises message handling: a pause must not overtake the audio frames sent before it. */
+  private chain: Promise<void> = Promise.resolve();
+
+  /** Takes over a speaker socket; refuses it (4400) without `?session=`. */
+  static accept(ws: WebSocket, request: IncomingMessage, url: URL, deps: SocketDeps): void {
+    const sessionId = url.searchParams.get('session');
+    const connection = new SpeakerConnection(ws, request, sessionId ?? '', deps);
+    if (!sessionId) connection.refuse(CloseCode.BAD_REQUEST, 'missing ?session=<id>');
+    else connection.listen();
   }
 
-  let session: LiveSession | null = null;
-  let principal: Principal | null = null;
-  const sink = sinkFor(ws);
-  // Frames that arrive before hello is processed wait here, in order (bounded by the hello timeout).
-  const early: { data: Buffer; binary: boolean }[] = [];
-  let ready = false;
-  let helloPending = true;
+  private constructor(
+    ws: WebSocket,
+    private readonly request: IncomingMessage,
+    private readonly sessionId: string,
+    deps: SocketDeps,
+  ) {
+    super(ws, deps, 'speaker');
+  }
 
-  const helloTimer = setTimeout(
-    () => refuse(CloseCode.TIMEOUT, 'no hello within the time limit'),
-    config.limits.helloTimeoutMs,
-  );
+  private listen(): void {
+    const { ws } = this;
+    this.helloTimer = setTimeout(
+      () => this.refuse(CloseCode.TIMEOUT, 'no hello within the time limit'),
+      this.deps.config.limits.helloTimeoutMs,
+    );
+    ws.on(
+      'message',
+      guarded(
+        this.log,
+        'speaker message',
+        (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary),
+        () => this.refuse(CloseCode.INTERNAL_ERROR, 'internal error'),
+      ),
+    );
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => this.log.warn({ err }, 'speaker socket error'));
+  }
 
-  const onProtocolError = (err: unknown) => {
-    const e = err instanceof BabelcastError ? err : new BabelcastError(ErrorCode.INTERNAL, 'internal error');
-    if (!(err instanceof BabelcastError)) log.error({ err }, 'speaker message failed');
-    sendError(ws, e);
-    if (budget.spend(e.code)) refuse(CloseCode.PROTOCOL_ERROR, 'too many invalid messages');
-  };
-
-  // Backpressure: if the recogniser falls behind (an overloaded node), stop reading this socket
-  // until it catches up. TCP then holds the speaker's frames and the page keeps them unacknowledged
-  // (it resends after a reconnect), so the queue in front of the recogniser stays bounded and
-  // nothing accepted is dropped. The pipeline says so on the session's state subject: `backlog
-  // high` above limits.maxAsrBacklogSeconds, `backlog low` once it has halved.
-  let paused = false;
-  let refusalSent = false;
-  let unsubscribeEvents: Unsubscribe | null = null;
-  const onSessionEvent = (event: SessionEvent) => {
-    if (event.type !== 'backlog' || !session || ws.readyState !== ws.OPEN) return;
-    if (event.level === 'high' && !paused) {
-      paused = true;
-      metrics.speakerBackpressure.inc();
-      log.warn(
-        { session: session.id, backlogSeconds: event.seconds },
-        'recogniser behind; pausing speaker input',
-      );
-      ws.pause();
-    } else if (event.level === 'low' && paused) {
-      paused = false;
-      ws.resume();
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (!this.isOpen) return;
+    switch (this.state) {
+      case 'ready':
+        this.enqueue(data, isBinary);
+        return;
+      case 'awaitingHello':
+        this.onHello(data, isBinary);
+        return;
+      case 'starting':
+        // Sent right after hello, before the server answered: kept (nothing accepted is lost).
+        if (this.early.length < MAX_EARLY_MESSAGES) this.early.push({ data, binary: isBinary });
+        else this.refuse(CloseCode.PROTOCOL_ERROR, 'too much data before ready');
+        return;
     }
-  };
-  const handleBinary = async (data: Buffer) => {
+  }
+
+  private onHello(data: Buffer, isBinary: boolean): void {
+    this.state = 'starting';
+    clearTimeout(this.helloTimer);
+    try {
+      if (isBinary)
+        throw new BabelcastError(ErrorCode.NOT_AUTHENTICATED_YET, 'the first message must be hello');
+      const msg = parseControl(data, speakerClientMessage, SPEAKER_TYPES);
+      if (msg.type !== 'hello')
+        throw new BabelcastError(ErrorCode.NOT_AUTHENTICATED_YET, 'the first message must be hello');
+      this.start(msg.token, msg.protocol).catch(this.failed('speaker start', { session: this.sessionId }));
+    } catch (err) {
+      // Whatever is wrong with it, a first message that is not a valid hello is a bad request.
+      const e = err as BabelcastError;
+      this.deps.metrics.badInput.inc({ role: 'speaker', code: e.code ?? 'unknown' });
+      this.refuse(CloseCode.BAD_REQUEST, `${e.message}`);
+    }
+  }
+
+  /** Authenticate, join the session (it goes live if it may), then say `ready`. */
+  private async start(helloToken: string | undefined, protocol: number): Promise<void> {
+    const { manager, auth } = this.deps;
+    if (protocol !== PROTOCOL_VERSION) {
+      return this.refuse(
+        CloseCode.UNSUPPORTED_PROTOCOL,
+        `protocol ${protocol} not supported; this server speaks ${PROTOCOL_VERSION}`,
+      );
+    }
+    const principal = await auth.authenticate(helloToken ?? bearerFrom(this.request.headers.authorization));
+    if (!principal)
+      return this.refuse(CloseCode.UNAUTHORIZED, 'a valid speaker token is required to broadcast');
+    const s = await this.sessionOrRefuse(this.sessionId);
+    if (!s) return;
+    if (s.ownerId !== principal.id)
+      return this.refuse(
+        CloseCode.FORBIDDEN,
+        'only the speaker who created this session may broadcast into it',
+      );
+    if (!this.isOpen || !(await this.goLive(s)) || !this.isOpen) return;
+    this.takeOver(s);
+    this.send({
+      type: 'ready',
+      protocol: PROTOCOL_VERSION,
+      session: await manager.info(s.snapshot),
+      lastSeq: s.lastSpeakerSeq,
+    });
+    this.state = 'ready';
+    this.log.info({ session: s.id, speaker: principal.id }, 'speaker connected');
+    for (const m of this.early.splice(0)) this.enqueue(m.data, m.binary);
+  }
+
+  /**
+   * A new session, or one the server paused (restart, idle), goes live as its speaker returns
+   * (and, in cluster mode, learns from the bus where its audio stands). False after refusing the
+   * socket because the node is full.
+   */
+  private async goLive(s: LiveSession): Promise<boolean> {
+    try {
+      await this.deps.manager.speakerConnected(s);
+      return true;
+    } catch (err) {
+      if (!(err instanceof BabelcastError) || err.code !== ErrorCode.OVER_CAPACITY) throw err;
+      this.deps.metrics.overCapacity.inc({ what: 'live' });
+      sendError(this.ws, err);
+      this.refuse(CloseCode.OVER_CAPACITY, err.message);
+      return false;
+    }
+  }
+
+  /** This socket becomes the session's speaker; the one before it (if any) is closed as replaced. */
+  private takeOver(s: LiveSession): void {
+    const previous = activeSpeakers.get(s);
+    if (previous && previous !== this.ws)
+      closeWith(previous, CloseCode.REPLACED, 'another connection took over this session');
+    activeSpeakers.set(s, this.ws);
+    this.session = s;
+    this.unsubscribeEvents = this.deps.bus.subscribe(subjects.state(s.id), (e) => this.onSessionEvent(e));
+    s.hub.addSpeaker(this.sink);
+  }
+
+  private enqueue(data: Buffer, binary: boolean): void {
+    if (!binary && !this.controlRate.take()) {
+      this.rejectMessage(
+        new BabelcastError(ErrorCode.RATE_LIMITED, 'too many control messages; slow down'),
+        {},
+      );
+      return;
+    }
+    this.chain = this.chain.then(async () => {
+      try {
+        if (binary) await this.onAudio(data);
+        else await this.onControl(parseControl(data, speakerClientMessage, SPEAKER_TYPES));
+      } catch (err) {
+        this.rejectMessage(err, { session: this.session?.id, binary });
+      }
+    });
+  }
+
+  private async onAudio(data: Buffer): Promise<void> {
+    const session = this.session;
     if (!session) return;
     const frame = decodeSpeakerAudioFrame(data);
     // seq does not wrap. A frame far ahead of the last accepted one (or past SPEAKER_SEQ_MAX) is a
     // client bug: refused and not acknowledged, so it cannot count billions of missing frames or
     // make every later frame look like a duplicate.
     const last = session.lastSpeakerSeq;
-    if (frame.seq > SPEAKER_SEQ_MAX || (last !== null && frame.seq - last > config.limits.maxSeqJump)) {
+    const { maxSeqJump } = this.deps.config.limits;
+    if (frame.seq > SPEAKER_SEQ_MAX || (last !== null && frame.seq - last > maxSeqJump)) {
       throw new BabelcastError(
         ErrorCode.SEQ_OUT_OF_RANGE,
-        `seq ${frame.seq} refused: ${frame.seq > SPEAKER_SEQ_MAX ? `above ${SPEAKER_SEQ_MAX}` : `more than ${config.limits.maxSeqJump} ahead of ${last}`}`,
+        `seq ${frame.seq} refused: ${frame.seq > SPEAKER_SEQ_MAX ? `above ${SPEAKER_SEQ_MAX}` : `more than ${maxSeqJump} ahead of ${last}`}`,
       );
     }
+    // Resolves once the bus holds the frame: only then is it acknowledged.
     if ((await session.acceptAudio(frame)) === 'refused') {
       // Not taken, so not acknowledged (nothing acknowledged is ever dropped). Said once per
       // pause, not per frame, and not counted as a protocol error.
-      if (!refusalSent) {
-        refusalSent = true;
+      if (!this.pausedRefusalSent) {
+        this.pausedRefusalSent = true;
         sendError(
-          ws,
+          this.ws,
           new BabelcastError(
             ErrorCode.SESSION_PAUSED,
             `the session is ${session.state}: audio is not accepted (nor acknowledged) until it is resumed`,
@@ -131,12 +246,14 @@ export function handleSpeakerSocket(
       }
       return;
     }
-    refusalSent = false;
-    sendJson(ws, { type: 'ack', seq: session.lastSpeakerSeq });
-  };
+    this.pausedRefusalSent = false;
+    this.send({ type: 'ack', seq: session.lastSpeakerSeq });
+  }
 
-  const handleControl = async (msg: SpeakerClientMessage) => {
+  private async onControl(msg: SpeakerClientMessage): Promise<void> {
+    const session = this.session;
     if (!session) return;
+    const { manager, metrics } = this.deps;
     switch (msg.type) {
       case 'hello':
         throw new BabelcastError(ErrorCode.BAD_MESSAGE, 'hello was already received');
@@ -155,117 +272,35 @@ export function handleSpeakerSocket(
         if (msg.snrDb !== null) metrics.speakerLevel(session.id, 'snr', msg.snrDb);
         return;
       case 'ping':
-        sendJson(ws, { type: 'pong', t: msg.t, serverTime: Date.now() });
+        this.send({ type: 'pong', t: msg.t, serverTime: Date.now() });
         return;
     }
-  };
+  }
 
-  let chain: Promise<void> = Promise.resolve();
-  const process = (data: Buffer, binary: boolean) => {
-    if (!binary && !controlRate.take()) {
-      onProtocolError(new BabelcastError(ErrorCode.RATE_LIMITED, 'too many control messages; slow down'));
-      return;
-    }
-    // Serialise: a pause must not overtake the audio frames sent before it.
-    chain = chain.then(async () => {
-      try {
-        if (binary) await handleBinary(data);
-        else await handleControl(parseControl(data, speakerClientMessage, SPEAKER_TYPES));
-      } catch (err) {
-        onProtocolError(err);
-      }
-    });
-  };
-
-  const start = async (helloToken: string | undefined, protocol: number) => {
-    if (protocol !== PROTOCOL_VERSION) {
-      return refuse(
-        CloseCode.UNSUPPORTED_PROTOCOL,
-        `protocol ${protocol} not supported; this server speaks ${PROTOCOL_VERSION}`,
+  /** Backpressure from the recogniser (see InputState). */
+  private onSessionEvent(event: SessionEvent): void {
+    if (event.type !== 'backlog' || !this.session || !this.isOpen) return;
+    if (event.level === 'high' && this.input === 'reading') {
+      this.input = 'held';
+      this.deps.metrics.speakerBackpressure.inc();
+      this.log.warn(
+        { session: this.session.id, backlogSeconds: event.seconds },
+        'recogniser behind; pausing speaker input',
       );
+      this.ws.pause();
+    } else if (event.level === 'low' && this.input === 'held') {
+      this.input = 'reading';
+      this.ws.resume();
     }
-    principal = await auth.authenticate(helloToken ?? bearerFrom(request.headers.authorization));
-    if (!principal) {
-      refuse(CloseCode.UNAUTHORIZED, 'a valid speaker token is required to broadcast');
-      return;
-    }
-    const s = await sessionOrRefuse(manager, sessionId, refuse);
-    if (!s) return;
-    if (s.ownerId !== principal.id) {
-      refuse(CloseCode.FORBIDDEN, 'only the speaker who created this session may broadcast into it');
-      return;
-    }
-    if (ws.readyState !== ws.OPEN) return;
-    // A new session, or one the server paused (restart, idle), goes live as its speaker returns.
-    try {
-      await manager.speakerConnected(s);
-    } catch (err) {
-      if (!(err instanceof BabelcastError) || err.code !== ErrorCode.OVER_CAPACITY) throw err;
-      metrics.overCapacity.inc({ what: 'live' });
-      sendError(ws, err);
-      refuse(CloseCode.OVER_CAPACITY, err.message);
-      return;
-    }
-    if (ws.readyState !== ws.OPEN) return;
-    const previous = activeSpeakers.get(s);
-    if (previous && previous !== ws)
-      closeWith(previous, CloseCode.REPLACED, 'another connection took over this session');
-    activeSpeakers.set(s, ws);
-    session = s;
-    unsubscribeEvents = deps.bus.subscribe(subjects.state(s.id), onSessionEvent);
-    s.hub.addSpeaker(sink);
-    sendJson(ws, {
-      type: 'ready',
-      protocol: PROTOCOL_VERSION,
-      session: await manager.info(s.snapshot),
-      lastSeq: s.lastSpeakerSeq,
-    });
-    ready = true;
-    log.info({ session: s.id, speaker: principal.id }, 'speaker connected');
-    for (const m of early.splice(0)) process(m.data, m.binary);
-  };
+  }
 
-  const onMessage = (data: Buffer, isBinary: boolean) => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (ready) return process(data, isBinary);
-    if (helloPending) {
-      helloPending = false;
-      try {
-        if (isBinary)
-          throw new BabelcastError(ErrorCode.NOT_AUTHENTICATED_YET, 'the first message must be hello');
-        const msg = parseControl(data, speakerClientMessage, SPEAKER_TYPES);
-        if (msg.type !== 'hello')
-          throw new BabelcastError(ErrorCode.NOT_AUTHENTICATED_YET, 'the first message must be hello');
-        clearTimeout(helloTimer);
-        start(msg.token, msg.protocol).catch((err) => {
-          log.error({ err }, 'speaker start failed');
-          refuse(CloseCode.INTERNAL_ERROR, 'internal error');
-        });
-      } catch (err) {
-        clearTimeout(helloTimer);
-        const e = err as BabelcastError;
-        metrics.badInput.inc({ role: 'speaker', code: e.code ?? 'unknown' });
-        refuse(CloseCode.BAD_REQUEST, `${e.message}`);
-      }
-      return;
-    }
-    // Audio sent right after hello, before the server answered: keep it (nothing accepted is lost).
-    if (early.length < 100) early.push({ data, binary: isBinary });
-    else refuse(CloseCode.PROTOCOL_ERROR, 'too much data before ready');
-  };
-  ws.on(
-    'message',
-    guarded(log, 'speaker message', onMessage, () => refuse(CloseCode.INTERNAL_ERROR, 'internal error')),
-  );
-
-  ws.on('close', () => {
-    clearTimeout(helloTimer);
-    unsubscribeEvents?.();
-    if (session) {
-      session.hub.removeSpeaker(sink);
-      if (activeSpeakers.get(session) === ws) activeSpeakers.delete(session);
-      log.info({ session: session.id }, 'speaker disconnected');
-    }
-  });
-  ws.on('error', (err) => log.warn({ err }, 'speaker socket error'));
+  private onClose(): void {
+    clearTimeout(this.helloTimer);
+    this.unsubscribeEvents?.();
+    const session = this.session;
+    if (!session) return;
+    session.hub.removeSpeaker(this.sink);
+    if (activeSpeakers.get(session) === this.ws) activeSpeakers.delete(session);
+    this.log.info({ session: session.id }, 'speaker disconnected');
+  }
 }

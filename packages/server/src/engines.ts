@@ -139,6 +139,14 @@ export class UnknownEngineError extends BabelcastError {
   }
 }
 
+/** An engine's options: its `engines.options` entry, with `engines.modelsDir` unless it names its own. */
+export function engineOptions(config: BabelcastConfig, id: string): Options {
+  const options = { ...(config.engines.options[id] ?? {}) };
+  if (config.engines.modelsDir && options.modelsDir === undefined)
+    options.modelsDir = config.engines.modelsDir;
+  return options;
+}
+
 /** Instantiate (not yet init) the configured engines. */
 export async function createEngines(
   config: BabelcastConfig,
@@ -153,10 +161,7 @@ export async function createEngines(
         `unknown ${kind} engine "${names[kind]}" (available: ${Object.keys(table).join(', ')})`,
       );
     }
-    const options = { ...(config.engines.options[names[kind]] ?? {}) };
-    if (config.engines.modelsDir && options.modelsDir === undefined)
-      options.modelsDir = config.engines.modelsDir;
-    return factory(options, config, hooks);
+    return factory(engineOptions(config, names[kind]), config, hooks);
   };
   return {
     vad: (await make('vad')) as VadEngine,

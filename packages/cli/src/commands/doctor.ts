@@ -3,7 +3,7 @@
  * (languages, pairs). Each engine is really initialised, so "available" means it just worked.
  */
 import { type Engine, type EngineKind, EngineUnavailableError } from '@babelcast/core';
-import { ENGINE_REGISTRY, type EngineHooks, engineNames, loadConfig } from '@babelcast/server';
+import { ENGINE_REGISTRY, type EngineHooks, engineNames, engineOptions, loadConfig } from '@babelcast/server';
 import type { Command } from '../command.ts';
 import {
   EMBEDDED_DEBIAN_PACKAGES,
@@ -73,14 +73,7 @@ export const doctor: Command = {
       for (const [id, factory] of Object.entries(table)) {
         let engine: Engine | undefined;
         try {
-          engine = await factory(
-            {
-              ...(config.engines.options[id] ?? {}),
-              ...(config.engines.modelsDir ? { modelsDir: config.engines.modelsDir } : {}),
-            },
-            config,
-            { onCost() {} },
-          );
+          engine = await factory(engineOptions(config, id), config, { onCost() {} });
           await engine.init();
           if (kind === 'tts' && selected.tts === id) voices = voicesByLanguage(engine);
           report.push({

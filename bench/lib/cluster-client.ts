@@ -28,6 +28,9 @@ export class ClusterNode {
   private nextId = 1;
   private readonly pending = new Map<number, (v: unknown) => void>();
   exited = false;
+  /** How it ended, and whether the benchmark killed it on purpose (a failover run). */
+  exit: { code: number | null; signal: string | null } | null = null;
+  killedOnPurpose = false;
   stderr = '';
   private constructor(
     readonly role: Role,
@@ -44,8 +47,9 @@ export class ClusterNode {
       this.stderr += d;
       if (this.stderr.length > 20_000) this.stderr = this.stderr.slice(-10_000);
     });
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
       this.exited = true;
+      this.exit = { code, signal };
       for (const resolve of this.pending.values()) resolve(null);
       this.pending.clear();
     });
@@ -114,12 +118,14 @@ export class ClusterNode {
   }
 
   kill(): void {
+    this.killedOnPurpose = true;
     this.child.kill('SIGKILL');
   }
 
   async stop(): Promise<void> {
     if (this.exited) return;
     const exited = new Promise((r) => this.child.once('exit', r));
+    this.killedOnPurpose = true;
     await within(this.request('stop'), 15_000);
     const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await exited;
@@ -177,6 +183,26 @@ export class Cluster {
   async addWorker(): Promise<ClusterNode> {
     this.workerCount++;
     return this.add(await ClusterNode.start('worker', `worker ${this.workerCount}`, this.config()));
+  }
+
+  /** Nodes that ended without the benchmark asking: how, and the end of their stderr. */
+  unexpectedExits(): Array<{ node: string; code: number | null; signal: string | null; stderr: string }> {
+    return this.all
+      .filter((n) => n.exited && !n.killedOnPurpose)
+      .map((n) => ({ node: n.name, ...n.exit!, stderr: n.stderr.trim().slice(-1500) }));
+  }
+
+  /** Starts a replacement for each gateway that ended (same place in `gateways`). */
+  async reviveGateways(): Promise<string[]> {
+    const revived: string[] = [];
+    for (const [i, g] of this.gateways.entries()) {
+      if (!g.exited) continue;
+      const n = await ClusterNode.start('gateway', `${g.name} (restarted)`, this.config());
+      this.all.push(n);
+      this.gateways[i] = n;
+      revived.push(n.name);
+    }
+    return revived;
   }
 
   /** Workers still running. */

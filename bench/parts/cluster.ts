@@ -221,6 +221,8 @@ export async function runCluster(options: ClusterOptions): Promise<Record<string
 
     // 3. Sessions spread over the workers
     try {
+      const revived = await cluster.reviveGateways();
+      if (revived.length) log(`  restarted ${revived.join(', ')} (it had ended)`);
       out.spread = await spread(cluster, options);
       const s = out.spread as Awaited<ReturnType<typeof spread>>;
       log(`  spread: ${s.sessions} sessions → ${JSON.stringify(s.final)} (all held after ${s.allHeldMs} ms)`);
@@ -231,6 +233,13 @@ export async function runCluster(options: ClusterOptions): Promise<Record<string
       failed.push({ step: 'spread', error });
     }
   } finally {
+    const exits = cluster.unexpectedExits();
+    out.unexpectedExits = exits;
+    for (const e of exits)
+      failed.push({
+        step: `${e.node} ended`,
+        error: `code ${e.code}, signal ${e.signal}: ${e.stderr.slice(-500)}`,
+      });
     const errors = await cluster.destroy();
     out.cleanup = errors.length ? errors : 'NATS stream and buckets and the PostgreSQL schema removed';
     for (const e of errors) failed.push({ step: 'cleanup', error: e });
@@ -525,6 +534,11 @@ async function fanoutStep(cluster: Cluster, n: number, options: ClusterOptions):
     if (a.captionsLost > 0) why.push(`${a.captionsLost} captions lost`);
     if (a.wrongLanguage > 0) why.push(`${a.wrongLanguage} messages reached listeners of another language`);
     if (a.captionsPublished === 0) why.push('no caption was published');
+    for (const g of gateways)
+      if (g.exited)
+        why.push(
+          `${g.name} ended during the step (${JSON.stringify(g.exit)}): ${g.stderr.trim().slice(-300)}`,
+        );
     const meetsGoal =
       why.length === 0 && connect.failed === 0 && c.p95 !== null && c.p95 <= CLUSTER_GOAL.captionP95Ms;
     return {

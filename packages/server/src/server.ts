@@ -15,6 +15,7 @@ import {
   MemoryStore,
   Metrics,
   SessionManager,
+  type SessionLeases,
   type SessionRuntimeOptions,
   type Store,
   type WarmUpReport,
@@ -28,7 +29,7 @@ import { capacityPlanner } from './capacity.ts';
 import { type BabelcastConfig, type ConfigInput, loadConfig } from './config.ts';
 import { closeEngines, createEngines, initEngines } from './engines.ts';
 import { clientErrorHandler, errorHandler, notFoundHandler } from './http/errors.ts';
-import { apiRoutes } from './http/routes.ts';
+import { apiRoutes, type RouteDeps } from './http/routes.ts';
 import { addressKey, clientAddress, KeyedBuckets } from './limits/rate-limit.ts';
 import { WsGateway } from './ws/gateway.ts';
 
@@ -146,42 +147,46 @@ export async function createApiTokenIn(
   return token;
 }
 
-export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const {
-    configFile,
-    engineSet: injectedEngines,
-    store: storeOption,
-    bus: busOption,
-    logger: injectedLogger,
-    env,
-    ...overrides
-  } = options;
+/** What `startServer` was given ready-made, and the config built from the rest. */
+interface ResolvedStart {
+  config: BabelcastConfig;
+  injected: { engines?: EngineSet; store?: Store; bus?: MessageBus; logger?: Logger };
+}
+
+/** Options that are config (engine preset name, store and bus sections) go into the config. */
+function resolveStartOptions(options: StartOptions): ResolvedStart {
+  const { configFile, engineSet, store: storeOption, bus: busOption, logger, env, ...overrides } = options;
   if (typeof overrides.engines === 'string') overrides.engines = { preset: overrides.engines };
-  const injectedStore = storeOption && isStore(storeOption) ? storeOption : undefined;
-  if (storeOption && !injectedStore) overrides.store = storeOption;
-  const injectedBus = busOption && isBus(busOption) ? busOption : undefined;
-  if (busOption && !injectedBus) overrides.bus = busOption;
+  const store = storeOption && isStore(storeOption) ? storeOption : undefined;
+  if (storeOption && !store) overrides.store = storeOption;
+  const bus = busOption && isBus(busOption) ? busOption : undefined;
+  if (busOption && !bus) overrides.bus = busOption;
   const config = loadConfig({ file: configFile, env, overrides });
   if (config.role === 'worker')
     throw new BabelcastError(ErrorCode.VALIDATION, 'role "worker" runs no server: use startWorker');
-  const logger = injectedLogger ?? createLogger({ level: config.logLevel });
-  const metrics = new Metrics({ sessionLabels: config.metrics.sessionLabels });
-  const dataDir = resolve(config.dataDir);
-  const store = injectedStore ?? (await openStore(dataDir, config.store, logger));
+  return { config, injected: { engines: engineSet, store, bus, logger } };
+}
+
+/** Store, bus and engines, opened in that order; what opened is closed again if a later one fails. */
+async function openResources(
+  { config, injected }: ResolvedStart,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<{ store: Store; bus: MessageBus; engines: EngineSet }> {
+  const store = injected.store ?? (await openStore(resolve(config.dataDir), config.store, logger));
   let bus: MessageBus;
   try {
-    bus = injectedBus ?? (await openBus(config, logger));
+    bus = injected.bus ?? (await openBus(config, logger));
   } catch (err) {
     await store.close();
     throw err;
   }
   bus.onStatus((status) => logger[status === 'connected' ? 'info' : 'warn']({ bus: status }, 'message bus'));
   const engines =
-    injectedEngines ??
+    injected.engines ??
     (await createEngines(config, {
       onCost: (kind, engine, usd) => metrics.engineCostUsd.inc({ kind, engine }, usd),
     }));
-  let ready = false;
   try {
     await initEngines(engines);
   } catch (err) {
@@ -189,7 +194,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await store.close();
     throw err;
   }
+  return { store, bus, engines };
+}
 
+/** The HTTP server (HTTPS with `tls`), and every TCP connection it has, so shutdown can end the ones that linger. */
+function createApp(config: BabelcastConfig, logger: Logger) {
   const https =
     config.tls?.certFile && config.tls.keyFile
       ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
@@ -206,18 +215,31 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     frameworkErrors: errorHandler,
     ...(https ? { https } : {}),
   }) as unknown as FastifyInstance;
-  // Every TCP connection, HTTP or upgraded, so that shutdown can end the ones that linger.
+  // Every TCP connection, HTTP or upgraded.
   const connections = new Set<Socket>();
   app.server.on('connection', (socket: Socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
   });
+  return { app, connections, scheme: https ? 'https' : 'http' };
+}
 
-  let publicUrl = config.publicUrl?.replace(/\/$/, '') ?? '';
-  const gatewayId = nodeId('gw');
-  // Role gateway: pipelines run on workers, which hold leases; this node only asks who holds one.
-  const leases = config.role === 'gateway' ? await gatewayLeases(bus, gatewayId) : null;
-  const manager = new SessionManager({
+interface ManagerParts {
+  gatewayId: string;
+  /** Role gateway: who holds each session's lease (the workers run the pipelines). */
+  leases: SessionLeases | null;
+  engines: EngineSet;
+  bus: MessageBus;
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+  /** Read when a join link is made: known only once the server listens, without `publicUrl`. */
+  publicUrl: () => string;
+}
+
+function createSessionManager(config: BabelcastConfig, parts: ManagerParts): SessionManager {
+  const { gatewayId, leases, engines, bus, store, logger, metrics } = parts;
+  return new SessionManager({
     gatewayId,
     pipelines: leases ? { kind: 'workers', leases } : { kind: 'local' },
     engines,
@@ -225,7 +247,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     store,
     logger,
     observer: metrics,
-    joinUrl: (id) => `${publicUrl}/join/${id}`,
+    joinUrl: (id) => `${parts.publicUrl()}/join/${id}`,
     logTranscripts: config.logTranscripts,
     defaultTargetLanguages: config.sessions.targetLanguages,
     maxLanguagesPerSession: config.limits.maxLanguagesPerSession,
@@ -242,9 +264,32 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       demandGraceMs: config.limits.demandGraceMs,
     },
   });
-  const auth = new Authenticator(config.auth, store);
-  await migrateLegacyJwtIds(store, config.auth.jwt, logger);
+}
 
+/** What the API needs besides the config. */
+interface HttpParts {
+  manager: SessionManager;
+  store: Store;
+  auth: Authenticator;
+  metrics: Metrics;
+  bus: MessageBus;
+  engines: EngineSet;
+  logger: Logger;
+  /** Engines up and listening (false again once shutdown begins). */
+  started: () => boolean;
+}
+
+/** The per-address HTTP rate limit, the API and (when installed) the web pages. */
+async function registerHttp(app: FastifyInstance, config: BabelcastConfig, parts: HttpParts): Promise<void> {
+  const { bus, engines, logger } = parts;
+  const routes: RouteDeps = {
+    ...parts,
+    // A node that lost its bus serves nothing useful: out of the load balancer until it is back.
+    isReady: () => parts.started() && bus.status === 'connected',
+    busStatus: () => bus.status,
+    metricsToken: config.metrics.token,
+    voices: (language) => engines.tts.voicesFor?.(language) ?? [],
+  };
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   const httpRate = new KeyedBuckets(config.rateLimits.http, config.rateLimits.trackedAddresses);
@@ -259,29 +304,24 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       throw new BabelcastError(ErrorCode.RATE_LIMITED, 'too many requests from your address; slow down');
     }
   });
-  await app.register(apiRoutes, {
-    manager,
-    store,
-    auth,
-    metrics,
-    // A node that lost its bus serves nothing useful: out of the load balancer until it is back.
-    isReady: () => ready && bus.status === 'connected',
-    busStatus: () => bus.status,
-    metricsToken: config.metrics.token,
-    voices: (language) => engines.tts.voicesFor?.(language) ?? [],
-  });
+  await app.register(apiRoutes, routes);
   try {
     const web = await import('@babelcast/web');
     if (typeof web.webRoutes === 'function') await app.register(web.webRoutes, {});
   } catch (err) {
     logger.warn({ err }, 'web pages not available');
   }
+}
 
-  // WebSockets share the HTTP port; the upgrade is routed by path (see ws/gateway.ts).
-  const deps = { manager, bus, auth, metrics, logger, config, codec: engines.codec.capabilities };
-  const gateway = new WsGateway(app.server, deps);
-
-  // Live time, for cost per session-hour.
+/**
+ * Sessions by state and live time (for cost per session-hour) every 5 s, and transcript retention
+ * unless the store was injected; returns the function that stops both.
+ */
+async function startBackgroundWork(
+  config: BabelcastConfig,
+  parts: { manager: SessionManager; metrics: Metrics; store: Store; logger: Logger; storeInjected: boolean },
+): Promise<() => void> {
+  const { manager, metrics, store, logger } = parts;
   const liveTicker = setInterval(() => {
     const live = manager.liveSessions();
     metrics.sessions.reset();
@@ -289,19 +329,67 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     metrics.sessionSeconds.inc(live.filter((s) => s.state === 'live').length * 5);
   }, 5000);
   liveTicker.unref();
-
   let stopRetention: () => void = () => {};
-  if (!injectedStore) {
+  if (!parts.storeInjected) {
     // Store-agnostic (it calls purgeOlderThan): the same policy for SQLite and PostgreSQL.
     const { startRetention } = await import('@babelcast/store-sqlite');
     stopRetention = startRetention(store, { retentionHours: config.retentionHours, logger });
   }
+  return () => {
+    clearInterval(liveTicker);
+    stopRetention();
+  };
+}
 
+/** Listens on the configured port (0: any); returns it and the URL to show. */
+async function listen(app: FastifyInstance, config: BabelcastConfig, scheme: string) {
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
-  const scheme = https ? 'https' : 'http';
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const url = `${scheme}://${shownHost}:${port}`;
+  return { port, url: `${scheme}://${shownHost}:${port}` };
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const start = resolveStartOptions(options);
+  const { config } = start;
+  const logger = start.injected.logger ?? createLogger({ level: config.logLevel });
+  const metrics = new Metrics({ sessionLabels: config.metrics.sessionLabels });
+  const { store, bus, engines } = await openResources(start, logger, metrics);
+  let ready = false;
+  const { app, connections, scheme } = createApp(config, logger);
+
+  let publicUrl = config.publicUrl?.replace(/\/$/, '') ?? '';
+  const gatewayId = nodeId('gw');
+  // Role gateway: pipelines run on workers, which hold leases; this node only asks who holds one.
+  const leases = config.role === 'gateway' ? await gatewayLeases(bus, gatewayId) : null;
+  const parts = { gatewayId, leases, engines, bus, store, logger, metrics, publicUrl: () => publicUrl };
+  const manager = createSessionManager(config, parts);
+  const auth = new Authenticator(config.auth, store);
+  await migrateLegacyJwtIds(store, config.auth.jwt, logger);
+
+  await registerHttp(app, config, {
+    manager,
+    store,
+    auth,
+    metrics,
+    bus,
+    engines,
+    logger,
+    started: () => ready,
+  });
+  // WebSockets share the HTTP port; the upgrade is routed by path (see ws/gateway.ts).
+  const deps = { manager, bus, auth, metrics, logger, config, codec: engines.codec.capabilities };
+  const gateway = new WsGateway(app.server, deps);
+  const storeInjected = start.injected.store !== undefined;
+  const stopBackground = await startBackgroundWork(config, {
+    manager,
+    metrics,
+    store,
+    logger,
+    storeInjected,
+  });
+
+  const { port, url } = await listen(app, config, scheme);
   if (!publicUrl) publicUrl = url;
   ready = true;
   // In the background: the server answers meanwhile; the first session just may not be warm yet.
@@ -314,6 +402,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     'babelcast ready',
   );
 
+  const shutdown = (): Promise<void> => {
+    ready = false;
+    stopBackground();
+    return shutdownServer(config, { ...parts, app, connections, manager, gateway });
+  };
   let closing: Promise<void> | null = null;
   return {
     url,
@@ -327,41 +420,54 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     warmedUp,
     createApiToken: (name, role) => createApiTokenIn(store, name, role),
     close() {
-      closing ??= (async () => {
-        // Bounded: whatever the sockets (half-open, never reading, mid-upgrade) and the pipelines
-        // are doing, this returns within limits.shutdownTimeoutMs (plus what closing the store takes).
-        const deadline = Date.now() + config.limits.shutdownTimeoutMs;
-        // The last part of the budget is kept for dropping sockets and closing engines and store.
-        const reserve = Math.min(1000, config.limits.shutdownTimeoutMs / 5);
-        const left = (keep = 0) => Math.max(0, deadline - keep - Date.now());
-        ready = false;
-        clearInterval(liveTicker);
-        stopRetention();
-        // Stops listening and closes idle keep-alive connections; resolves once every connection is gone.
-        const appClosed = app.close();
-        if (!(await within(manager.shutdown(), left(reserve))))
-          logger.warn('sessions did not finish flushing before the shutdown deadline');
-        gateway.beginShutdown();
-        while (connections.size > 0 && left(reserve) > 0) {
-          app.server.closeIdleConnections();
-          await new Promise((r) => setTimeout(r, Math.min(50, left(reserve))));
-        }
-        if (connections.size > 0) logger.warn({ sockets: connections.size }, 'dropping sockets still open');
-        gateway.terminateAll();
-        for (const socket of connections) socket.destroy();
-        await within(appClosed, left());
-        const enginesClosed = closeEngines(engines).catch((err) =>
-          logger.error({ err }, 'engines did not close'),
-        );
-        if (!(await within(enginesClosed, left()))) logger.warn('engines did not close in time');
-        await leases?.close();
-        await bus.close();
-        await store.close();
-        logger.info('babelcast stopped');
-      })();
+      closing ??= shutdown();
       return closing;
     },
   };
+}
+
+/** What a server's shutdown ends, in order. */
+interface ShutdownParts {
+  app: FastifyInstance;
+  connections: Set<Socket>;
+  manager: SessionManager;
+  gateway: WsGateway;
+  engines: EngineSet;
+  leases: SessionLeases | null;
+  bus: MessageBus;
+  store: Store;
+  logger: Logger;
+}
+
+/**
+ * Bounded: whatever the sockets (half-open, never reading, mid-upgrade) and the pipelines are
+ * doing, this returns within limits.shutdownTimeoutMs (plus what closing the store takes).
+ */
+async function shutdownServer(config: BabelcastConfig, parts: ShutdownParts): Promise<void> {
+  const { app, connections, manager, gateway, engines, leases, bus, store, logger } = parts;
+  const deadline = Date.now() + config.limits.shutdownTimeoutMs;
+  // The last part of the budget is kept for dropping sockets and closing engines and store.
+  const reserve = Math.min(1000, config.limits.shutdownTimeoutMs / 5);
+  const left = (keep = 0) => Math.max(0, deadline - keep - Date.now());
+  // Stops listening and closes idle keep-alive connections; resolves once every connection is gone.
+  const appClosed = app.close();
+  if (!(await within(manager.shutdown(), left(reserve))))
+    logger.warn('sessions did not finish flushing before the shutdown deadline');
+  gateway.beginShutdown();
+  while (connections.size > 0 && left(reserve) > 0) {
+    app.server.closeIdleConnections();
+    await new Promise((r) => setTimeout(r, Math.min(50, left(reserve))));
+  }
+  if (connections.size > 0) logger.warn({ sockets: connections.size }, 'dropping sockets still open');
+  gateway.terminateAll();
+  for (const socket of connections) socket.destroy();
+  await within(appClosed, left());
+  const enginesClosed = closeEngines(engines).catch((err) => logger.error({ err }, 'engines did not close'));
+  if (!(await within(enginesClosed, left()))) logger.warn('engines did not close in time');
+  await leases?.close();
+  await bus.close();
+  await store.close();
+  logger.info('babelcast stopped');
 }
 
 /** The pipeline slice of the config, as sessions and workers take it. */

@@ -4,7 +4,15 @@
  * (ready while the bus is connected) and /metrics for the operator.
  */
 import type { AddressInfo } from 'node:net';
-import { createLogger, type EngineSet, Metrics, type Store, WorkerNode, warmUpEngines } from '@babelcast/core';
+import {
+  createLogger,
+  type EngineSet,
+  type MessageBus,
+  Metrics,
+  type Store,
+  WorkerNode,
+  warmUpEngines,
+} from '@babelcast/core';
 import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
@@ -32,6 +40,30 @@ export interface RunningWorker {
   store: Store;
   /** Finish the held sessions' audio, release them, close everything. */
   close(): Promise<void>;
+}
+
+/** What a worker's port answers: /healthz, /readyz (ready while the bus is connected) and /metrics. */
+function operatorApp(
+  logger: Logger,
+  metricsToken: string | undefined,
+  bus: MessageBus,
+  node: WorkerNode,
+  metrics: Metrics,
+) {
+  const app = Fastify({ loggerInstance: logger, clientErrorHandler, frameworkErrors: errorHandler });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_req, reply) => {
+    const body = { ready: bus.status === 'connected', bus: bus.status, sessions: node.sessions.length };
+    return reply.status(body.ready ? 200 : 503).send(body);
+  });
+  app.get('/metrics', async (request, reply) => {
+    assertMetricsAccess(request, metricsToken);
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  return app;
 }
 
 export async function startWorker(options: StartWorkerOptions = {}): Promise<RunningWorker> {
@@ -73,19 +105,7 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
       maxSessions: config.workerMaxSessions,
     });
 
-    const app = Fastify({ loggerInstance: logger, clientErrorHandler, frameworkErrors: errorHandler });
-    app.setErrorHandler(errorHandler);
-    app.setNotFoundHandler(notFoundHandler);
-    app.get('/healthz', async () => ({ ok: true }));
-    app.get('/readyz', async (_req, reply) => {
-      const body = { ready: bus.status === 'connected', bus: bus.status, sessions: node.sessions.length };
-      return reply.status(body.ready ? 200 : 503).send(body);
-    });
-    app.get('/metrics', async (request, reply) => {
-      assertMetricsAccess(request, config.metrics.token);
-      reply.header('content-type', metrics.registry.contentType);
-      return metrics.registry.metrics();
-    });
+    const app = operatorApp(logger, config.metrics.token, bus, node, metrics);
     await app.listen({ port: config.port, host: config.host });
     const port = (app.server.address() as AddressInfo).port;
     // Warm before claiming: the first sentence of a session taken over must not pay for cold engines.

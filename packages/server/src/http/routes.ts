@@ -67,33 +67,42 @@ function countOverCapacity(metrics: Metrics, what: string) {
   };
 }
 
+/** The caller's speaker identity (recorded as a speaker); UNAUTHORIZED without a valid token. */
+async function speaker(deps: RouteDeps, request: FastifyRequest): Promise<Principal> {
+  const principal = await deps.auth.authenticate(bearerFrom(request.headers.authorization));
+  if (!principal)
+    throw new BabelcastError(
+      ErrorCode.UNAUTHORIZED,
+      'a speaker token is required (Authorization: Bearer <token>)',
+    );
+  await deps.store.upsertSpeaker({ id: principal.id, name: principal.name, createdAt: Date.now() });
+  return principal;
+}
+
+/** The session named in the path, if the caller owns it (or is an operator). */
+async function owned(deps: RouteDeps, request: FastifyRequest) {
+  const principal = await speaker(deps, request);
+  const { id } = idParams.parse(request.params);
+  const record = await deps.store.getSession(id);
+  if (!record) throw new BabelcastError(ErrorCode.SESSION_NOT_FOUND, `no session with id "${id}"`);
+  if (record.ownerId !== principal.id && !principal.operator)
+    throw new BabelcastError(
+      ErrorCode.FORBIDDEN,
+      'only the speaker who created the session (or an operator) may do that',
+    );
+  return record;
+}
+
 export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const { manager, store, auth } = deps;
+  operationsRoutes(app, deps);
+  languageRoutes(app, deps);
+  sessionRoutes(app, deps);
+  transcriptRoute(app, deps);
+}
 
-  async function speaker(request: FastifyRequest): Promise<Principal> {
-    const principal = await auth.authenticate(bearerFrom(request.headers.authorization));
-    if (!principal)
-      throw new BabelcastError(
-        ErrorCode.UNAUTHORIZED,
-        'a speaker token is required (Authorization: Bearer <token>)',
-      );
-    await store.upsertSpeaker({ id: principal.id, name: principal.name, createdAt: Date.now() });
-    return principal;
-  }
-
-  async function owned(request: FastifyRequest) {
-    const principal = await speaker(request);
-    const { id } = idParams.parse(request.params);
-    const record = await store.getSession(id);
-    if (!record) throw new BabelcastError(ErrorCode.SESSION_NOT_FOUND, `no session with id "${id}"`);
-    if (record.ownerId !== principal.id && !principal.operator)
-      throw new BabelcastError(
-        ErrorCode.FORBIDDEN,
-        'only the speaker who created the session (or an operator) may do that',
-      );
-    return record;
-  }
-
+/** Health, readiness (with capacity) and metrics. */
+function operationsRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { manager } = deps;
   app.get('/healthz', async () => ({ ok: true }));
   // Ready while engines are up, also when full: a full node still serves its listeners. The
   // capacity figures say whether it can take another session (see docs/protocol.md, Capacity).
@@ -110,7 +119,10 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
+}
 
+function languageRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { manager } = deps;
   app.get('/api/languages', async (): Promise<LanguagesResponse> => {
     const { sources, pairs } = manager.served;
     const codes = new Set([...sources, ...pairs.map((p) => p.target)]);
@@ -126,14 +138,18 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
     }
     return { sources, pairs, names, voices, limits: { maxLanguagesPerSession: manager.maxLanguages } };
   });
+}
 
+/** Sessions: create, list, look up, pause / resume / end. */
+function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { manager, store, auth } = deps;
   app.get('/api/me', async (request) => {
-    const p = await speaker(request);
+    const p = await speaker(deps, request);
     return { speaker: { id: p.id, name: p.name } };
   });
 
   app.post('/api/sessions', async (request, reply) => {
-    const p = await speaker(request);
+    const p = await speaker(deps, request);
     const body = createSessionBody.parse(request.body ?? {});
     const session = await manager
       .create(p.id, body.sourceLanguage, body.title ?? null, body.targetLanguages)
@@ -142,7 +158,7 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
   });
 
   app.get('/api/sessions', async (request) => {
-    const p = await speaker(request);
+    const p = await speaker(deps, request);
     const q = z.object({ state: sessionState.optional() }).parse(request.query);
     const records = await store.listSessions({
       ownerId: p.operator ? undefined : p.id,
@@ -165,20 +181,23 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
   const actions = { pause: 'paused', resume: 'live', end: 'ended' } as const;
   for (const [action, state] of Object.entries(actions)) {
     app.post(`/api/sessions/:id/${action}`, async (request) => {
-      const record = await owned(request);
+      const record = await owned(deps, request);
       const after = await manager.transition(record.id, state).catch(countOverCapacity(deps.metrics, 'live'));
       return manager.info(after);
     });
   }
+}
 
+/** The owner's transcript export, in any language the session produced. */
+function transcriptRoute(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/api/sessions/:id/transcript', async (request, reply) => {
-    const record = await owned(request);
+    const record = await owned(deps, request);
     const q = z
       // Validated: the value goes into the Content-Disposition header.
       .object({ lang: languageCode.optional(), format: transcriptFormat.default('txt') })
       .parse(request.query);
     const lang = q.lang ?? record.sourceLanguage;
-    const segments = await store.listSegments(record.id, {
+    const segments = await deps.store.listSegments(record.id, {
       lang,
       kind: lang === record.sourceLanguage ? 'source' : 'translation',
     });

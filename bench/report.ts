@@ -444,7 +444,7 @@ function clusterSection(c: Results): string[] {
   if (!fa) out.push('Not measured.', '');
   else {
     out.push(
-      `Caption delay = ${c.definitions.fanoutCaptionDelay} Goal (issue 11): ${fa.goal.listeners} listeners at caption p95 ≤ ${fa.goal.captionP95Ms} ms with nothing lost. The ramp stops after a step with caption p99 > ${fa.breaks.captionP99Ms} ms, a lost caption or > ${fa.breaks.connectFailedPct} % failed connections.`,
+      `Caption delay = ${c.definitions.fanoutCaptionDelay} Goal (issue 11): ${fa.goal.listeners} listeners at caption p95 ≤ ${fa.goal.captionP95Ms} ms with nothing lost. The ramp stops after a step that lost a caption, failed > ${fa.breaks.connectFailedPct} % of its connections or lost a gateway process; a step with caption p99 > ${fa.breaks.captionP99Ms} ms is marked slow and the ramp goes on (older runs stopped there).`,
       '',
       '| listeners (A + B) | caption p50/p95/p99 ms | gateway A p95 / B p95 ms | captions lost | audio dropped | gateway CPU % (A + B) | gateway RSS peak MB (A + B) | worker CPU % | listener procs CPU % | takeovers | load 1m start→end | goal met | held |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -456,7 +456,7 @@ function clusterSection(c: Results): string[] {
       }
       const d = st.captionDelayMs;
       out.push(
-        `| ${st.listeners} (${st.perGateway.join(' + ')}; ${st.connectFailed} failed) | ${f(d.p50)} / ${f(d.p95)} / ${f(d.p99)} | ${st.byGateway.map((g: Results) => f(g.captionDelayMs.p95)).join(' / ')} | ${st.captionsLost} (of ${st.captionsPublished} published) | ${st.audioDropped} (${st.audioDroppedPct} %) | ${st.gatewayCpuPct.join(' + ')} | ${st.gatewayRssPeakMb.join(' + ')} | ${st.workerCpuPct.join(' + ')} | ${st.listenerProcessCpuPct.join(' + ')} | ${st.workerTakeovers} | ${f(st.loadAverage1m?.join(' → '))} | ${st.meetsGoal ? 'yes' : 'no'} | ${st.held ? 'yes' : `no: ${st.why}`} |`,
+        `| ${st.listeners} (${st.perGateway.join(' + ')}; ${st.connectFailed} failed) | ${f(d.p50)} / ${f(d.p95)} / ${f(d.p99)} | ${st.byGateway.map((g: Results) => f(g.captionDelayMs.p95)).join(' / ')} | ${st.captionsLost} (of ${st.captionsPublished} published) | ${st.audioDropped} (${st.audioDroppedPct} %) | ${st.gatewayCpuPct.join(' + ')} | ${st.gatewayRssPeakMb.join(' + ')} | ${st.workerCpuPct.join(' + ')} | ${st.listenerProcessCpuPct.join(' + ')} | ${st.workerTakeovers} | ${f(st.loadAverage1m?.join(' → '))} | ${st.meetsGoal ? 'yes' : 'no'} | ${st.held ? 'yes' : `no: ${st.why}`}${st.slow ? ` (slow: ${st.slow})` : ''} |`,
       );
     }
     out.push('');

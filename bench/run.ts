@@ -146,7 +146,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Result
       fanout: {
         steps: q ? [1000, Math.min(max, 4000)] : [...all.filter((n) => n < max), max],
         clip: q ? 'ljspeech-01.wav' : 'long-en-02.wav',
-        streamS: q ? 10 : 30,
+        streamS: q ? 10 : 20,
         processes: 2,
         languages: options.fanoutLanguages ?? DEFAULT_FANOUT_LANGUAGES,
       },

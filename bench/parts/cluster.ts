@@ -40,7 +40,10 @@ export interface ClusterOptions {
   log: (line: string) => void;
 }
 
-/** The fan-out goal of issue 11, and when a step breaks (the ramp stops after it). */
+/**
+ * The fan-out goal of issue 11. The ramp stops after a step that lost captions, failed > 1 % of
+ * its connections or lost a gateway; a step slower than captionP99Ms is marked, and the ramp goes on.
+ */
 export const CLUSTER_GOAL = { listeners: 20_000, captionP95Ms: 300 };
 const BREAK = { captionP99Ms: 1000, connectFailedPct: 1 };
 
@@ -113,8 +116,11 @@ export interface ClusterFanoutStep {
   /** 1-minute load average of the machine at the start and the end of the step. */
   loadAverage1m: [number, number];
   meetsGoal: boolean;
+  /** Nothing lost, connections made, gateways alive (the ramp goes on however slow the captions). */
   held: boolean;
   why: string;
+  /** Caption p99 over the limit: reported, the ramp goes on (it shows how the delay grows). */
+  slow: string;
 }
 
 export interface FailedStep {
@@ -206,7 +212,7 @@ export async function runCluster(options: ClusterOptions): Promise<Record<string
         const s = await fanoutStep(cluster, n, options);
         steps.push(s);
         log(
-          `    caption p50/p95/p99 ${s.captionDelayMs.p50}/${s.captionDelayMs.p95}/${s.captionDelayMs.p99} ms, lost ${s.captionsLost}, audio dropped ${s.audioDroppedPct} %, connect failed ${s.connectFailed}, gateway CPU ${s.gatewayCpuPct.join(' + ')} %, RSS peak ${s.gatewayRssPeakMb.join(' + ')} MB${s.held ? '' : ` — broke: ${s.why}`}`,
+          `    caption p50/p95/p99 ${s.captionDelayMs.p50}/${s.captionDelayMs.p95}/${s.captionDelayMs.p99} ms, lost ${s.captionsLost}, audio dropped ${s.audioDroppedPct} %, connect failed ${s.connectFailed}, gateway CPU ${s.gatewayCpuPct.join(' + ')} %, RSS peak ${s.gatewayRssPeakMb.join(' + ')} MB, load ${s.loadAverage1m.join('→')}${s.held ? '' : ` — broke: ${s.why}`}${s.slow ? ` (${s.slow})` : ''}`,
         );
         if (!s.held) break;
       } catch (err) {
@@ -293,11 +299,25 @@ function counterDelta(
 /** Workers' session counts, in the order given. */
 const counts = (workers: ClusterNode[]) => Promise.all(workers.map((w) => w.sessions()));
 
+/**
+ * Counts once the workers have let go of the sessions earlier steps ended (a worker finishes an
+ * ended session's audio before it releases it), at most `ms`: the baseline of a measurement.
+ */
+async function idleCounts(workers: ClusterNode[], ms = 20_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let c = await counts(workers);
+  while (c.some((x) => x > 0) && Date.now() < deadline) {
+    await sleep(250);
+    c = await counts(workers);
+  }
+  return c;
+}
+
 async function failoverRun(cluster: Cluster, run: number, options: ClusterOptions): Promise<FailoverRun> {
   const o = options.failover;
   const [gwA, gwB] = cluster.gateways as [ClusterNode, ClusterNode];
   const workers = cluster.liveWorkers();
-  const base = await counts(workers);
+  const base = await idleCounts(workers);
   const samples = clipSamples(o.clip, o.streamS);
   const id = await cluster.createSession(`failover ${run}`);
   const listeners = {
@@ -529,8 +549,6 @@ async function fanoutStep(cluster: Cluster, n: number, options: ClusterOptions):
     const c = a.captionDelayMs;
     const why: string[] = [];
     if (connect.failed > (BREAK.connectFailedPct / 100) * n) why.push(`${connect.failed} connections failed`);
-    if (c.p99 !== null && c.p99 > BREAK.captionP99Ms)
-      why.push(`caption p99 ${c.p99} ms > ${BREAK.captionP99Ms} ms`);
     if (a.captionsLost > 0) why.push(`${a.captionsLost} captions lost`);
     if (a.wrongLanguage > 0) why.push(`${a.wrongLanguage} messages reached listeners of another language`);
     if (a.captionsPublished === 0) why.push('no caption was published');
@@ -541,6 +559,10 @@ async function fanoutStep(cluster: Cluster, n: number, options: ClusterOptions):
         );
     const meetsGoal =
       why.length === 0 && connect.failed === 0 && c.p95 !== null && c.p95 <= CLUSTER_GOAL.captionP95Ms;
+    const slow =
+      c.p99 !== null && c.p99 > BREAK.captionP99Ms
+        ? `caption p99 ${c.p99} ms > ${BREAK.captionP99Ms} ms`
+        : '';
     return {
       listeners: n,
       perGateway,
@@ -571,6 +593,7 @@ async function fanoutStep(cluster: Cluster, n: number, options: ClusterOptions):
       meetsGoal,
       held: why.length === 0,
       why: why.join('; '),
+      slow,
     };
   } finally {
     speaker?.close();
@@ -583,7 +606,7 @@ async function fanoutStep(cluster: Cluster, n: number, options: ClusterOptions):
 async function spread(cluster: Cluster, options: ClusterOptions) {
   const o = options.spread;
   const workers = cluster.liveWorkers();
-  const base = await counts(workers);
+  const base = await idleCounts(workers);
   const samples = clipSamples(o.clip, o.streamS);
   const ids: string[] = [];
   for (let i = 0; i < o.sessions; i++) ids.push(await cluster.createSession(`spread ${i + 1}`));

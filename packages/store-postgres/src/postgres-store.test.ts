@@ -28,43 +28,23 @@ afterAll(async () => {
   expect(left).toEqual([]);
 });
 
-describeStoreConformance('postgres', () => open());
+describeStoreConformance(
+  'postgres',
+  () => open(),
+  () => {
+    const schema = freshSchema();
+    return () => open(schema);
+  },
+);
 
 describe('PostgresStore', () => {
-  it('creates its schema, migrates once, and keeps everything across close and reopen (restart)', async () => {
+  it('creates its schema and migrates once, however often it is opened', async () => {
     const schema = freshSchema();
     const first = await open(schema);
     expect(first.schema).toBe(schema);
-    const session = sessionRecord('brave-otter-101', {
-      title: 'Assembly',
-      state: 'live',
-      targetLanguages: ['es', 'fr'],
-    });
-    await first.createSession(session);
-    await first.upsertSpeaker({ id: 'speaker-1', name: 'Ana', createdAt: NOW });
-    const token = {
-      id: 'tok-a',
-      name: 'laptop',
-      speakerId: 'speaker-1',
-      tokenHash: 'a'.repeat(64),
-      createdAt: NOW,
-      revokedAt: null,
-    };
-    await first.createApiToken(token);
-    await first.revokeApiToken('tok-a', NOW + 1);
-    const segments = [1, 2, 3].map((seq) =>
-      transcriptSegment(session.id, seq, { segmentId: seq + 10, mediaStartMs: seq * 1000.25 }),
-    );
-    for (const s of segments) await first.appendSegment(s);
+    await first.createSession(sessionRecord('brave-otter-101'));
     await first.close();
-
-    const second = await open(schema);
-    expect(await second.getSession(session.id)).toEqual(session);
-    expect(await second.getSpeaker('speaker-1')).toEqual({ id: 'speaker-1', name: 'Ana', createdAt: NOW });
-    expect(await second.findApiTokenByHash(token.tokenHash)).toEqual({ ...token, revokedAt: NOW + 1 });
-    expect(await second.listSegments(session.id)).toEqual(segments);
-    expect(await second.lastNumbers(session.id)).toEqual({ seq: 3, segmentId: 13 });
-    await second.close();
+    await (await open(schema)).close();
 
     const versions = await adminQuery<{ version: number }>(
       `SELECT version FROM "${schema}".schema_version ORDER BY version`,

@@ -7,7 +7,6 @@
  */
 import type {
   ApiTokenRecord,
-  PauseReason,
   SegmentFilter,
   SessionFilter,
   SessionRecord,
@@ -17,6 +16,7 @@ import type {
   TranscriptSegment,
 } from '@babelcast/core';
 import type { SessionState } from '@babelcast/protocol';
+import * as layout from '@babelcast/core/store-rows';
 import pg from 'pg';
 import { connectError, describeTarget, PostgresConnectError } from './connect-error.ts';
 import { LOCK_PURGE, LOCK_RENAME, migrate, quoteIdent } from './migrations.ts';
@@ -55,89 +55,6 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-interface SessionRow {
-  id: string;
-  title: string | null;
-  source_language: string;
-  state: SessionState;
-  owner_id: string;
-  created_at: number;
-  updated_at: number;
-  ended_at: number | null;
-  target_languages: string[] | null;
-  pause_reason: PauseReason | null;
-  last_audio_seq: number | null;
-}
-
-interface SpeakerRow {
-  id: string;
-  name: string;
-  created_at: number;
-}
-
-interface ApiTokenRow {
-  id: string;
-  name: string;
-  speaker_id: string;
-  token_hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-interface SegmentRow {
-  session_id: string;
-  segment_id: number;
-  seq: number;
-  lang: string;
-  kind: 'source' | 'translation';
-  text: string;
-  media_start_ms: number;
-  media_end_ms: number;
-  created_at: number;
-}
-
-const toSession = (r: SessionRow): SessionRecord => ({
-  id: r.id,
-  title: r.title,
-  sourceLanguage: r.source_language,
-  state: r.state,
-  ownerId: r.owner_id,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  endedAt: r.ended_at,
-  targetLanguages: r.target_languages,
-  pauseReason: r.pause_reason,
-  lastAudioSeq: r.last_audio_seq,
-});
-
-const toSpeaker = (r: SpeakerRow): SpeakerRecord => ({ id: r.id, name: r.name, createdAt: r.created_at });
-
-const toApiToken = (r: ApiTokenRow): ApiTokenRecord => ({
-  id: r.id,
-  name: r.name,
-  speakerId: r.speaker_id,
-  tokenHash: r.token_hash,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-});
-
-const toSegment = (r: SegmentRow): TranscriptSegment => ({
-  sessionId: r.session_id,
-  segmentId: r.segment_id,
-  seq: r.seq,
-  lang: r.lang,
-  kind: r.kind,
-  text: r.text,
-  mediaStartMs: r.media_start_ms,
-  mediaEndMs: r.media_end_ms,
-  createdAt: r.created_at,
-});
-
-const SESSION_COLUMNS =
-  'id, title, source_language, state, owner_id, created_at, updated_at, ended_at, target_languages, pause_reason, last_audio_seq';
-const SEGMENT_COLUMNS =
-  'session_id, segment_id, seq, lang, kind, text, media_start_ms, media_end_ms, created_at';
-const TOKEN_COLUMNS = 'id, name, speaker_id, token_hash, created_at, revoked_at';
 /** Ended before the cutoff (parameter `param`); a session ended without endedAt counts from its last update. */
 const expired = (param: string) => `state = 'ended' AND COALESCE(ended_at, updated_at) < ${param}::bigint`;
 
@@ -251,7 +168,7 @@ export class PostgresStore implements Store {
 
   async createSession(s: SessionRecord): Promise<void> {
     await this.pool.query(
-      `INSERT INTO ${this.t.sessions} (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `INSERT INTO ${this.t.sessions} (${layout.SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
         s.id,
         s.title,
@@ -269,11 +186,11 @@ export class PostgresStore implements Store {
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
-    const [row] = await this.rows<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM ${this.t.sessions} WHERE id = $1`,
+    const [row] = await this.rows<layout.SessionRow>(
+      `SELECT ${layout.SESSION_COLUMNS} FROM ${this.t.sessions} WHERE id = $1`,
       [id],
     );
-    return row ? toSession(row) : null;
+    return row ? layout.sessionFromRow(row) : null;
   }
 
   async listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
@@ -288,12 +205,12 @@ export class PostgresStore implements Store {
       where.push(`owner_id = $${params.length}`);
     }
     params.push(filter.limit ?? 1000);
-    const rows = await this.rows<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM ${this.t.sessions} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const rows = await this.rows<layout.SessionRow>(
+      `SELECT ${layout.SESSION_COLUMNS} FROM ${this.t.sessions} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY created_at DESC, ord DESC LIMIT $${params.length}`,
       params,
     );
-    return rows.map(toSession);
+    return rows.map(layout.sessionFromRow);
   }
 
   async updateSessionState(
@@ -329,37 +246,33 @@ export class PostgresStore implements Store {
   }
 
   async getSpeaker(id: string): Promise<SpeakerRecord | null> {
-    const [row] = await this.rows<SpeakerRow>(
+    const [row] = await this.rows<layout.SpeakerRow>(
       `SELECT id, name, created_at FROM ${this.t.speakers} WHERE id = $1`,
       [id],
     );
-    return row ? toSpeaker(row) : null;
+    return row ? layout.speakerFromRow(row) : null;
   }
 
   async createApiToken(t: ApiTokenRecord): Promise<void> {
-    await this.pool.query(`INSERT INTO ${this.t.tokens} (${TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      t.id,
-      t.name,
-      t.speakerId,
-      t.tokenHash,
-      t.createdAt,
-      t.revokedAt,
-    ]);
+    await this.pool.query(
+      `INSERT INTO ${this.t.tokens} (${layout.TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [t.id, t.name, t.speakerId, t.tokenHash, t.createdAt, t.revokedAt],
+    );
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | null> {
-    const [row] = await this.rows<ApiTokenRow>(
-      `SELECT ${TOKEN_COLUMNS} FROM ${this.t.tokens} WHERE token_hash = $1`,
+    const [row] = await this.rows<layout.ApiTokenRow>(
+      `SELECT ${layout.TOKEN_COLUMNS} FROM ${this.t.tokens} WHERE token_hash = $1`,
       [tokenHash],
     );
-    return row ? toApiToken(row) : null;
+    return row ? layout.apiTokenFromRow(row) : null;
   }
 
   async listApiTokens(): Promise<ApiTokenRecord[]> {
-    const rows = await this.rows<ApiTokenRow>(
-      `SELECT ${TOKEN_COLUMNS} FROM ${this.t.tokens} ORDER BY created_at, ord`,
+    const rows = await this.rows<layout.ApiTokenRow>(
+      `SELECT ${layout.TOKEN_COLUMNS} FROM ${this.t.tokens} ORDER BY created_at, ord`,
     );
-    return rows.map(toApiToken);
+    return rows.map(layout.apiTokenFromRow);
   }
 
   async revokeApiToken(id: string, at: number): Promise<boolean> {
@@ -402,7 +315,7 @@ export class PostgresStore implements Store {
 
   async appendSegment(seg: TranscriptSegment): Promise<void> {
     await this.pool.query(
-      `INSERT INTO ${this.t.segments} (${SEGMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO ${this.t.segments} (${layout.SEGMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         seg.sessionId,
         seg.segmentId,
@@ -431,18 +344,18 @@ export class PostgresStore implements Store {
     if (filter.last !== undefined) {
       // The newest N, read backwards through the (session_id, seq, id) index, then put back in order.
       params.push(Math.max(0, Math.trunc(filter.last)));
-      const rows = await this.rows<SegmentRow>(
-        `SELECT ${SEGMENT_COLUMNS} FROM ${this.t.segments} WHERE ${where}
+      const rows = await this.rows<layout.SegmentRow>(
+        `SELECT ${layout.SEGMENT_COLUMNS} FROM ${this.t.segments} WHERE ${where}
          ORDER BY seq DESC, id DESC LIMIT $${params.length}`,
         params,
       );
-      return rows.reverse().map(toSegment);
+      return rows.reverse().map(layout.segmentFromRow);
     }
-    const rows = await this.rows<SegmentRow>(
-      `SELECT ${SEGMENT_COLUMNS} FROM ${this.t.segments} WHERE ${where} ORDER BY seq, id`,
+    const rows = await this.rows<layout.SegmentRow>(
+      `SELECT ${layout.SEGMENT_COLUMNS} FROM ${this.t.segments} WHERE ${where} ORDER BY seq, id`,
       params,
     );
-    return rows.map(toSegment);
+    return rows.map(layout.segmentFromRow);
   }
 
   async lastNumbers(sessionId: string): Promise<{ seq: number; segmentId: number }> {

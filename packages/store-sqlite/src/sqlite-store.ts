@@ -7,7 +7,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   ApiTokenRecord,
-  PauseReason,
   SegmentFilter,
   SessionFilter,
   SessionRecord,
@@ -17,6 +16,7 @@ import type {
   TranscriptSegment,
 } from '@babelcast/core';
 import type { SessionState } from '@babelcast/protocol';
+import * as layout from '@babelcast/core/store-rows';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
 
@@ -33,89 +33,14 @@ export interface SqliteStoreOptions {
  */
 const PURGE_BATCH = 2000;
 
-interface SessionRow {
-  id: string;
-  title: string | null;
-  source_language: string;
-  state: SessionState;
-  owner_id: string;
-  created_at: number;
-  updated_at: number;
-  ended_at: number | null;
-  target_languages: string | null;
-  pause_reason: PauseReason | null;
-  last_audio_seq: number | null;
-}
+/** SQLite has no array type: a session's target languages are JSON text. */
+type StoredSessionRow = Omit<layout.SessionRow, 'target_languages'> & { target_languages: string | null };
+const toSession = (r: StoredSessionRow): SessionRecord =>
+  layout.sessionFromRow({
+    ...r,
+    target_languages: r.target_languages === null ? null : (JSON.parse(r.target_languages) as string[]),
+  });
 
-interface SpeakerRow {
-  id: string;
-  name: string;
-  created_at: number;
-}
-
-interface ApiTokenRow {
-  id: string;
-  name: string;
-  speaker_id: string;
-  token_hash: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-interface SegmentRow {
-  session_id: string;
-  segment_id: number;
-  seq: number;
-  lang: string;
-  kind: 'source' | 'translation';
-  text: string;
-  media_start_ms: number;
-  media_end_ms: number;
-  created_at: number;
-}
-
-const toSession = (r: SessionRow): SessionRecord => ({
-  id: r.id,
-  title: r.title,
-  sourceLanguage: r.source_language,
-  state: r.state,
-  ownerId: r.owner_id,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  endedAt: r.ended_at,
-  targetLanguages: r.target_languages === null ? null : (JSON.parse(r.target_languages) as string[]),
-  pauseReason: r.pause_reason,
-  lastAudioSeq: r.last_audio_seq,
-});
-
-const toSpeaker = (r: SpeakerRow): SpeakerRecord => ({ id: r.id, name: r.name, createdAt: r.created_at });
-
-const toApiToken = (r: ApiTokenRow): ApiTokenRecord => ({
-  id: r.id,
-  name: r.name,
-  speakerId: r.speaker_id,
-  tokenHash: r.token_hash,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-});
-
-const toSegment = (r: SegmentRow): TranscriptSegment => ({
-  sessionId: r.session_id,
-  segmentId: r.segment_id,
-  seq: r.seq,
-  lang: r.lang,
-  kind: r.kind,
-  text: r.text,
-  mediaStartMs: r.media_start_ms,
-  mediaEndMs: r.media_end_ms,
-  createdAt: r.created_at,
-});
-
-const SESSION_COLUMNS =
-  'id, title, source_language, state, owner_id, created_at, updated_at, ended_at, target_languages, pause_reason, last_audio_seq';
-const SEGMENT_COLUMNS =
-  'session_id, segment_id, seq, lang, kind, text, media_start_ms, media_end_ms, created_at';
-const TOKEN_COLUMNS = 'id, name, speaker_id, token_hash, created_at, revoked_at';
 /** Ended before the cutoff; a session ended without endedAt counts from its last update. */
 const EXPIRED = "state = 'ended' AND COALESCE(ended_at, updated_at) < ?";
 
@@ -158,15 +83,15 @@ export class SqliteStore implements Store {
 
   async createSession(s: SessionRecord): Promise<void> {
     this.stmt(
-      `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES
+      `INSERT INTO sessions (${layout.SESSION_COLUMNS}) VALUES
        (@id, @title, @sourceLanguage, @state, @ownerId, @createdAt, @updatedAt, @endedAt,
         @targetLanguages, @pauseReason, @lastAudioSeq)`,
     ).run({ ...s, targetLanguages: s.targetLanguages === null ? null : JSON.stringify(s.targetLanguages) });
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
-    const row = this.stmt(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`).get(id) as
-      | SessionRow
+    const row = this.stmt(`SELECT ${layout.SESSION_COLUMNS} FROM sessions WHERE id = ?`).get(id) as
+      | StoredSessionRow
       | undefined;
     return row ? toSession(row) : null;
   }
@@ -183,9 +108,9 @@ export class SqliteStore implements Store {
       params.push(filter.ownerId);
     }
     params.push(filter.limit ?? 1000);
-    const sql = `SELECT ${SESSION_COLUMNS} FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT ${layout.SESSION_COLUMNS} FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, rowid DESC LIMIT ?`;
-    return (this.stmt(sql).all(...params) as SessionRow[]).map(toSession);
+    return (this.stmt(sql).all(...params) as StoredSessionRow[]).map(toSession);
   }
 
   async updateSessionState(
@@ -220,28 +145,28 @@ export class SqliteStore implements Store {
 
   async getSpeaker(id: string): Promise<SpeakerRecord | null> {
     const row = this.stmt('SELECT id, name, created_at FROM speakers WHERE id = ?').get(id) as
-      | SpeakerRow
+      | layout.SpeakerRow
       | undefined;
-    return row ? toSpeaker(row) : null;
+    return row ? layout.speakerFromRow(row) : null;
   }
 
   async createApiToken(t: ApiTokenRecord): Promise<void> {
     this.stmt(
-      `INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES
+      `INSERT INTO api_tokens (${layout.TOKEN_COLUMNS}) VALUES
        (@id, @name, @speakerId, @tokenHash, @createdAt, @revokedAt)`,
     ).run(t);
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | null> {
-    const row = this.stmt(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?`).get(tokenHash) as
-      | ApiTokenRow
-      | undefined;
-    return row ? toApiToken(row) : null;
+    const row = this.stmt(`SELECT ${layout.TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?`).get(
+      tokenHash,
+    ) as layout.ApiTokenRow | undefined;
+    return row ? layout.apiTokenFromRow(row) : null;
   }
 
   async listApiTokens(): Promise<ApiTokenRecord[]> {
-    const rows = this.stmt(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, rowid`).all();
-    return (rows as ApiTokenRow[]).map(toApiToken);
+    const rows = this.stmt(`SELECT ${layout.TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, rowid`).all();
+    return (rows as layout.ApiTokenRow[]).map(layout.apiTokenFromRow);
   }
 
   async revokeApiToken(id: string, at: number): Promise<boolean> {
@@ -277,7 +202,7 @@ export class SqliteStore implements Store {
 
   async appendSegment(seg: TranscriptSegment): Promise<void> {
     this.stmt(
-      `INSERT INTO segments (${SEGMENT_COLUMNS}) VALUES
+      `INSERT INTO segments (${layout.SEGMENT_COLUMNS}) VALUES
        (@sessionId, @segmentId, @seq, @lang, @kind, @text, @mediaStartMs, @mediaEndMs, @createdAt)`,
     ).run(seg);
   }
@@ -296,14 +221,14 @@ export class SqliteStore implements Store {
     if (filter.last !== undefined) {
       // The newest N, read backwards through the (session_id, seq) index, then put back in order.
       const rows = this.stmt(
-        `SELECT ${SEGMENT_COLUMNS} FROM segments WHERE ${where} ORDER BY seq DESC, id DESC LIMIT ?`,
-      ).all(...params, Math.max(0, Math.trunc(filter.last))) as SegmentRow[];
-      return rows.reverse().map(toSegment);
+        `SELECT ${layout.SEGMENT_COLUMNS} FROM segments WHERE ${where} ORDER BY seq DESC, id DESC LIMIT ?`,
+      ).all(...params, Math.max(0, Math.trunc(filter.last))) as layout.SegmentRow[];
+      return rows.reverse().map(layout.segmentFromRow);
     }
-    const rows = this.stmt(`SELECT ${SEGMENT_COLUMNS} FROM segments WHERE ${where} ORDER BY seq, id`).all(
-      ...params,
-    );
-    return (rows as SegmentRow[]).map(toSegment);
+    const rows = this.stmt(
+      `SELECT ${layout.SEGMENT_COLUMNS} FROM segments WHERE ${where} ORDER BY seq, id`,
+    ).all(...params);
+    return (rows as layout.SegmentRow[]).map(layout.segmentFromRow);
   }
 
   async lastNumbers(sessionId: string): Promise<{ seq: number; segmentId: number }> {

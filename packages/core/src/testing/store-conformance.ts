@@ -58,8 +58,45 @@ function apiToken(id: string, overrides: Partial<ApiTokenRecord> = {}): ApiToken
   };
 }
 
-export function describeStoreConformance(name: string, factory: () => Promise<Store>): void {
+/**
+ * `durable`, for a store that keeps data across a restart: makes a new place (file, schema) and
+ * returns how to open a store on it, as many times as a test likes.
+ */
+export function describeStoreConformance(
+  name: string,
+  factory: () => Promise<Store>,
+  durable?: () => () => Promise<Store>,
+): void {
   describe(`Store conformance: ${name}`, () => {
+    if (durable)
+      it('keeps every record across close and reopen (restart)', async () => {
+        const open = durable();
+        const first = await open();
+        const session = sessionRecord('brave-otter-101', {
+          title: 'Assembly',
+          state: 'live',
+          targetLanguages: ['es', 'fr'],
+        });
+        await first.createSession(session);
+        await first.upsertSpeaker({ id: 'speaker-1', name: 'Ana', createdAt: T0 });
+        const token = apiToken('tok-a', { name: 'laptop' });
+        await first.createApiToken(token);
+        await first.revokeApiToken('tok-a', T0 + 1);
+        const segments = [1, 2, 3].map((seq) =>
+          transcriptSegment(session.id, seq, { segmentId: seq + 10, mediaStartMs: seq * 1000.25 }),
+        );
+        for (const s of segments) await first.appendSegment(s);
+        await first.close();
+
+        const second = await open();
+        expect(await second.getSession(session.id)).toEqual(session);
+        expect(await second.getSpeaker('speaker-1')).toEqual({ id: 'speaker-1', name: 'Ana', createdAt: T0 });
+        expect(await second.findApiTokenByHash(token.tokenHash)).toEqual({ ...token, revokedAt: T0 + 1 });
+        expect(await second.listSegments(session.id)).toEqual(segments);
+        expect(await second.lastNumbers(session.id)).toEqual({ seq: 3, segmentId: 13 });
+        await second.close();
+      });
+
     let store: Store;
     beforeEach(async () => {
       store = await factory();

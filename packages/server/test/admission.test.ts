@@ -4,10 +4,11 @@
  * BC_ERR_OVER_CAPACITY instead of degrading everyone, and shows capacity and headroom in /readyz
  * and /metrics.
  */
-import { CapacityPlanner, createFakeEngines, MemoryStore } from '@babelcast/core';
+import { CapacityPlanner } from '@babelcast/core';
 import { CloseCode, ErrorCode } from '@babelcast/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession, TestClient } from './ws-client.ts';
 
 const servers: RunningServer[] = [];
@@ -16,12 +17,7 @@ afterEach(async () => {
 });
 
 async function start(limits: Record<string, unknown>) {
-  const server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    engineSet: createFakeEngines(),
-    store: new MemoryStore(),
+  const server = await startTestServer({
     limits,
   });
   servers.push(server);

@@ -3,7 +3,7 @@ import { type AsrStreamOptions, createFakeEngines, FakeAsr, readWavFile } from '
 import { speechClip } from '@babelcast/core/testing';
 import { encodeSpeakerAudioFrame } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
 /** A recogniser that needs 600 ms per utterance: far slower than the audio arrives. */
@@ -22,10 +22,7 @@ class SlowAsr extends FakeAsr {
 
 describe('recogniser backpressure', () => {
   it('pauses reading the speaker while the recogniser is behind, then takes every frame', async () => {
-    const server = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
+    const server = await startTestServer({
       engineSet: { ...createFakeEngines(), asr: new SlowAsr() },
       limits: { maxAsrBacklogSeconds: 2 },
     });

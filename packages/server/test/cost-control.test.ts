@@ -3,10 +3,11 @@
  * the languages its speaker (or the config) chose, up to limits.maxLanguagesPerSession, and one
  * anonymous socket switching languages cannot keep more than one of them alive.
  */
-import { createFakeEngines, InMemoryBus, MemoryStore, subjects } from '@babelcast/core';
+import { InMemoryBus, subjects } from '@babelcast/core';
 import { CloseCode, ErrorCode } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, TestClient } from './ws-client.ts';
 
 let server: RunningServer;
@@ -15,12 +16,7 @@ const bus = new InMemoryBus();
 const GRACE_MS = 400;
 
 beforeAll(async () => {
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    engineSet: createFakeEngines(),
-    store: new MemoryStore(),
+  server = await startTestServer({
     bus,
     limits: { maxLanguagesPerSession: 3, demandGraceMs: GRACE_MS },
     rateLimits: { listenerMessages: { perSecond: 50, burst: 100 } },
@@ -87,12 +83,7 @@ describe('offered languages', () => {
   });
 
   it('the config can set the default offer', async () => {
-    const other = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      engineSet: createFakeEngines(),
-      store: new MemoryStore(),
+    const other = await startTestServer({
       sessions: { targetLanguages: ['pt', 'it', 'xx'] },
     });
     try {

@@ -12,7 +12,8 @@ import { chrF, readWavFile, rmsDbfs } from '@babelcast/core';
 import { speechClip, speechTranslations } from '@babelcast/core/testing';
 import { encodeSpeakerAudioFrame, type ListenerAudioPacket } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession, type TestClient } from './ws-client.ts';
 
 /**
@@ -38,10 +39,9 @@ const LANGS = ['es', 'fr'] as const;
 let server: RunningServer;
 let token: string;
 beforeAll(async () => {
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
+  server = await startTestServer({
+    // The embedded engines the config names, not the fakes.
+    engineSet: undefined,
     dataDir: mkdtempSync(join(tmpdir(), 'bc-emb-')),
   });
   token = await server.createApiToken('e2e');

@@ -8,7 +8,8 @@ import { createFakeEngines, type EngineSet, MemoryStore, readWavFile } from '@ba
 import { speechClip } from '@babelcast/core/testing';
 import { CloseCode, encodeSpeakerAudioFrame } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
 const PAUSE_MS = 300;
@@ -41,10 +42,7 @@ let token: string;
 const counted = countingEngines();
 
 beforeAll(async () => {
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
+  server = await startTestServer({
     engineSet: counted.engines,
     store: new MemoryStore(),
     limits: { idlePauseMs: PAUSE_MS, idleEndMs: END_MS },

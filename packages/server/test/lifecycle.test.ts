@@ -2,15 +2,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFakeEngines, readWavFile } from '@babelcast/core';
+import { readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
 import { CloseCode, encodeSpeakerAudioFrame } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
-const start = (dataDir: string) =>
-  startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir, engineSet: createFakeEngines() });
+const start = (dataDir: string) => startTestServer({ dataDir });
 
 describe('server lifecycle', () => {
   it('keeps sessions, transcripts and numbering across a restart; shutdown pauses live sessions', async () => {

@@ -7,11 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { NatsBus } from '@babelcast/bus-nats';
 import { PrivateNatsServer } from '@babelcast/bus-nats/testing';
-import { createFakeEngines, MemoryStore, readWavFile } from '@babelcast/core';
+import { readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
 import { CloseCode, encodeSpeakerAudioFrame } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
 const NATS_URL = process.env.BABELCAST_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -19,12 +20,7 @@ const prefix = `bctest_${randomBytes(5).toString('hex')}`;
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    engineSet: createFakeEngines(),
-    store: new MemoryStore(),
+  server = await startTestServer({
     bus: { kind: 'nats', natsUrl: NATS_URL, natsPrefix: prefix, audioMaxAgeSeconds: 600 },
     // Faster than real time, as in server-e2e: one translation and one voice per sentence.
     pipeline: { mode: 'sentence' },
@@ -109,12 +105,7 @@ describe('a live session on the NATS bus', () => {
   }, 60_000);
 
   it('BABELCAST_NATS_URL selects NATS; an unreachable one fails the start naming host:port', async () => {
-    const err = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      engineSet: createFakeEngines(),
-      store: new MemoryStore(),
+    const err = await startTestServer({
       env: { BABELCAST_NATS_URL: 'nats://127.0.0.1:1' },
     }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
@@ -123,12 +114,7 @@ describe('a live session on the NATS bus', () => {
 
   it('/readyz says 503 "reconnecting" while NATS is gone, and ready again once it is back', async () => {
     const nats = await PrivateNatsServer.start();
-    const node = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      engineSet: createFakeEngines(),
-      store: new MemoryStore(),
+    const node = await startTestServer({
       bus: { kind: 'nats', natsUrl: nats.url, natsPrefix: 'readyz' },
     });
     try {

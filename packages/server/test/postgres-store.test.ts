@@ -13,7 +13,7 @@ import { PostgresStore } from '@babelcast/store-postgres';
 import { dropSchemas, TEST_POSTGRES_URL, testSchemaName } from '@babelcast/store-postgres/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { startServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
 const HOUR = 3_600_000;
@@ -22,12 +22,8 @@ afterAll(() => dropSchemas([schema]));
 
 /** BABELCAST_POSTGRES_URL selects the store; the schema comes from the `store` config section. */
 const start = (dataDir: string) =>
-  startServer({
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
+  startTestServer({
     dataDir,
-    engines: 'fake',
     env: { BABELCAST_POSTGRES_URL: TEST_POSTGRES_URL },
     store: { postgresSchema: schema },
   });
@@ -114,12 +110,8 @@ describe('server on PostgreSQL', () => {
   }, 60_000);
 
   it('stops at start with a message naming host:port, never the password, when PostgreSQL is unreachable', async () => {
-    const attempt = startServer({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
+    const attempt = startTestServer({
       dataDir: mkdtempSync(join(tmpdir(), 'babelcast-pg-')),
-      engines: 'fake',
       env: { BABELCAST_POSTGRES_URL: 'postgres://babel:s3cret-pw@127.0.0.1:1/babelcast' },
     });
     const err = (await attempt.catch((e: unknown) => e)) as Error;

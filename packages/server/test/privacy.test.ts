@@ -3,18 +3,12 @@
  * session and is protected, session ids cannot be enumerated, anonymous callers learn only what a
  * listener needs, and anonymous replay is bounded to the recent window.
  */
-import {
-  createFakeEngines,
-  generateSessionId,
-  InMemoryBus,
-  MemoryStore,
-  SESSION_ID_BITS,
-  subjects,
-} from '@babelcast/core';
+import { generateSessionId, InMemoryBus, MemoryStore, SESSION_ID_BITS, subjects } from '@babelcast/core';
 import { sessionRecord } from '@babelcast/core/testing';
 import { type CaptionEvent, CloseCode, ErrorCode, PROTOCOL_VERSION, sessionId } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession, TestClient } from './ws-client.ts';
 
 let server: RunningServer;
@@ -26,11 +20,7 @@ const METRICS_TOKEN = 'metrics-token-0123456789';
 beforeAll(async () => {
   // An id in the old short form, as stores from before the hardening hold.
   await store.createSession(sessionRecord('faithful-angel-590', { ownerId: 'token:legacy', title: 'Old' }));
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    engineSet: createFakeEngines(),
+  server = await startTestServer({
     store,
     bus,
     limits: { anonymousReplayMaxEvents: 3, anonymousReplayWindowMs: 60_000, joinReplay: 20 },
@@ -93,12 +83,7 @@ describe('/metrics', () => {
   });
 
   it('with metrics.token, needs it (from anywhere); per-session labels only when opted in', async () => {
-    const other = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      engineSet: createFakeEngines(),
-      store: new MemoryStore(),
+    const other = await startTestServer({
       metrics: { token: METRICS_TOKEN, sessionLabels: true },
     });
     try {

@@ -7,15 +7,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFakeEngines, readWavFile } from '@babelcast/core';
+import { readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
 import { CloseCode, ErrorCode, encodeSpeakerAudioFrame } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession, type TestClient } from './ws-client.ts';
 
-const start = (dataDir: string) =>
-  startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', dataDir, engineSet: createFakeEngines() });
+const start = (dataDir: string) => startTestServer({ dataDir });
 
 /** 200 ms frames of a clip (no trailing silence: the utterance is still open when it ends). */
 function frames(file: string): Int16Array[] {

@@ -2,7 +2,7 @@
  * End to end against the real server on a random port, real WebSockets, a real speech clip and
  * fake engines (deterministic text; the real-engine version lives in the embedded engines test).
  */
-import { createFakeEngines, MemoryStore, readWavFile } from '@babelcast/core';
+import { readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
 import {
   CloseCode,
@@ -12,7 +12,8 @@ import {
   SPEAKER_AUDIO_MAX_FRAME_BYTES,
 } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startTestServer } from './test-server.ts';
 import { TestClient } from './ws-client.ts';
 
 let server: RunningServer;
@@ -20,12 +21,7 @@ let token: string;
 let wsUrl: string;
 
 beforeAll(async () => {
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    engineSet: createFakeEngines(),
-    store: new MemoryStore(),
+  server = await startTestServer({
     limits: { helloTimeoutMs: 2000 },
     // The audio below goes in faster than real time; in simultaneous mode the voice would rightly
     // skip ahead of such a burst. Sentence mode keeps one translation and one voice per sentence,

@@ -1,29 +1,16 @@
 /** An overloaded recogniser pauses the speaker's socket instead of queueing without bound or dropping audio. */
-import { type AsrStreamOptions, createFakeEngines, FakeAsr, readWavFile } from '@babelcast/core';
+import { createFakeEngines, FakeAsr, readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
 import { encodeSpeakerAudioFrame } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
-/** A recogniser that needs 600 ms per utterance: far slower than the audio arrives. */
-class SlowAsr extends FakeAsr {
-  override createStream(options: AsrStreamOptions) {
-    const inner = super.createStream(options);
-    return {
-      ...inner,
-      finishUtterance: async () => {
-        await new Promise((r) => setTimeout(r, 600));
-        return inner.finishUtterance();
-      },
-    };
-  }
-}
-
 describe('recogniser backpressure', () => {
   it('pauses reading the speaker while the recogniser is behind, then takes every frame', async () => {
     const server = await startTestServer({
-      engineSet: { ...createFakeEngines(), asr: new SlowAsr() },
+      // A recogniser that needs 600 ms per utterance: far slower than the audio arrives.
+      engineSet: { ...createFakeEngines(), asr: new FakeAsr({ finishDelayMs: 600 }) },
       limits: { maxAsrBacklogSeconds: 2 },
     });
     try {

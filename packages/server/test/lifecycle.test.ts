@@ -2,11 +2,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readWavFile } from '@babelcast/core';
-import { speechClip } from '@babelcast/core/testing';
-import { CloseCode, encodeSpeakerAudioFrame } from '@babelcast/protocol';
+import { CloseCode } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
-import { startTestServer } from './test-server.ts';
+import { sendClip, startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
 const start = (dataDir: string) => startTestServer({ dataDir });
@@ -19,14 +17,7 @@ describe('server lifecycle', () => {
     const created = { id: await createSession(server.url, token) };
     const listener = await connectListener(server.url, created.id, 'es');
     const speaker = await connectSpeaker(server.url, created.id, token);
-    const { samples } = readWavFile(speechClip('ljspeech-03.wav'));
-    const padded = new Int16Array(samples.length + 16000);
-    padded.set(samples);
-    let seq = 0;
-    for (let at = 0; at < padded.length; at += 3200)
-      speaker.send(
-        encodeSpeakerAudioFrame({ seq: ++seq, captureTimeMs: 0, samples: padded.slice(at, at + 3200) }),
-      );
+    const seq = sendClip(speaker, 'ljspeech-03.wav');
     await listener.until(
       () => listener.messages('caption').some((c) => c.kind === 'translation'),
       'a translation',
@@ -61,10 +52,7 @@ describe('server lifecycle', () => {
       await sp.until(() => sp.messages('ready').length === 1, 'ready after restart');
       sp.send({ type: 'resume' });
       await again.until(() => again.messages('state').some((s) => s.state === 'live'), 'live again');
-      for (let at = 0; at < padded.length; at += 3200)
-        sp.send(
-          encodeSpeakerAudioFrame({ seq: ++seq, captureTimeMs: 0, samples: padded.slice(at, at + 3200) }),
-        );
+      sendClip(sp, 'ljspeech-03.wav', { afterSeq: seq });
       await again.until(
         () => again.messages('caption').some((c) => c.kind === 'translation' && !c.replay),
         'new translation',

@@ -6,14 +6,12 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readWavFile } from '@babelcast/core';
-import { sessionRecord, speechClip, transcriptSegment } from '@babelcast/core/testing';
-import { encodeSpeakerAudioFrame } from '@babelcast/protocol';
+import { sessionRecord, transcriptSegment } from '@babelcast/core/testing';
 import { PostgresStore } from '@babelcast/store-postgres';
 import { dropSchemas, TEST_POSTGRES_URL, testSchemaName } from '@babelcast/store-postgres/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { startTestServer } from './test-server.ts';
+import { sendClip, startTestServer } from './test-server.ts';
 import { connectListener, connectSpeaker, createSession } from './ws-client.ts';
 
 const HOUR = 3_600_000;
@@ -50,14 +48,7 @@ describe('server on PostgreSQL', () => {
     const speaker = await connectSpeaker(server.url, id, token);
     await speaker.until(() => speaker.messages('ready').length === 1, 'ready');
     // A short clip and a second of silence: one finished sentence, translated.
-    const { samples } = readWavFile(speechClip('ljspeech-03.wav'));
-    const padded = new Int16Array(samples.length + 16000);
-    padded.set(samples);
-    let seq = 0;
-    for (let at = 0; at < padded.length; at += 3200)
-      speaker.send(
-        encodeSpeakerAudioFrame({ seq: ++seq, captureTimeMs: 0, samples: padded.slice(at, at + 3200) }),
-      );
+    sendClip(speaker, 'ljspeech-03.wav');
     await listener.until(
       () => listener.messages('caption').some((c) => c.kind === 'translation'),
       'a translation',

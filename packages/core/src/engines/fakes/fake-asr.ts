@@ -16,7 +16,14 @@ export class FakeAsr implements AsrEngine {
   };
   readonly capabilities: AsrCapabilities;
 
-  constructor(private readonly options: { languages?: string[]; msPerWord?: number } = {}) {
+  constructor(
+    private readonly options: {
+      languages?: string[];
+      msPerWord?: number;
+      /** Wait this long before each final: a recogniser slower than the audio arrives. */
+      finishDelayMs?: number;
+    } = {},
+  ) {
     this.capabilities = {
       languages: options.languages ?? ['en', 'es', 'fr', 'de', 'pt'],
       streaming: true,
@@ -62,6 +69,8 @@ export class FakeAsr implements AsrEngine {
         }
       },
       finishUtterance: async (): Promise<AsrFinal> => {
+        const delay = this.options.finishDelayMs ?? 0;
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         const n = Math.max(0, Math.min(Math.round(samples / samplesPerWord), WORDS.length));
         const endMs = msOf(written);
         samples = 0;

@@ -456,7 +456,7 @@ function clusterSection(c: Results): string[] {
       }
       const d = st.captionDelayMs;
       out.push(
-        `| ${st.listeners} (${st.perGateway.join(' + ')}; ${st.connectFailed} failed) | ${f(d.p50)} / ${f(d.p95)} / ${f(d.p99)} | ${st.byGateway.map((g: Results) => f(g.captionDelayMs.p95)).join(' / ')} | ${st.captionsLost} (of ${st.captionsPublished} published) | ${st.audioDropped} (${st.audioDroppedPct} %) | ${st.gatewayCpuPct.join(' + ')} | ${st.gatewayRssPeakMb.join(' + ')} | ${st.workerCpuPct.join(' + ')} | ${st.listenerProcessCpuPct.join(' + ')} | ${st.workerTakeovers} | ${f(st.loadAverage1m?.join(' → '))} | ${st.meetsGoal ? 'yes' : 'no'} | ${st.held ? 'yes' : `no: ${st.why}`}${st.slow ? ` (slow: ${st.slow})` : ''} |`,
+        `| ${st.listeners} (${st.perGateway.join(' + ')}; ${st.connectFailed} failed) | ${f(d.p50)} / ${f(d.p95)} / ${f(d.p99)} | ${st.byGateway.map((g: Results) => f(g.captionDelayMs.p95)).join(' / ')}${st.referenceCaptionDelayMs ? ` (reference listeners: ${f(st.referenceCaptionDelayMs.p95)})` : ''} | ${st.captionsLost} (of ${st.captionsPublished} published) | ${st.audioDropped} (${st.audioDroppedPct} %) | ${st.gatewayCpuPct.join(' + ')} | ${st.gatewayRssPeakMb.join(' + ')} | ${st.workerCpuPct.join(' + ')} | ${st.listenerProcessCpuPct.join(' + ')} | ${st.workerTakeovers} | ${f(st.loadAverage1m?.join(' → '))} | ${st.meetsGoal ? 'yes' : 'no'} | ${st.held ? 'yes' : `no: ${st.why}`}${st.slow ? ` (slow: ${st.slow})` : ''} |`,
       );
     }
     out.push('');

@@ -21,7 +21,7 @@ import { loadavg } from 'node:os';
 import { readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
 import { account, KIND, type Published, splitEvenly } from '../lib/fanout-accounting.ts';
-import type { Histogram } from '../lib/histogram.ts';
+import { Histogram } from '../lib/histogram.ts';
 import { Cluster, type ClusterNode, RecordingListener, settle, Speaker } from '../lib/cluster-client.ts';
 import { cpuPercent, mb, type Usage } from '../lib/server-client.ts';
 import { Swarm, type SwarmReport } from '../lib/swarm-client.ts';
@@ -103,6 +103,12 @@ export interface ClusterFanoutStep {
   wrongLanguage: number;
   /** Messages no reference listener received (so their publish time is unknown). */
   unmatched: number;
+  /**
+   * The same delay at the reference listeners (a handful, in the benchmark process): when it is
+   * as large as the crowd's, the time is spent before the gateway's fan-out (worker, NATS, gateway
+   * intake), not in sending to thousands of sockets.
+   */
+  referenceCaptionDelayMs: ReturnType<Histogram['summary']>;
   /** Audio: listener receive time − the earliest reference listener's (not from publish). */
   audioDelayVsReferenceMs: ReturnType<Histogram['summary']>;
   gatewayCpuPct: number[];
@@ -460,6 +466,13 @@ async function failoverRun(cluster: Cluster, run: number, options: ClusterOption
   }
 }
 
+/** Caption delay (receive − emittedAt) at the reference listeners. */
+function referenceDelay(refs: RecordingListener[]) {
+  const h = new Histogram();
+  for (const l of refs) for (const c of l.captions()) h.add(c.at - c.emittedAt);
+  return h.summary();
+}
+
 /** What the reference listeners received, as the fan-out accounting's publish log. */
 function publishedFrom(refs: RecordingListener[]): Published[] {
   const bySeq = new Map<number, Published>();
@@ -580,6 +593,7 @@ async function fanoutStep(cluster: Cluster, n: number, options: ClusterOptions):
       wrongLanguage: a.wrongLanguage,
       unmatched: a.unmatched,
       audioDelayVsReferenceMs: a.audioDelayMs,
+      referenceCaptionDelayMs: referenceDelay(refs),
       gatewayCpuPct: cpu(before[0], after[0]),
       gatewayRssMb: after[0].map((u) => (u ? mb(u.rss) : Number.NaN)),
       gatewayRssPeakMb: after[0].map((u) => (u ? mb(u.rssPeak) : Number.NaN)),

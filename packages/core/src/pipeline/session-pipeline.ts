@@ -112,6 +112,15 @@ export class SessionPipeline {
   /** Each gateway's latest demand (see LanguageDemand). */
   private readonly demands = new Map<string, LanguageDemand>();
   private readonly demandTimer: NodeJS.Timeout;
+  private markDemandKnown!: () => void;
+  /**
+   * Resolves once the first demand arrived. On a network bus it comes a moment after the pipeline
+   * subscribes; a worker resuming a session waits for it, so the speech it recognises again is
+   * translated into the languages listeners hear.
+   */
+  readonly demandKnown = new Promise<void>((resolve) => {
+    this.markDemandKnown = resolve;
+  });
   private current: Utterance | null = null;
   /** The utterance whose audio the recogniser is being fed now (lags `current` when ASR is busy). */
   private feeding: { utterance: Utterance; endSample: number } | null = null;
@@ -287,6 +296,7 @@ export class SessionPipeline {
 
   private onDemand(message: LanguageDemand): void {
     if (this.closed) return;
+    this.markDemandKnown();
     const previous = this.demands.get(message.gateway);
     if (previous && previous.at > message.at) return;
     this.demands.set(message.gateway, message);

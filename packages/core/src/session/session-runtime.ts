@@ -24,6 +24,8 @@ import type { Store } from '../store/store.ts';
 export const TAKEOVER_SEQ_GAP = 1000;
 /** How often the output seq high-water goes into the mark while speech flows without a quiet point. */
 const MARK_EVERY_MS = 1000;
+/** How long a resuming runtime waits for the listeners' demand before it goes on without. */
+const DEMAND_WAIT_MS = 1500;
 /** Quiet points are acknowledged at most this often. */
 const ACK_EVERY_MS = 500;
 
@@ -95,7 +97,7 @@ export class SessionRuntime {
     const runtime = new SessionRuntime(options);
     try {
       const consumer = await options.bus.consumeAudio(options.sessionId, (frame) => runtime.onFrame(frame));
-      runtime.resumeFrom(consumer);
+      await runtime.resumeFrom(consumer);
     } catch (err) {
       await runtime.close();
       throw err;
@@ -118,9 +120,22 @@ export class SessionRuntime {
     return this.ackedSeq > 0;
   }
 
-  private resumeFrom(consumer: AudioConsumer): void {
+  private async resumeFrom(consumer: AudioConsumer): Promise<void> {
     this.consumer = consumer;
     this.resumeAt(consumer);
+    if (consumer.resumedAfter > 0) {
+      // Going on from a predecessor: know which languages listeners hear before the speech it had
+      // not finished is recognised again (else that speech would be captioned but not translated).
+      const pipeline = this.ensurePipeline();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        pipeline.demandKnown,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, DEMAND_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     const early = this.early ?? [];
     this.early = null;
     for (const frame of early) this.onFrame(frame);

@@ -1,6 +1,7 @@
 /**
  * The voices, per voice and language, on this machine.
- * Run: npx tsx bench/voices.bench.ts [--quick]   (writes bench/results/voices-<date>[-quick].{json,md})
+ * Run: npx tsx bench/voices.bench.ts [--quick] [--part speed|roundtrip|prosody]
+ *   (writes bench/results/voices-<date>[-quick][-<part>].{json,md}; without --part, every part)
  *
  * - speed: time to the first audio of a sentence, real-time factor (wall clock, process start
  *   included, as the pipeline pays it) and CPU per hour of speech (this process and its children),
@@ -42,9 +43,15 @@ import { closeEngines, createEngines, initEngines } from '../packages/server/src
 import { startServer } from '../packages/server/src/server.ts';
 import { machine } from './lib/results.ts';
 
+/** Stamped before any work: the load average then is what the figures ran into. */
+const startMachine = machine();
 const quick = process.argv.includes('--quick');
+const partArg = process.argv.indexOf('--part');
+const only = partArg > 0 ? process.argv[partArg + 1] : undefined;
+const runs = (part: 'speed' | 'roundtrip' | 'prosody') => only === undefined || only === part;
 const SPEED_SENTENCES = quick ? 5 : 20;
-const ROUNDTRIP_SENTENCES = quick ? 8 : 40;
+// pocketsphinx on a shared 2-core machine takes ~1 min per voice for 20 sentences.
+const ROUNDTRIP_SENTENCES = quick ? 8 : 20;
 const TALKS = quick ? ['long-en-02.wav'] : ['long-en-01.wav', 'long-en-02.wav'];
 const here = dirname(fileURLToPath(import.meta.url));
 const failedSteps: { step: string; error: string }[] = [];
@@ -128,7 +135,7 @@ async function synthesize(
 
 // --- speed ----------------------------------------------------------------------------------------
 const speed: Record<string, unknown>[] = [];
-for (const v of voices) {
+for (const v of runs('speed') ? voices : []) {
   await step(`speed ${v.name} (${v.language})`, async () => {
     const sentences = floresSentences(v.language).slice(0, SPEED_SENTENCES);
     await synthesize(v, sentences[0]!); // first use loads the voice's data (the pipeline warms up too)
@@ -158,7 +165,7 @@ for (const v of voices) {
 // --- round trip ---------------------------------------------------------------------------------
 const roundtrip: Record<string, unknown>[] = [];
 const asr = new PocketsphinxAsr();
-if (await step('init pocketsphinx', () => asr.init().then(() => true))) {
+if (runs('roundtrip') && (await step('init pocketsphinx', () => asr.init().then(() => true)))) {
   const english = floresSentences('en').slice(0, ROUNDTRIP_SENTENCES);
   for (const v of voices.filter((x) => x.language === 'en')) {
     await step(`roundtrip ${v.name}`, async () => {
@@ -305,7 +312,7 @@ async function prosodyRun(talk: string, prosody: boolean): Promise<ChunkRecord[]
 }
 
 const prosodyResults: Record<string, unknown>[] = [];
-for (const on of [true, false]) {
+for (const on of runs('prosody') ? [true, false] : []) {
   const all: ChunkRecord[] = [];
   for (const talk of TALKS) {
     const records = await step(`prosody ${on ? 'on' : 'off'} ${talk}`, () => prosodyRun(talk, on));
@@ -341,11 +348,12 @@ for (const on of [true, false]) {
 await Promise.all(Object.values(engines).map((e) => e.close()));
 
 // --- results --------------------------------------------------------------------------------------
-const m = machine();
+const m = { ...startMachine, finished: new Date().toISOString() };
 const stamp = m.date.slice(0, 16).replace(/[T:]/g, '-');
-const base = join(here, 'results', `voices-${stamp}${quick ? '-quick' : ''}`);
+const base = join(here, 'results', `voices-${stamp}${quick ? '-quick' : ''}${only ? `-${only}` : ''}`);
 const results = {
   machine: m,
+  parts: only ?? 'all',
   data: {
     speed: `first ${SPEED_SENTENCES} lines of shared/data/text/flores-dev.<lang>.txt per voice`,
     roundtrip: `first ${ROUNDTRIP_SENTENCES} lines of shared/data/text/flores-dev.en.txt, recognised by pocketsphinx en-us`,
@@ -368,12 +376,13 @@ if (failedSteps.length) {
   for (const f of failedSteps) md.push(`- ${f.step}: ${f.error.split('\n')[0]}`);
   md.push('');
 }
-md.push(
-  `## Speed (${results.data.speed})`,
-  '',
-  '| voice | language | first audio p50 / p95 (ms) | RTF | CPU s per hour of speech |',
-  '| --- | --- | --- | --- | --- |',
-);
+if (runs('speed'))
+  md.push(
+    `## Speed (${results.data.speed})`,
+    '',
+    '| voice | language | first audio p50 / p95 (ms) | RTF | CPU s per hour of speech |',
+    '| --- | --- | --- | --- | --- |',
+  );
 for (const s of speed as {
   voice: string;
   language: string;
@@ -384,16 +393,18 @@ for (const s of speed as {
   md.push(
     `| ${s.voice} | ${s.language} | ${s.firstAudioMs.p50} / ${s.firstAudioMs.p95} | ${s.rtf} | ${s.cpuSecondsPerHourOfSpeech} |`,
   );
-md.push('', `## Round trip (${results.data.roundtrip})`, '', '| voice | WER |', '| --- | --- |');
+if (runs('roundtrip'))
+  md.push('', `## Round trip (${results.data.roundtrip})`, '', '| voice | WER |', '| --- | --- |');
 for (const r of roundtrip as { voice: string; wer: number }[])
   md.push(`| ${r.voice} | ${(r.wer * 100).toFixed(1)} % |`);
-md.push(
-  '',
-  `## Prosody (${results.data.prosody})`,
-  '',
-  '| prosody | chunks | rate correlation | loudness correlation | requested rate | requested volume |',
-  '| --- | --- | --- | --- | --- | --- |',
-);
+if (runs('prosody'))
+  md.push(
+    '',
+    `## Prosody (${results.data.prosody})`,
+    '',
+    '| prosody | chunks | rate correlation | loudness correlation | requested rate | requested volume |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
 for (const p of prosodyResults as {
   prosody: string;
   chunks: number;

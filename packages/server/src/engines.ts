@@ -90,9 +90,18 @@ export const ENGINE_REGISTRY: Registry = {
         import('@babelcast/engine-rhvoice'),
       ]);
       const options = config.engines.options;
+      // Pico's English is an option (engines.voices.en.voice "pico:en-GB"): in the round trip
+      // through the recogniser it did worse than RHVoice and flite (docs/benchmarks.md, voices).
+      const picoEnglish = config.engines.voices.en?.voice?.startsWith('pico') === true;
       return new espeak.CompositeTts({
         ...o,
-        preferred: [new rhvoice.RhvoiceTts(options.rhvoice), new pico.PicoTts(options.pico)],
+        preferred: [
+          new rhvoice.RhvoiceTts(options.rhvoice),
+          new pico.PicoTts({
+            ...(picoEnglish ? {} : { languages: ['de', 'es', 'fr', 'it'] }),
+            ...options.pico,
+          }),
+        ],
         voices: config.engines.voices,
       });
     },

@@ -37,6 +37,9 @@ describe('better voices end to end', () => {
     expect(languages.voices?.fr?.[0]).toBe('pico:fr-FR');
     expect(languages.voices?.es).toContain('espeak-ng');
     expect(languages.voices?.en?.[0]).toBe('rhvoice:slt');
+    // Pico's English is an option, not a default (engines.voices.en.voice: "pico:en-GB").
+    expect(languages.voices?.en?.some((v) => v.startsWith('pico'))).toBe(false);
+    expect(languages.voices?.pt?.[0]).toBe('rhvoice:Leticia-F123');
   });
 
   it('a Spanish listener hears Pico: Opus that decodes to speech of plausible length', async () => {

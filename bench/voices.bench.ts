@@ -50,11 +50,15 @@ const partArg = process.argv.indexOf('--part');
 const only = partArg > 0 ? process.argv[partArg + 1] : undefined;
 const runs = (part: 'speed' | 'roundtrip' | 'prosody') => only === undefined || only === part;
 const SPEED_SENTENCES = quick ? 5 : 20;
-// pocketsphinx on a shared 2-core machine takes ~1 min per voice for 20 sentences.
-const ROUNDTRIP_SENTENCES = quick ? 8 : 20;
+// pocketsphinx on a loaded shared 2-core machine took ~4 min per voice for 20 sentences.
+const sentencesArg = process.argv.indexOf('--sentences');
+const ROUNDTRIP_SENTENCES = sentencesArg > 0 ? Number(process.argv[sentencesArg + 1]) : quick ? 8 : 20;
 const TALKS = quick ? ['long-en-02.wav'] : ['long-en-01.wav', 'long-en-02.wav'];
 const here = dirname(fileURLToPath(import.meta.url));
 const failedSteps: { step: string; error: string }[] = [];
+const speed: Record<string, unknown>[] = [];
+const roundtrip: Record<string, unknown>[] = [];
+const prosodyResults: Record<string, unknown>[] = [];
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -69,6 +73,9 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T | undefin
     console.error(`voices bench: ${name} FAILED: ${String(err)}`);
     failedSteps.push({ step: name, error: String((err as Error)?.stack ?? err) });
     return undefined;
+  } finally {
+    // After every step: a run stopped part-way still leaves what it measured.
+    writeResults();
   }
 }
 
@@ -134,7 +141,6 @@ async function synthesize(
 }
 
 // --- speed ----------------------------------------------------------------------------------------
-const speed: Record<string, unknown>[] = [];
 for (const v of runs('speed') ? voices : []) {
   await step(`speed ${v.name} (${v.language})`, async () => {
     const sentences = floresSentences(v.language).slice(0, SPEED_SENTENCES);
@@ -163,7 +169,6 @@ for (const v of runs('speed') ? voices : []) {
 }
 
 // --- round trip ---------------------------------------------------------------------------------
-const roundtrip: Record<string, unknown>[] = [];
 const asr = new PocketsphinxAsr();
 if (runs('roundtrip') && (await step('init pocketsphinx', () => asr.init().then(() => true)))) {
   const english = floresSentences('en').slice(0, ROUNDTRIP_SENTENCES);
@@ -311,7 +316,6 @@ async function prosodyRun(talk: string, prosody: boolean): Promise<ChunkRecord[]
   }
 }
 
-const prosodyResults: Record<string, unknown>[] = [];
 for (const on of runs('prosody') ? [true, false] : []) {
   const all: ChunkRecord[] = [];
   for (const talk of TALKS) {
@@ -348,74 +352,82 @@ for (const on of runs('prosody') ? [true, false] : []) {
 await Promise.all(Object.values(engines).map((e) => e.close()));
 
 // --- results --------------------------------------------------------------------------------------
-const m = { ...startMachine, finished: new Date().toISOString() };
-const stamp = m.date.slice(0, 16).replace(/[T:]/g, '-');
-const base = join(here, 'results', `voices-${stamp}${quick ? '-quick' : ''}${only ? `-${only}` : ''}`);
-const results = {
-  machine: m,
-  parts: only ?? 'all',
-  data: {
-    speed: `first ${SPEED_SENTENCES} lines of shared/data/text/flores-dev.<lang>.txt per voice`,
-    roundtrip: `first ${ROUNDTRIP_SENTENCES} lines of shared/data/text/flores-dev.en.txt, recognised by pocketsphinx en-us`,
-    prosody: `shared/data/speech/${TALKS.join(', ')} replayed in real time, listener es (Apertium en→es)`,
-  },
-  failedSteps,
-  speed,
-  roundtrip,
-  prosody: prosodyResults,
-};
-writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
-
-const md: string[] = [`# Voices benchmark (${m.date})`, ''];
-md.push(
-  `Machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, load ${m.loadAverage1m} at start (${m.note}).`,
-  '',
-);
-if (failedSteps.length) {
-  md.push('**Failed steps:**', '');
-  for (const f of failedSteps) md.push(`- ${f.step}: ${f.error.split('\n')[0]}`);
-  md.push('');
+function resultsBase(): string {
+  const stamp = startMachine.date.slice(0, 16).replace(/[T:]/g, '-');
+  return join(here, 'results', `voices-${stamp}${quick ? '-quick' : ''}${only ? `-${only}` : ''}`);
 }
-if (runs('speed'))
+
+function writeResults(): void {
+  const m = { ...startMachine, finished: new Date().toISOString() };
+  const base = resultsBase();
+  const results = {
+    machine: m,
+    parts: only ?? 'all',
+    data: {
+      speed: `first ${SPEED_SENTENCES} lines of shared/data/text/flores-dev.<lang>.txt per voice`,
+      roundtrip: `first ${ROUNDTRIP_SENTENCES} lines of shared/data/text/flores-dev.en.txt, recognised by pocketsphinx en-us`,
+      prosody: `shared/data/speech/${TALKS.join(', ')} replayed in real time, listener es (Apertium en→es)`,
+    },
+    failedSteps,
+    speed,
+    roundtrip,
+    prosody: prosodyResults,
+  };
+  writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+
+  const md: string[] = [`# Voices benchmark (${m.date})`, ''];
   md.push(
-    `## Speed (${results.data.speed})`,
+    `Machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, load ${m.loadAverage1m} at start (${m.note}).`,
     '',
-    '| voice | language | first audio p50 / p95 (ms) | RTF | CPU s per hour of speech |',
-    '| --- | --- | --- | --- | --- |',
   );
-for (const s of speed as {
-  voice: string;
-  language: string;
-  firstAudioMs: { p50: number; p95: number };
-  rtf: number;
-  cpuSecondsPerHourOfSpeech: number;
-}[])
-  md.push(
-    `| ${s.voice} | ${s.language} | ${s.firstAudioMs.p50} / ${s.firstAudioMs.p95} | ${s.rtf} | ${s.cpuSecondsPerHourOfSpeech} |`,
-  );
-if (runs('roundtrip'))
-  md.push('', `## Round trip (${results.data.roundtrip})`, '', '| voice | WER |', '| --- | --- |');
-for (const r of roundtrip as { voice: string; wer: number }[])
-  md.push(`| ${r.voice} | ${(r.wer * 100).toFixed(1)} % |`);
-if (runs('prosody'))
-  md.push(
-    '',
-    `## Prosody (${results.data.prosody})`,
-    '',
-    '| prosody | chunks | rate correlation | loudness correlation | requested rate | requested volume |',
-    '| --- | --- | --- | --- | --- | --- |',
-  );
-for (const p of prosodyResults as {
-  prosody: string;
-  chunks: number;
-  rateCorrelation: number | null;
-  loudnessCorrelation: number | null;
-  requestedRate: { min: number; max: number } | null;
-  requestedVolume: { min: number; max: number } | null;
-}[])
-  md.push(
-    `| ${p.prosody} | ${p.chunks} | ${p.rateCorrelation ?? '—'} | ${p.loudnessCorrelation ?? '—'} | ${p.requestedRate ? `${p.requestedRate.min}–${p.requestedRate.max}` : '—'} | ${p.requestedVolume ? `${p.requestedVolume.min}–${p.requestedVolume.max}` : '—'} |`,
-  );
-writeFileSync(`${base}.md`, `${md.join('\n')}\n`);
+  if (failedSteps.length) {
+    md.push('**Failed steps:**', '');
+    for (const f of failedSteps) md.push(`- ${f.step}: ${f.error.split('\n')[0]}`);
+    md.push('');
+  }
+  if (runs('speed'))
+    md.push(
+      `## Speed (${results.data.speed})`,
+      '',
+      '| voice | language | first audio p50 / p95 (ms) | RTF | CPU s per hour of speech |',
+      '| --- | --- | --- | --- | --- |',
+    );
+  for (const s of speed as {
+    voice: string;
+    language: string;
+    firstAudioMs: { p50: number; p95: number };
+    rtf: number;
+    cpuSecondsPerHourOfSpeech: number;
+  }[])
+    md.push(
+      `| ${s.voice} | ${s.language} | ${s.firstAudioMs.p50} / ${s.firstAudioMs.p95} | ${s.rtf} | ${s.cpuSecondsPerHourOfSpeech} |`,
+    );
+  if (runs('roundtrip'))
+    md.push('', `## Round trip (${results.data.roundtrip})`, '', '| voice | WER |', '| --- | --- |');
+  for (const r of roundtrip as { voice: string; wer: number }[])
+    md.push(`| ${r.voice} | ${(r.wer * 100).toFixed(1)} % |`);
+  if (runs('prosody'))
+    md.push(
+      '',
+      `## Prosody (${results.data.prosody})`,
+      '',
+      '| prosody | chunks | rate correlation | loudness correlation | requested rate | requested volume |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+  for (const p of prosodyResults as {
+    prosody: string;
+    chunks: number;
+    rateCorrelation: number | null;
+    loudnessCorrelation: number | null;
+    requestedRate: { min: number; max: number } | null;
+    requestedVolume: { min: number; max: number } | null;
+  }[])
+    md.push(
+      `| ${p.prosody} | ${p.chunks} | ${p.rateCorrelation ?? '—'} | ${p.loudnessCorrelation ?? '—'} | ${p.requestedRate ? `${p.requestedRate.min}–${p.requestedRate.max}` : '—'} | ${p.requestedVolume ? `${p.requestedVolume.min}–${p.requestedVolume.max}` : '—'} |`,
+    );
+  writeFileSync(`${base}.md`, `${md.join('\n')}\n`);
+}
+writeResults();
+const base = resultsBase();
 console.log(`wrote ${base}.json and .md${failedSteps.length ? ` (${failedSteps.length} failed steps)` : ''}`);
 process.exitCode = failedSteps.length ? 1 : 0;

@@ -2,7 +2,7 @@ import { EngineError } from '@babelcast/core/engines';
 import { describeTtsConformance } from '@babelcast/core/testing';
 import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsPollyTts, type AwsPollyTtsOptions } from './aws-polly-tts.ts';
+import { AwsPollyTts, type AwsPollyTtsOptions, prosodyAttributes } from './aws-polly-tts.ts';
 import { FakeAwsHttp, TEST_CREDENTIALS, TEST_REGION } from './testing/fake-aws-http.ts';
 
 // Everything here runs against the local fake Polly endpoint, never AWS.
@@ -131,6 +131,24 @@ describe('AwsPollyTts', () => {
     });
     // Billed on the count Polly reports (x-amzn-RequestCharacters); the fake strips tags, keeps entities.
     expect(costs[0]).toBeCloseTo((21 * 16) / 1e6, 10);
+  });
+
+  it("carries the speaker's loudness and pitch as SSML prosody (pitch only where the voice takes it)", () => {
+    expect(prosodyAttributes({ rate: 1, volume: 1, pitch: 1 })).toBe('');
+    expect(prosodyAttributes({ volume: 1.413 })).toBe('volume="+3dB"');
+    expect(prosodyAttributes({ volume: 0.5 })).toBe('volume="-6dB"');
+    expect(prosodyAttributes({ volume: 10 })).toBe('volume="+6dB"');
+    expect(prosodyAttributes({ rate: 1.1, pitch: 0.94 })).toBe('rate="110%" pitch="-6%"');
+  });
+
+  it('sends volume through SSML, and no pitch to a neural voice', async () => {
+    fake.requests.length = 0;
+    await collect(tts.synthesize({ text: 'Hola.', language: 'es', volume: 0.5, pitch: 1.06 }));
+    const sent = fake.requests.at(-1)!.body as { TextType: string; Text: string };
+    expect(sent.TextType).toBe('ssml');
+    expect(sent.Text).toContain('volume="-6dB"');
+    // The default Spanish voice (Lucia) is neural.
+    expect(sent.Text).not.toContain('pitch=');
   });
 
   it('maps throttling to recoverable and validation errors to non-recoverable EngineErrors', async () => {

@@ -60,14 +60,27 @@ export class AwsPollyTts extends EngineBase implements TtsEngine {
     this.capabilities = { languages: [...languages].sort(), streaming: true };
   }
 
-  async *synthesize({ text, language, rate, signal }: SynthesizeRequest): AsyncIterable<TtsChunk> {
+  async *synthesize({
+    text,
+    language,
+    rate,
+    volume,
+    pitch,
+    signal,
+  }: SynthesizeRequest): AsyncIterable<TtsChunk> {
     signal?.throwIfAborted();
     const voice = this.capabilities.languages.includes(language) ? this.voices[language] : undefined;
     if (!voice) throw new EngineError(this.info.id, `no Polly voice for ${language}`, false);
     this.assertOpen();
     const client = this.client!;
     if (!text.trim()) return;
-    const ssml = rate !== undefined && rate !== 1;
+    // Pitch only on standard voices: neural, long-form and generative ones refuse the attribute.
+    const prosody = prosodyAttributes({
+      rate,
+      volume,
+      pitch: voice.engine === 'standard' ? pitch : undefined,
+    });
+    const ssml = prosody !== '';
     let body: AsyncIterable<Uint8Array>;
     try {
       const out = await client.send(
@@ -79,7 +92,7 @@ export class AwsPollyTts extends EngineBase implements TtsEngine {
           OutputFormat: 'pcm',
           SampleRate: String(SAMPLE_RATE),
           TextType: ssml ? 'ssml' : 'text',
-          Text: ssml ? withRate(text, rate) : text,
+          Text: ssml ? withProsody(text, prosody) : text,
         }),
         { abortSignal: signal },
       );
@@ -151,13 +164,32 @@ async function* pcmChunks(
 }
 
 /** Polly accepts 20%–200% in SSML <prosody rate>. */
-function withRate(text: string, rate: number): string {
-  const percent = Math.round(Math.min(2, Math.max(0.2, rate)) * 100);
+/**
+ * SSML prosody attributes for the changes asked for, within what Polly accepts: rate 20–200 %,
+ * volume as ±dB (±6 dB at most here), pitch as ±% (standard voices only). Empty when nothing changes.
+ */
+export function prosodyAttributes(change: { rate?: number; volume?: number; pitch?: number }): string {
+  const attrs: string[] = [];
+  const { rate, volume, pitch } = change;
+  if (rate !== undefined && rate !== 1)
+    attrs.push(`rate="${Math.round(Math.min(2, Math.max(0.2, rate)) * 100)}%"`);
+  if (volume !== undefined && volume > 0 && volume !== 1) {
+    const db = Math.round(Math.min(6, Math.max(-6, 20 * Math.log10(volume))) * 10) / 10;
+    if (db !== 0) attrs.push(`volume="${db > 0 ? '+' : ''}${db}dB"`);
+  }
+  if (pitch !== undefined && pitch > 0 && pitch !== 1) {
+    const percent = Math.round((Math.min(1.5, Math.max(0.5, pitch)) - 1) * 100);
+    if (percent !== 0) attrs.push(`pitch="${percent > 0 ? '+' : ''}${percent}%"`);
+  }
+  return attrs.join(' ');
+}
+
+function withProsody(text: string, attributes: string): string {
   const escaped = text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&apos;');
-  return `<speak><prosody rate="${percent}%">${escaped}</prosody></speak>`;
+  return `<speak><prosody ${attributes}>${escaped}</prosody></speak>`;
 }

@@ -10,6 +10,7 @@ import {
   type MessageBus,
   Metrics,
   type Store,
+  storeStatus,
   WorkerNode,
   warmUpEngines,
 } from '@babelcast/core';
@@ -55,8 +56,10 @@ function operatorApp(
   app.setNotFoundHandler(notFoundHandler);
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
-    const body = { ready: bus.status === 'connected', bus: bus.status, sessions: node.sessions.length };
-    return reply.status(body.ready ? 200 : 503).send(body);
+    const store = await storeStatus(node.store);
+    const ready = bus.status === 'connected' && store !== 'unreachable';
+    const body = { ready, bus: bus.status, store, sessions: node.sessions.length };
+    return reply.status(ready ? 200 : 503).send(body);
   });
   app.get('/metrics', async (request, reply) => {
     assertMetricsAccess(request, metricsToken);

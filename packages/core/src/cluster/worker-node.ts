@@ -59,6 +59,11 @@ export class WorkerNode {
     return [...this.held.keys()];
   }
 
+  /** The store this worker writes transcripts to (its /readyz checks it). */
+  get store(): Store {
+    return this.options.store;
+  }
+
   start(): void {
     const every = this.options.scanEveryMs ?? 250;
     this.timer = setInterval(() => void this.scan(), every);

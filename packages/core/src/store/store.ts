@@ -92,5 +92,29 @@ export interface Store {
 
   /** Delete transcripts of sessions that ended (or were last updated) before `cutoff`. */
   purgeOlderThan(cutoff: number): Promise<{ sessions: number; segments: number }>;
+  /** One round trip to a store on a server (PostgreSQL), for /readyz; a local store has none. */
+  ping?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * `ok`, `unreachable` (no answer within `timeoutMs`, or an error), or `local` for a store without a
+ * server (SQLite, memory). For readiness checks.
+ */
+export async function storeStatus(store: Store, timeoutMs = 1000): Promise<'ok' | 'unreachable' | 'local'> {
+  if (!store.ping) return 'local';
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      store.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    return 'ok';
+  } catch {
+    return 'unreachable';
+  } finally {
+    clearTimeout(timer);
+  }
 }

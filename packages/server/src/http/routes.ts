@@ -1,5 +1,11 @@
 /** The HTTP API (see docs/protocol.md). */
-import { exportTranscript, type SessionManager, type Store, TRANSCRIPT_CONTENT_TYPE } from '@babelcast/core';
+import {
+  exportTranscript,
+  type SessionManager,
+  type Store,
+  storeStatus,
+  TRANSCRIPT_CONTENT_TYPE,
+} from '@babelcast/core';
 import {
   BabelcastError,
   createSessionBody,
@@ -109,8 +115,11 @@ function operationsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/readyz', async (_req, reply) => {
     const capacity = manager.capacity();
     const bus = deps.busStatus?.();
-    if (!deps.isReady()) return reply.status(503).send({ ready: false, capacity, bus });
-    return { ready: true, capacity, bus };
+    // PostgreSQL: a node that cannot reach its store cannot create or load a session.
+    const store = await storeStatus(deps.store);
+    if (!deps.isReady() || store === 'unreachable')
+      return reply.status(503).send({ ready: false, capacity, bus, store });
+    return { ready: true, capacity, bus, store };
   });
   app.get('/metrics', async (request, reply) => {
     assertMetricsAccess(request, deps.metricsToken);

@@ -135,6 +135,16 @@ export const configSchema = z
         codec: z.string().optional(),
         /** Per-engine options, keyed by engine id (e.g. { "apertium": { "pivot": "es" } }). */
         options: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+        /**
+         * A second translator behind the first (e.g. `apertium` behind `aws-translate`): it serves
+         * what the first cannot start for, does not serve, or fails on (babelcast_engine_fallbacks_total).
+         */
+        fallbackMt: z.string().optional(),
+        /**
+         * A translation or a voice that fails recoverably (a child restarting, a throttled cloud
+         * call) is tried once more after this many ms; 0 turns the retry off.
+         */
+        retryBackoffMs: z.number().int().min(0).max(10_000).default(300),
         modelsDir: z.string().optional(),
         /**
          * Voice catalogue per language (ISO 639-1), for the `embedded` voices: which voice speaks it

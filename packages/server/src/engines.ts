@@ -12,8 +12,11 @@ import {
   FakeAsr,
   FakeMt,
   FakeTts,
+  FallbackMt,
+  type FallbackEvent,
   type MtEngine,
   PcmCodec,
+  RetryingMt,
   ThreadedAsrPool,
   type TtsEngine,
   type VadEngine,
@@ -27,6 +30,10 @@ type Options = Record<string, unknown>;
 /** What the server gives factories besides options: cloud engines report spend through it. */
 export interface EngineHooks {
   onCost(kind: EngineKind, engine: string, usd: number): void;
+  /** The fallback translator served a request (engines.fallbackMt). */
+  onFallback?(event: FallbackEvent): void;
+  /** A recoverable failure is tried again (engines.retryBackoffMs). */
+  onRetry?(kind: EngineKind, engine: string): void;
 }
 type Factory<E> = (options: Options, config: BabelcastConfig, hooks: EngineHooks) => Promise<E>;
 const noHooks: EngineHooks = { onCost() {} };
@@ -162,20 +169,31 @@ export async function createEngines(
   hooks: EngineHooks = noHooks,
 ): Promise<EngineSet> {
   const names = engineNames(config);
-  const make = async <K extends EngineKind>(kind: K) => {
+  const make = async <K extends EngineKind>(kind: K, name: string = names[kind]) => {
     const table = ENGINE_REGISTRY[kind] as Record<string, Factory<unknown>>;
-    const factory = table[names[kind]];
+    const factory = table[name];
     if (!factory) {
       throw new UnknownEngineError(
-        `unknown ${kind} engine "${names[kind]}" (available: ${Object.keys(table).join(', ')})`,
+        `unknown ${kind} engine "${name}" (available: ${Object.keys(table).join(', ')})`,
       );
     }
-    return factory(engineOptions(config, names[kind]), config, hooks);
+    return factory(engineOptions(config, name), config, hooks);
   };
+  let mt = (await make('mt')) as MtEngine;
+  const { fallbackMt, retryBackoffMs } = config.engines;
+  if (fallbackMt && fallbackMt !== names.mt)
+    mt = new FallbackMt(mt, (await make('mt', fallbackMt)) as MtEngine, { onFallback: hooks.onFallback });
+  // Voices are not wrapped: the embedded voice set already replaces a voice that fails before
+  // its first audio with the next one, which is what a retry would do.
+  if (retryBackoffMs > 0)
+    mt = new RetryingMt(mt, {
+      backoffMs: retryBackoffMs,
+      onRetry: (err) => hooks.onRetry?.('mt', err.engineId),
+    });
   return {
     vad: (await make('vad')) as VadEngine,
     asr: (await make('asr')) as AsrEngine,
-    mt: (await make('mt')) as MtEngine,
+    mt,
     tts: (await make('tts')) as TtsEngine,
     codec: (await make('codec')) as AudioEncoderEngine,
   };

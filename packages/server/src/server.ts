@@ -186,6 +186,8 @@ async function openResources(
     injected.engines ??
     (await createEngines(config, {
       onCost: (kind, engine, usd) => metrics.engineCostUsd.inc({ kind, engine }, usd),
+      onFallback: (event) => metrics.engineFallback(event),
+      onRetry: (kind, engine) => metrics.engineRetries.inc({ kind, engine }),
     }));
   try {
     await initEngines(engines);

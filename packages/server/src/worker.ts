@@ -92,6 +92,8 @@ export async function startWorker(options: StartWorkerOptions = {}): Promise<Run
       options.engineSet ??
       (await createEngines(config, {
         onCost: (kind, engine, usd) => metrics.engineCostUsd.inc({ kind, engine }, usd),
+        onFallback: (event) => metrics.engineFallback(event),
+        onRetry: (kind, engine) => metrics.engineRetries.inc({ kind, engine }),
       }));
     opened.push({ close: () => closeEngines(engines) });
     await initEngines(engines);

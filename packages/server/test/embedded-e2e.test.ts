@@ -222,7 +222,8 @@ describe('embedded engines end to end', () => {
   }, 60_000);
 
   it('keeps the session going when the translator process dies', async () => {
-    const mt = server.engines.mt as unknown as { apyPid?: number; apyStarts: number };
+    // Behind the retry wrapper (engines.retryBackoffMs) is Apertium itself.
+    const mt = (server.engines.mt as unknown as { inner: { apyPid?: number; apyStarts: number } }).inner;
     const startsBefore = mt.apyStarts;
     expect(mt.apyPid).toBeGreaterThan(0);
     process.kill(mt.apyPid!, 'SIGKILL');

@@ -56,6 +56,10 @@ abstract class EngineInFront<E extends MtEngine | TtsEngine> {
     protected readonly engine: E,
     protected readonly policy: RetryPolicy,
   ) {}
+  /** The engine behind this one (operators' tools and tests reach its own state through it). */
+  get inner(): E {
+    return this.engine;
+  }
   get info(): EngineInfo {
     return this.engine.info;
   }

@@ -36,6 +36,12 @@ export class Metrics implements PipelineObserver, HubObserver {
     labelNames: ['kind', 'engine'],
     registers: [this.registry],
   });
+  readonly engineRetries = new Counter({
+    name: 'babelcast_engine_retries_total',
+    help: 'Requests tried again after a recoverable engine failure (engines.retryBackoffMs).',
+    labelNames: ['kind', 'engine'],
+    registers: [this.registry],
+  });
   readonly engineFallbacks = new Counter({
     name: 'babelcast_engine_fallbacks_total',
     help: 'Requests served by the fallback engine instead of the first one (reason: unavailable, unsupported or failed).',

@@ -6,7 +6,7 @@ import {
   type TtsCapabilities,
   type TtsChunk,
   type TtsEngine,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { describeTtsConformance } from '@babelcast/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompositeTts } from './composite-tts.ts';

@@ -1,11 +1,12 @@
 import {
+  EngineBase,
   EngineError,
   type EngineInfo,
   type SynthesizeRequest,
   type TtsCapabilities,
   type TtsChunk,
   type TtsEngine,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { EspeakTts, type EspeakTtsOptions } from './espeak-tts.ts';
 import { FliteTts, type FliteTtsOptions } from './flite-tts.ts';
 
@@ -50,7 +51,7 @@ interface Candidate {
  * replaced by the next one for that sentence, so a broken or removed package costs a listener one
  * short delay, never the voice.
  */
-export class CompositeTts implements TtsEngine {
+export class CompositeTts extends EngineBase implements TtsEngine {
   readonly info: EngineInfo = {
     id: 'embedded',
     kind: 'tts',
@@ -66,9 +67,9 @@ export class CompositeTts implements TtsEngine {
   private ready: TtsEngine[] = [];
   /** Why a better voice is not used (engine id → message), for doctor. */
   readonly unavailable = new Map<string, string>();
-  private initializing: Promise<void> | undefined;
 
   constructor(options: CompositeTtsOptions = {}) {
+    super();
     this.espeak = new EspeakTts(options.espeak);
     this.flite = new FliteTts(options.flite);
     this.fliteOptional = options.fliteOptional ?? true;
@@ -76,15 +77,7 @@ export class CompositeTts implements TtsEngine {
     this.choices = options.voices ?? {};
   }
 
-  init(): Promise<void> {
-    this.initializing ??= this.start().catch((err: unknown) => {
-      this.initializing = undefined;
-      throw err;
-    });
-    return this.initializing;
-  }
-
-  async close(): Promise<void> {
+  protected async stop(): Promise<void> {
     await Promise.all([this.espeak.close(), this.flite.close(), ...this.preferred.map((e) => e.close())]);
   }
 
@@ -102,6 +95,7 @@ export class CompositeTts implements TtsEngine {
     const candidates = this.candidates(request.language, request.voice);
     if (candidates.length === 0)
       throw new EngineError(this.info.id, `no voice for language "${request.language}"`, false);
+    this.assertOpen();
     const choice = this.choices[request.language] ?? {};
     const tuned: SynthesizeRequest = {
       ...request,
@@ -141,14 +135,23 @@ export class CompositeTts implements TtsEngine {
     return [...all.filter(matches), ...all.filter((c) => !matches(c))];
   }
 
-  private async start(): Promise<void> {
+  protected async start(): Promise<void> {
     const [espeak, flite, ...better] = await Promise.allSettled([
       this.espeak.init(),
       this.flite.init(),
       ...this.preferred.map((e) => e.init()),
     ]);
-    if (espeak!.status === 'rejected') throw espeak!.reason;
-    if (flite!.status === 'rejected' && !this.fliteOptional) throw flite!.reason;
+    const failure =
+      espeak!.status === 'rejected'
+        ? espeak!
+        : flite!.status === 'rejected' && !this.fliteOptional
+          ? flite!
+          : undefined;
+    if (failure) {
+      // A failed init is not followed by a close: release the voices that did start.
+      await this.stop();
+      throw failure.reason;
+    }
     const ready: TtsEngine[] = [];
     this.unavailable.clear();
     better.forEach((r, i) => {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
+  EngineBase,
   EngineError,
   type EngineInfo,
   EngineUnavailableError,
@@ -8,7 +9,7 @@ import {
   type TtsCapabilities,
   type TtsChunk,
   type TtsEngine,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { parseEspeakVoices, voicesByLanguage } from './espeak-voices.ts';
 import { synthesizeWithChild } from './synth-process.ts';
 
@@ -36,7 +37,7 @@ const MIN_WPM = 80;
 const MAX_WPM = 450;
 
 /** Formant synthesis for ~100 languages: robotic but tiny, fast (RTF ~0.02) and fully local. */
-export class EspeakTts implements TtsEngine {
+export class EspeakTts extends EngineBase implements TtsEngine {
   readonly info: EngineInfo = {
     id: 'espeak-ng',
     kind: 'tts',
@@ -49,24 +50,16 @@ export class EspeakTts implements TtsEngine {
   private readonly amplitude: number;
   private readonly overrides: Record<string, string>;
   private voices = new Map<string, string>();
-  private initializing: Promise<void> | undefined;
 
   constructor(options: EspeakTtsOptions = {}) {
+    super();
     this.binary = options.binary ?? 'espeak-ng';
     this.wordsPerMinute = options.wordsPerMinute ?? 175;
     this.amplitude = options.amplitude ?? 100;
     this.overrides = options.voices ?? {};
   }
 
-  init(): Promise<void> {
-    this.initializing ??= this.discoverVoices().catch((err: unknown) => {
-      this.initializing = undefined;
-      throw err;
-    });
-    return this.initializing;
-  }
-
-  async close(): Promise<void> {
+  protected async stop(): Promise<void> {
     // Children live for one sentence and are killed through each request's signal.
   }
 
@@ -79,6 +72,7 @@ export class EspeakTts implements TtsEngine {
     const voice = this.voices.get(request.language);
     if (!voice)
       throw new EngineError(this.info.id, `no espeak-ng voice for language "${request.language}"`, false);
+    this.assertOpen();
     const text = request.text.trim();
     if (!text) return;
     const wpm = Math.round(this.wordsPerMinute * (request.rate ?? 1));
@@ -106,7 +100,7 @@ export class EspeakTts implements TtsEngine {
     });
   }
 
-  private async discoverVoices(): Promise<void> {
+  protected async start(): Promise<void> {
     let listing: string;
     try {
       listing = (await run(this.binary, ['--voices'], { timeout: 10_000 })).stdout;

@@ -1,4 +1,4 @@
-import { EngineError, EngineUnavailableError, type TtsChunk } from '@babelcast/core';
+import { EngineError, EngineUnavailableError, type TtsChunk } from '@babelcast/core/engines';
 import { describeTtsConformance } from '@babelcast/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessesNamed } from './child-processes.ts';

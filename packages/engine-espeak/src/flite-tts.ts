@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  EngineBase,
   EngineError,
   type EngineInfo,
   EngineUnavailableError,
@@ -11,7 +12,7 @@ import {
   type TtsCapabilities,
   type TtsChunk,
   type TtsEngine,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { synthesizeWithChild } from './synth-process.ts';
 
 const run = promisify(execFile);
@@ -44,7 +45,7 @@ function rateArgs(voice: string, rate: number): string[] {
  * cannot open Node's stdout (a socket), so it writes a temporary file that is read when flite
  * exits. The first chunk arrives when the sentence is done (~RTF 0.02: tens of ms per sentence).
  */
-export class FliteTts implements TtsEngine {
+export class FliteTts extends EngineBase implements TtsEngine {
   readonly info: EngineInfo = {
     id: 'flite',
     kind: 'tts',
@@ -55,9 +56,9 @@ export class FliteTts implements TtsEngine {
   private readonly binary: string;
   private readonly preferred: string[];
   private selected: string | undefined;
-  private initializing: Promise<void> | undefined;
 
   constructor(options: FliteTtsOptions = {}) {
+    super();
     this.binary = options.binary ?? 'flite';
     this.preferred = options.voices ?? DEFAULT_VOICES;
   }
@@ -67,25 +68,20 @@ export class FliteTts implements TtsEngine {
     return this.selected;
   }
 
-  init(): Promise<void> {
-    this.initializing ??= this.pickVoice().catch((err: unknown) => {
-      this.initializing = undefined;
-      throw err;
-    });
-    return this.initializing;
+  protected async stop(): Promise<void> {
+    // Children live for one sentence and are killed through each request's signal.
   }
-
-  async close(): Promise<void> {}
 
   async *synthesize(request: SynthesizeRequest): AsyncIterable<TtsChunk> {
     if (request.language !== 'en')
       throw new EngineError(this.info.id, `flite speaks English only, not "${request.language}"`, false);
-    if (!this.selected) throw new EngineError(this.info.id, 'synthesize() called before init()', false);
+    this.assertOpen();
+    const voice = this.selected!;
     const text = request.text.trim();
     if (!text) return;
     // `-t` takes the next argument verbatim, so text starting with "-" is still text; flite's
     // "-f /dev/stdin" was seen to hang, hence no stdin.
-    const args = ['-voice', this.selected, ...rateArgs(this.selected, request.rate ?? 1), '-t', text];
+    const args = ['-voice', voice, ...rateArgs(voice, request.rate ?? 1), '-t', text];
     const dir = await mkdtemp(join(tmpdir(), 'babelcast-flite-'));
     const wav = join(dir, 'sentence.wav');
     try {
@@ -102,7 +98,7 @@ export class FliteTts implements TtsEngine {
     }
   }
 
-  private async pickVoice(): Promise<void> {
+  protected async start(): Promise<void> {
     let listing: string;
     try {
       const out = await run(this.binary, ['-lv'], { timeout: 10_000 });

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { EngineError, type TtsChunk } from '@babelcast/core';
+import { EngineError, type TtsChunk } from '@babelcast/core/engines';
 import { WavStreamParser } from './wav-stream-parser.ts';
 
 export interface SynthProcessSpec {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
+  EngineBase,
   EngineError,
   type EngineInfo,
   EngineUnavailableError,
@@ -12,7 +13,7 @@ import {
   type TtsCapabilities,
   type TtsChunk,
   type TtsEngine,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { synthesizeWithChild } from '@babelcast/engine-espeak';
 
 const run = promisify(execFile);
@@ -56,7 +57,7 @@ const CHUNK_SAMPLES = SAMPLE_RATE / 4;
  * Prosody uses Pico's own markup for speed and pitch; volume is a gain on the samples, because
  * Pico's volume markup did not attenuate (measured with 1.0+git20130326).
  */
-export class PicoTts implements TtsEngine {
+export class PicoTts extends EngineBase implements TtsEngine {
   readonly info: EngineInfo = {
     id: 'pico',
     kind: 'tts',
@@ -68,23 +69,15 @@ export class PicoTts implements TtsEngine {
   private readonly langDir: string;
   private readonly only: string[] | undefined;
   private voices = new Map<string, string[]>();
-  private initializing: Promise<void> | undefined;
 
   constructor(options: PicoTtsOptions = {}) {
+    super();
     this.binary = options.binary ?? 'pico2wave';
     this.langDir = options.langDir ?? '/usr/share/pico/lang';
     this.only = options.languages;
   }
 
-  init(): Promise<void> {
-    this.initializing ??= this.discover().catch((err: unknown) => {
-      this.initializing = undefined;
-      throw err;
-    });
-    return this.initializing;
-  }
-
-  async close(): Promise<void> {
+  protected async stop(): Promise<void> {
     // Children live for one sentence and are killed through each request's signal.
   }
 
@@ -96,6 +89,7 @@ export class PicoTts implements TtsEngine {
     const voices = this.voices.get(request.language);
     if (!voices)
       throw new EngineError(this.info.id, `no Pico voice for language "${request.language}"`, false);
+    this.assertOpen();
     const voice = request.voice && voices.includes(request.voice) ? request.voice : voices[0]!;
     const text = withMarkup(request);
     if (!text) return;
@@ -124,7 +118,7 @@ export class PicoTts implements TtsEngine {
       yield { samples: samples.slice(at, at + CHUNK_SAMPLES), sampleRate: SAMPLE_RATE };
   }
 
-  private async discover(): Promise<void> {
+  protected async start(): Promise<void> {
     try {
       await run(this.binary, ['--usage'], { timeout: 10_000 });
     } catch (cause) {

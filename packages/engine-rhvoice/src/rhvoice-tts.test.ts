@@ -1,4 +1,4 @@
-import type { TtsChunk } from '@babelcast/core';
+import type { TtsChunk } from '@babelcast/core/engines';
 import { describeTtsConformance } from '@babelcast/core/testing';
 import { CompositeTts } from '@babelcast/engine-espeak';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  EngineBase,
   EngineError,
   type EngineInfo,
   EngineUnavailableError,
@@ -10,7 +11,7 @@ import {
   type TtsCapabilities,
   type TtsChunk,
   type TtsEngine,
-} from '@babelcast/core';
+} from '@babelcast/core/engines';
 import { synthesizeWithChild } from '@babelcast/engine-espeak';
 
 const run = promisify(execFile);
@@ -43,7 +44,7 @@ const INSTALL_HINT =
  * `RHVoice-test` child per sentence, which streams its WAV to a pipe as it synthesises, so the
  * first audio comes before the sentence is done. Rate, pitch and volume are its own options.
  */
-export class RhvoiceTts implements TtsEngine {
+export class RhvoiceTts extends EngineBase implements TtsEngine {
   readonly info: EngineInfo = {
     id: 'rhvoice',
     kind: 'tts',
@@ -54,22 +55,14 @@ export class RhvoiceTts implements TtsEngine {
   private readonly binary: string;
   private readonly voicesDir: string;
   private voices = new Map<string, string[]>();
-  private initializing: Promise<void> | undefined;
 
   constructor(options: RhvoiceTtsOptions = {}) {
+    super();
     this.binary = options.binary ?? 'RHVoice-test';
     this.voicesDir = options.voicesDir ?? '/usr/share/RHVoice/voices';
   }
 
-  init(): Promise<void> {
-    this.initializing ??= this.discover().catch((err: unknown) => {
-      this.initializing = undefined;
-      throw err;
-    });
-    return this.initializing;
-  }
-
-  async close(): Promise<void> {
+  protected async stop(): Promise<void> {
     // Children live for one sentence and are killed through each request's signal.
   }
 
@@ -81,6 +74,7 @@ export class RhvoiceTts implements TtsEngine {
     const voices = this.voices.get(request.language);
     if (!voices)
       throw new EngineError(this.info.id, `no RHVoice voice for language "${request.language}"`, false);
+    this.assertOpen();
     // RHVoice-test falls back to its default voice for an unknown name: only installed ones pass.
     const voice = request.voice && voices.includes(request.voice) ? request.voice : voices[0]!;
     const text = request.text.trim();
@@ -109,7 +103,7 @@ export class RhvoiceTts implements TtsEngine {
     });
   }
 
-  private async discover(): Promise<void> {
+  protected async start(): Promise<void> {
     try {
       await run(this.binary, ['--version'], { timeout: 10_000 });
     } catch (cause) {

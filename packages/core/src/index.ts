@@ -1,3 +1,4 @@
+export * from './async/within.ts';
 export * from './audio/index.ts';
 export * from './engines/fakes/index.ts';
 export * from './engines/index.ts';

@@ -20,6 +20,7 @@ import {
   type Store,
   type WarmUpReport,
   warmUpEngines,
+  within,
 } from '@babelcast/core';
 import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -509,25 +510,6 @@ async function gatewayLeases(bus: MessageBus, id: string) {
   if (!(bus instanceof NatsBus))
     throw new BabelcastError(ErrorCode.VALIDATION, 'role "gateway" needs the NATS bus');
   return bus.leases(id);
-}
-
-/** Waits for `promise` at most `ms`; true if it settled in time. Never rejects (failures are logged by their owners). */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => {
-    timer = setTimeout(() => r(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => true,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export { MemoryStore };

@@ -168,12 +168,7 @@ export class InMemoryBus implements MessageBus {
 
   async consumeAudio(sessionId: string, handler: (frame: SpeakerFrame) => void): Promise<AudioConsumer> {
     subjects.audio(sessionId); // validates the id
-    let durable = this.durables.get(sessionId);
-    if (!durable) {
-      durable = { frames: [], acked: 0, mark: null, last: null, consumer: null };
-      this.durables.set(sessionId, durable);
-    }
-    const d = durable;
+    const d = this.durable(sessionId);
     const consumer = { handler, delivered: d.acked };
     d.consumer = consumer;
     const resumedAfter = d.acked;
@@ -226,17 +221,22 @@ export class InMemoryBus implements MessageBus {
   }
 
   private store(sessionId: string, frame: SpeakerFrame): void {
-    let d = this.durables.get(sessionId);
-    if (!d) {
-      // Frames are kept from the first one on, like a stream: a worker may subscribe later.
-      d = { frames: [], acked: 0, mark: null, last: null, consumer: null };
-      this.durables.set(sessionId, d);
-    }
+    // Frames are kept from the first one on, like a stream: a worker may subscribe later.
+    const d = this.durable(sessionId);
     if (frame.seq <= d.acked || (d.last !== null && frame.seq <= d.last)) return;
     d.last = frame.seq;
     d.frames.push(frame);
     if (d.frames.length > this.maxRetainedFrames) d.frames.shift();
     this.deliverFrame(d, frame);
+  }
+
+  private durable(sessionId: string): Durable {
+    let d = this.durables.get(sessionId);
+    if (!d) {
+      d = { frames: [], acked: 0, mark: null, last: null, consumer: null };
+      this.durables.set(sessionId, d);
+    }
+    return d;
   }
 
   private deliverFrame(d: Durable, frame: SpeakerFrame): void {

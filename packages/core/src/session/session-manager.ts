@@ -19,6 +19,7 @@ import {
 } from '@babelcast/protocol';
 import type { Logger } from 'pino';
 import type { EngineSet } from '../engines/index.ts';
+import { within } from '../async/within.ts';
 import type { MessageBus } from '../bus/bus.ts';
 import { subjects } from '../bus/subjects.ts';
 import type { SessionLeases } from '../cluster/leases.ts';
@@ -464,15 +465,12 @@ export class SessionManager {
     const holder = await this.options.pipelines.leases.holder(id).catch(() => null);
     if (holder) {
       let off = () => {};
-      const ended = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), END_WAIT_MS);
-        timer.unref?.();
-        off = bus.subscribe(subjects.state(id), (e) => {
-          if (e.type !== 'ended') return;
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
+      const ended = await within(
+        new Promise<void>((resolve) => {
+          off = bus.subscribe(subjects.state(id), (e) => e.type === 'ended' && resolve());
+        }),
+        END_WAIT_MS,
+      );
       off();
       if (ended) return;
       logger.warn({ session: id, worker: holder }, 'worker did not finish the session in time');

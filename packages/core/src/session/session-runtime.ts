@@ -13,6 +13,7 @@
  * again. Output seq numbers jump forward by TAKEOVER_SEQ_GAP at a takeover, so they never repeat.
  */
 import type { Logger } from 'pino';
+import { within } from '../async/within.ts';
 import type { AudioConsumer, MessageBus, ResumeMark, Unsubscribe } from '../bus/bus.ts';
 import { type SessionEvent, type SpeakerFrame, subjects } from '../bus/subjects.ts';
 import type { EngineSet } from '../engines/index.ts';
@@ -126,15 +127,7 @@ export class SessionRuntime {
     if (consumer.resumedAfter > 0) {
       // Going on from a predecessor: know which languages listeners hear before the speech it had
       // not finished is recognised again (else that speech would be captioned but not translated).
-      const pipeline = this.ensurePipeline();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        pipeline.demandKnown,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, DEMAND_WAIT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
+      await within(this.ensurePipeline().demandKnown, DEMAND_WAIT_MS);
     }
     const early = this.early ?? [];
     this.early = null;
@@ -196,21 +189,23 @@ export class SessionRuntime {
     if (!p || seq === null || !this.consumer || !p.quiet) return;
     if (!force && this.now() - this.lastAckAt < ACK_EVERY_MS) return;
     this.lastAckAt = this.now();
-    this.mark = { mediaSamples: p.mediaSamples, segmentId: p.lastSegmentId, outputSeq: p.lastSeq };
     this.ackedSeq = Math.max(this.ackedSeq, seq);
-    this.consumer
-      .ack(seq, this.mark)
-      .catch((err) => this.options.logger.warn({ err, session: this.sessionId }, 'audio ack not saved'));
+    this.saveAck({ mediaSamples: p.mediaSamples, segmentId: p.lastSegmentId, outputSeq: p.lastSeq });
   }
 
   /** Between quiet points, keep the output high-water current so a successor never reuses a seq. */
   private saveMark(): void {
     const p = this.pipeline;
     if (!p || !this.consumer || this.closed || p.lastSeq <= this.mark.outputSeq) return;
-    this.mark = { ...this.mark, outputSeq: p.lastSeq };
+    this.saveAck({ ...this.mark, outputSeq: p.lastSeq });
+  }
+
+  /** Record `mark` with the acknowledged seq on the bus (a successor resumes from both). */
+  private saveAck(mark: ResumeMark): void {
+    this.mark = mark;
     this.consumer
-      .ack(this.ackedSeq, this.mark)
-      .catch((err) => this.options.logger.warn({ err, session: this.sessionId }, 'audio mark not saved'));
+      ?.ack(this.ackedSeq, mark)
+      .catch((err) => this.options.logger.warn({ err, session: this.sessionId }, 'audio ack not saved'));
   }
 
   /** State events from the gateway side: flush for a pause, finish for an end. */
@@ -245,12 +240,7 @@ export class SessionRuntime {
   /** Accepted frames still on their way through the bus reach the pipeline first. */
   private async drained(target: number | null, timeoutMs = 2000): Promise<void> {
     if (target === null || (this.pushedSeq !== null && this.pushedSeq >= target)) return;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.drainWaiters.push({ seq: target, done: resolve });
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    clearTimeout(timer);
+    await within(new Promise<void>((done) => this.drainWaiters.push({ seq: target, done })), timeoutMs);
     if (this.pushedSeq === null || this.pushedSeq < target)
       this.options.logger.warn(
         { session: this.sessionId, target, pushed: this.pushedSeq },

@@ -3,6 +3,7 @@
  * and pipeline workers run on several machines. Async everywhere so both fit.
  */
 import type { SessionState, TranscriptSegment } from '@babelcast/protocol';
+import { within } from '../async/within.ts';
 
 /**
  * Why a session is paused. `speaker`: the speaker (or an operator) pressed Pause, and only they
@@ -103,18 +104,12 @@ export interface Store {
  */
 export async function storeStatus(store: Store, timeoutMs = 1000): Promise<'ok' | 'unreachable' | 'local'> {
   if (!store.ping) return 'local';
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      store.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
-      }),
-    ]);
-    return 'ok';
-  } catch {
-    return 'unreachable';
-  } finally {
-    clearTimeout(timer);
-  }
+  let answered = false;
+  const settled = await within(
+    store.ping().then(() => {
+      answered = true;
+    }),
+    timeoutMs,
+  );
+  return settled && answered ? 'ok' : 'unreachable';
 }

@@ -10,7 +10,7 @@ import {
   type MessageBus,
   Metrics,
   type Store,
-  storeStatus,
+  storeStatusEvery,
   WorkerNode,
   warmUpEngines,
 } from '@babelcast/core';
@@ -55,8 +55,9 @@ function operatorApp(
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.get('/healthz', async () => ({ ok: true }));
+  const storeStatus = storeStatusEvery(node.store);
   app.get('/readyz', async (_req, reply) => {
-    const store = await storeStatus(node.store);
+    const store = await storeStatus();
     const ready = bus.status === 'connected' && store !== 'unreachable';
     const body = { ready, bus: bus.status, store, sessions: node.sessions.length };
     return reply.status(ready ? 200 : 503).send(body);

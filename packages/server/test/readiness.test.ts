@@ -6,7 +6,9 @@ import { startTestServer } from './test-server.ts';
 /** An in-memory store that behaves like one on a server: it answers pings until it is "down". */
 class ServerStore extends MemoryStore {
   down = false;
+  pings = 0;
   async ping(): Promise<void> {
+    this.pings++;
     if (this.down) throw new Error('connection refused');
   }
 }
@@ -25,11 +27,17 @@ describe('/readyz', () => {
     const server = await startTestServer({ store });
     try {
       expect(await (await fetch(`${server.url}/readyz`)).json()).toMatchObject({ ready: true, store: 'ok' });
+      const pings = store.pings;
+      for (let i = 0; i < 5; i++) await fetch(`${server.url}/readyz`);
+      expect(store.pings).toBe(pings);
       store.down = true;
+      // The store is asked at most once a second, however often /readyz is called.
+      await new Promise((r) => setTimeout(r, 1100));
       const res = await fetch(`${server.url}/readyz`);
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ ready: false, store: 'unreachable' });
       store.down = false;
+      await new Promise((r) => setTimeout(r, 1100));
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     } finally {
       await server.close();

@@ -102,7 +102,9 @@ export interface Store {
  * `ok`, `unreachable` (no answer within `timeoutMs`, or an error), or `local` for a store without a
  * server (SQLite, memory). For readiness checks.
  */
-export async function storeStatus(store: Store, timeoutMs = 1000): Promise<'ok' | 'unreachable' | 'local'> {
+export type StoreStatus = 'ok' | 'unreachable' | 'local';
+
+export async function storeStatus(store: Store, timeoutMs = 1000): Promise<StoreStatus> {
   if (!store.ping) return 'local';
   let answered = false;
   const settled = await within(
@@ -112,4 +114,17 @@ export async function storeStatus(store: Store, timeoutMs = 1000): Promise<'ok' 
     timeoutMs,
   );
   return settled && answered ? 'ok' : 'unreachable';
+}
+
+/**
+ * storeStatus, asked of the store at most once per `maxAgeMs`: /readyz answers anyone, and each
+ * answer must not cost a database round trip (a balancer polls every second or two).
+ */
+export function storeStatusEvery(store: Store, maxAgeMs = 1000): () => Promise<StoreStatus> {
+  let last: { at: number; status: Promise<StoreStatus> } | null = null;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= maxAgeMs) last = { at: now, status: storeStatus(store) };
+    return last.status;
+  };
 }

@@ -3,7 +3,7 @@ import {
   exportTranscript,
   type SessionManager,
   type Store,
-  storeStatus,
+  storeStatusEvery,
   TRANSCRIPT_CONTENT_TYPE,
 } from '@babelcast/core';
 import {
@@ -112,11 +112,12 @@ function operationsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/healthz', async () => ({ ok: true }));
   // Ready while engines are up, also when full: a full node still serves its listeners. The
   // capacity figures say whether it can take another session (see docs/protocol.md, Capacity).
+  const storeStatus = storeStatusEvery(deps.store);
   app.get('/readyz', async (_req, reply) => {
     const capacity = manager.capacity();
     const bus = deps.busStatus?.();
     // PostgreSQL: a node that cannot reach its store cannot create or load a session.
-    const store = await storeStatus(deps.store);
+    const store = await storeStatus();
     if (!deps.isReady() || store === 'unreachable')
       return reply.status(503).send({ ready: false, capacity, bus, store });
     return { ready: true, capacity, bus, store };

@@ -6,13 +6,12 @@
  * when up, answers `usage` and `resetPeak`, and stops cleanly on `stop` (a failover run sends
  * SIGKILL instead).
  */
-import { performance } from 'node:perf_hooks';
 import { createLogger } from '@babelcast/core';
 import { startServer, startWorker } from '@babelcast/server';
+import { trackUsage } from './process-usage.ts';
 
 const role = process.env.BENCH_ROLE;
 const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}') as Record<string, unknown>;
-const wallMs = () => performance.timeOrigin + performance.now();
 const logger = createLogger({ level: 'warn', destination: process.stderr });
 const overrides = { ...config, role, port: 0, host: '127.0.0.1' };
 
@@ -21,29 +20,21 @@ const node =
     ? await startWorker({ overrides, logger })
     : await startServer({ ...(overrides as Parameters<typeof startServer>[0]), logger });
 
-let rssPeak = 0;
-const rssTimer = setInterval(() => {
-  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-}, 200);
-rssTimer.unref();
+const usage = trackUsage();
 
 type Request = { id: number; cmd: 'usage' | 'resetPeak' | 'stop' };
 process.on('message', async (req: Request) => {
   const reply = (result: unknown) => process.send!({ id: req.id, result });
   switch (req.cmd) {
-    case 'usage': {
-      const cpu = process.cpuUsage();
-      const rss = process.memoryUsage().rss;
-      rssPeak = Math.max(rssPeak, rss);
-      reply({ cpuMs: (cpu.user + cpu.system) / 1000, wallMs: wallMs(), rss, rssPeak });
+    case 'usage':
+      reply(usage.now());
       return;
-    }
     case 'resetPeak':
-      rssPeak = process.memoryUsage().rss;
+      usage.resetPeak();
       reply(null);
       return;
     case 'stop':
-      clearInterval(rssTimer);
+      usage.stop();
       await node.close().catch(() => {});
       reply(null);
       process.disconnect();

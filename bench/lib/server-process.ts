@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { createLogger, type MessageBus } from '@babelcast/core';
 import { startServer } from '@babelcast/server';
 import { KIND, type Kind } from './fanout-accounting.ts';
+import { trackUsage } from './process-usage.ts';
 
 // A preset name ("fake", "embedded") or an engines config object as JSON ({"preset":"fake","codec":"opus"}).
 const enginesEnv = process.env.BENCH_ENGINES ?? 'fake';
@@ -56,24 +57,17 @@ if (probe) {
   };
 }
 
-let rssPeak = 0;
-const rssTimer = setInterval(() => {
-  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-}, 200);
+const usage = trackUsage();
 
 type Request = { id: number; cmd: 'usage' | 'published' | 'metrics' | 'resetPeak' | 'stop' };
 process.on('message', async (req: Request) => {
   const reply = (result: unknown) => process.send!({ id: req.id, result });
   switch (req.cmd) {
-    case 'usage': {
-      const cpu = process.cpuUsage();
-      const rss = process.memoryUsage().rss;
-      rssPeak = Math.max(rssPeak, rss);
-      reply({ cpuMs: (cpu.user + cpu.system) / 1000, wallMs: wallMs(), rss, rssPeak });
+    case 'usage':
+      reply(usage.now());
       return;
-    }
     case 'resetPeak':
-      rssPeak = process.memoryUsage().rss;
+      usage.resetPeak();
       reply(null);
       return;
     case 'published':
@@ -93,7 +87,7 @@ process.on('message', async (req: Request) => {
       return;
     }
     case 'stop':
-      clearInterval(rssTimer);
+      usage.stop();
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
       reply(null);

@@ -15,7 +15,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
-import { replay } from '../packages/cli/src/replay/replay.ts';
+import { replay } from '@babelcast/cli/replay';
 import { cpuSeconds, pssMb, rssMb, tree } from './lib/process-tree.ts';
 import { ServerProcess } from './lib/server-client.ts';
 

@@ -37,10 +37,8 @@ import { EspeakTts, FliteTts } from '@babelcast/engine-espeak';
 import { PicoTts } from '@babelcast/engine-pico';
 import { PocketsphinxAsr } from '@babelcast/engine-pocketsphinx';
 import { RhvoiceTts } from '@babelcast/engine-rhvoice';
-import { replay } from '../packages/cli/src/replay/replay.ts';
-import { loadConfig } from '../packages/server/src/config.ts';
-import { closeEngines, createEngines, initEngines } from '../packages/server/src/engines.ts';
-import { startServer } from '../packages/server/src/server.ts';
+import { replay } from '@babelcast/cli/replay';
+import { closeEngines, createEngines, initEngines, loadConfig, startServer } from '@babelcast/server';
 import { machine } from './lib/results.ts';
 
 /** Stamped before any work: the load average then is what the figures ran into. */

@@ -10,10 +10,11 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { NatsBus } from '@babelcast/bus-nats';
+import { within } from '@babelcast/core';
 import { encodeSpeakerAudioFrame, PROTOCOL_VERSION } from '@babelcast/protocol';
 import { dropSchemas, TEST_POSTGRES_URL, testSchemaName } from '@babelcast/store-postgres/testing';
 import WebSocket from 'ws';
-import { within } from './process-tree.ts';
+import { ChildRequests, stopChild } from './child-rpc.ts';
 import type { Usage } from './server-client.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,8 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export type Role = 'gateway' | 'worker';
 
 export class ClusterNode {
-  private nextId = 1;
-  private readonly pending = new Map<number, (v: unknown) => void>();
+  private readonly requests: ChildRequests;
   exited = false;
   /** How it ended, and whether the benchmark killed it on purpose (a failover run). */
   exit: { code: number | null; signal: string | null } | null = null;
@@ -38,11 +38,7 @@ export class ClusterNode {
     readonly child: ChildProcess,
     public url = '',
   ) {
-    child.on('message', (m: { id?: number; result?: unknown }) => {
-      if (m.id === undefined) return;
-      this.pending.get(m.id)?.(m.result);
-      this.pending.delete(m.id);
-    });
+    this.requests = new ChildRequests(child, `${name} is gone`);
     child.stderr!.on('data', (d) => {
       this.stderr += d;
       if (this.stderr.length > 20_000) this.stderr = this.stderr.slice(-10_000);
@@ -50,8 +46,7 @@ export class ClusterNode {
     child.once('exit', (code, signal) => {
       this.exited = true;
       this.exit = { code, signal };
-      for (const resolve of this.pending.values()) resolve(null);
-      this.pending.clear();
+      this.requests.answerPending(null);
     });
   }
 
@@ -79,13 +74,10 @@ export class ClusterNode {
     return node;
   }
 
+  /** The node's answer, or null once it is gone (a failover run kills nodes on purpose). */
   request<T>(cmd: string): Promise<T | null> {
     if (this.exited || !this.child.connected) return Promise.resolve(null);
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve as (v: unknown) => void);
-      this.child.send({ id, cmd });
-    });
+    return this.requests.send({ cmd });
   }
 
   async usage(): Promise<Usage | null> {
@@ -124,12 +116,8 @@ export class ClusterNode {
 
   async stop(): Promise<void> {
     if (this.exited) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
     this.killedOnPurpose = true;
-    await within(this.request('stop'), 15_000);
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+    await stopChild(this.child, () => this.request('stop'), 15_000);
   }
 }
 
@@ -362,10 +350,7 @@ export class Speaker {
   }
 
   async ready(timeoutMs = 15_000): Promise<void> {
-    const ok = await within(
-      this.readyPromise.then(() => true),
-      timeoutMs,
-    );
+    const ok = await within(this.readyPromise, timeoutMs);
     if (!ok) throw new Error(`speaker not ready in time (closed ${this.closedCode})`);
   }
 

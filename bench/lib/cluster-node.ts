@@ -8,6 +8,7 @@
  */
 import { createLogger } from '@babelcast/core';
 import { startServer, startWorker } from '@babelcast/server';
+import { answerParent } from './child-rpc.ts';
 import { trackUsage } from './process-usage.ts';
 
 const role = process.env.BENCH_ROLE;
@@ -21,24 +22,11 @@ const node =
     : await startServer({ ...(overrides as Parameters<typeof startServer>[0]), logger });
 
 const usage = trackUsage();
-
-type Request = { id: number; cmd: 'usage' | 'resetPeak' | 'stop' };
-process.on('message', async (req: Request) => {
-  const reply = (result: unknown) => process.send!({ id: req.id, result });
-  switch (req.cmd) {
-    case 'usage':
-      reply(usage.now());
-      return;
-    case 'resetPeak':
-      usage.resetPeak();
-      reply(null);
-      return;
-    case 'stop':
-      usage.stop();
-      await node.close().catch(() => {});
-      reply(null);
-      process.disconnect();
-      return;
-  }
+answerParent(usage, {
+  stop: async () => {
+    usage.stop();
+    await node.close().catch(() => {});
+    return null;
+  },
 });
 process.send!({ type: 'ready', url: node.url });

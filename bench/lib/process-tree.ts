@@ -71,16 +71,3 @@ export function rssMb(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
   return Math.round(Number(m?.[1] ?? 0) / 1024);
 }
-
-/** `work`, or undefined after `ms`; the timer is cleared either way (no timer outlives the bench). */
-export async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: Parameters<typeof clearTimeout>[0];
-  const timeout = new Promise<undefined>((r) => {
-    timer = setTimeout(r, ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

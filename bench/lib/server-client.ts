@@ -2,7 +2,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { within } from './process-tree.ts';
+import { ChildRequests, stopChild } from './child-rpc.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -14,20 +14,14 @@ export interface Usage {
 }
 
 export class ServerProcess {
-  private nextId = 1;
-  private readonly pending = new Map<number, (v: unknown) => void>();
+  private readonly requests: ChildRequests;
   private constructor(
     readonly child: ChildProcess,
     readonly url: string,
     readonly token: string,
     readonly engines: Record<string, string>,
   ) {
-    child.on('message', (m: { id?: number; result?: unknown }) => {
-      if (m.id !== undefined) {
-        this.pending.get(m.id)?.(m.result);
-        this.pending.delete(m.id);
-      }
-    });
+    this.requests = new ChildRequests(child, 'bench server is gone');
   }
 
   static async start(options: {
@@ -67,12 +61,7 @@ export class ServerProcess {
   }
 
   request<T>(cmd: string): Promise<T> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      if (!this.child.connected) return reject(new Error('bench server is gone'));
-      this.pending.set(id, resolve as (v: unknown) => void);
-      this.child.send({ id, cmd });
-    });
+    return this.requests.send({ cmd });
   }
 
   usage(): Promise<Usage> {
@@ -81,14 +70,7 @@ export class ServerProcess {
 
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    await within(
-      this.request('stop').catch(() => {}),
-      10_000,
-    );
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+    await stopChild(this.child, () => this.request('stop').catch(() => {}), 10_000);
   }
 }
 

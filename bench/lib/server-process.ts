@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { createLogger, type MessageBus } from '@babelcast/core';
 import { startServer } from '@babelcast/server';
 import { KIND, type Kind } from './fanout-accounting.ts';
+import { answerParent } from './child-rpc.ts';
 import { trackUsage } from './process-usage.ts';
 
 // A preset name ("fake", "embedded") or an engines config object as JSON ({"preset":"fake","codec":"opus"}).
@@ -59,41 +60,29 @@ if (probe) {
 
 const usage = trackUsage();
 
-type Request = { id: number; cmd: 'usage' | 'published' | 'metrics' | 'resetPeak' | 'stop' };
-process.on('message', async (req: Request) => {
-  const reply = (result: unknown) => process.send!({ id: req.id, result });
-  switch (req.cmd) {
-    case 'usage':
-      reply(usage.now());
-      return;
-    case 'resetPeak':
-      usage.resetPeak();
-      reply(null);
-      return;
-    case 'published':
-      reply([...published.entries()].map(([seq, [t, kind, lang]]) => [seq, t, kind, lang]));
-      published.clear();
-      return;
-    case 'metrics': {
-      const json = await server.metrics.registry.getMetricsAsJSON();
-      const pick = (name: string) =>
-        (json.find((m) => m.name === name)?.values ?? []).reduce((n, v) => n + Number(v.value), 0);
-      reply({
-        audioDropped: pick('babelcast_listener_audio_dropped_total'),
-        slowConsumers: pick('babelcast_slow_consumer_disconnects_total'),
-        engineFailures: pick('babelcast_engine_failures_total'),
-        pipelineDropped: pick('babelcast_pipeline_dropped_total'),
-      });
-      return;
-    }
-    case 'stop':
-      usage.stop();
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-      reply(null);
-      process.disconnect();
-      return;
-  }
+answerParent(usage, {
+  published: () => {
+    const answer = [...published.entries()].map(([seq, [t, kind, lang]]) => [seq, t, kind, lang]);
+    published.clear();
+    return answer;
+  },
+  metrics: async () => {
+    const json = await server.metrics.registry.getMetricsAsJSON();
+    const pick = (name: string) =>
+      (json.find((m) => m.name === name)?.values ?? []).reduce((n, v) => n + Number(v.value), 0);
+    return {
+      audioDropped: pick('babelcast_listener_audio_dropped_total'),
+      slowConsumers: pick('babelcast_slow_consumer_disconnects_total'),
+      engineFailures: pick('babelcast_engine_failures_total'),
+      pipelineDropped: pick('babelcast_pipeline_dropped_total'),
+    };
+  },
+  stop: async () => {
+    usage.stop();
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    return null;
+  },
 });
 // Measure a warm server, as a real one is when a talk starts.
 await server.warmedUp;

@@ -2,7 +2,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { within } from './process-tree.ts';
+import { ChildRequests, stopChild } from './child-rpc.ts';
 import type { LanguageTally, Published } from './fanout-accounting.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,14 +20,9 @@ export interface SwarmReport {
 }
 
 export class Swarm {
-  private nextId = 1;
-  private readonly pending = new Map<number, (v: unknown) => void>();
+  private readonly requests: ChildRequests;
   private constructor(readonly child: ChildProcess) {
-    child.on('message', (m: { id?: number; result?: unknown }) => {
-      if (m.id === undefined) return;
-      this.pending.get(m.id)?.(m.result);
-      this.pending.delete(m.id);
-    });
+    this.requests = new ChildRequests(child, 'listener process is gone');
   }
 
   static async start(): Promise<Swarm> {
@@ -43,12 +38,7 @@ export class Swarm {
   }
 
   request<T>(message: Record<string, unknown>): Promise<T> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      if (!this.child.connected) return reject(new Error('listener process is gone'));
-      this.pending.set(id, resolve as (v: unknown) => void);
-      this.child.send({ id, ...message });
-    });
+    return this.requests.send(message);
   }
 
   connect(url: string, count: number, parallel = 50) {
@@ -61,13 +51,6 @@ export class Swarm {
 
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    await within(
-      this.request({ cmd: 'stop' }).catch(() => {}),
-      10_000,
-    );
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+    await stopChild(this.child, () => this.request({ cmd: 'stop' }).catch(() => {}), 10_000);
   }
 }

@@ -8,7 +8,7 @@
 import { chrF, readWavFile, supportsPair, wordErrorRate } from '@babelcast/core';
 import { floresSentences, speechClip, speechManifest, speechTranslations } from '@babelcast/core/testing';
 import { closeEngines } from '@babelcast/server';
-import { configuredEngines, transcribeSamples } from '../../packages/cli/src/replay/index.ts';
+import { configuredEngines, transcribeSamples } from '@babelcast/cli/replay';
 
 export interface AccuracyOptions {
   engines: { preset: 'embedded' | 'fake' } & Partial<Record<'vad' | 'asr' | 'mt' | 'tts' | 'codec', string>>;

@@ -8,7 +8,7 @@
  * caption or audio packet on the session bus to the moment a listener process receives it: what
  * the hub, `ws` and the kernel add, plus the listener processes' own scheduling on this machine.
  */
-import { replay } from '../../packages/cli/src/replay/index.ts';
+import { replay } from '@babelcast/cli/replay';
 import { speechClip } from '@babelcast/core/testing';
 import { account, type LanguageAccount, type Published, splitEvenly } from '../lib/fanout-accounting.ts';
 import type { Histogram } from '../lib/histogram.ts';

@@ -18,13 +18,13 @@ import { sharedDataDir, speechClip } from '@babelcast/core/testing';
 import {
   type FromLastWord,
   meanPercentiles,
+  percentiles,
   type ReplayResult,
   replay,
-} from '../../packages/cli/src/replay/index.ts';
+} from '@babelcast/cli/replay';
 import { treeCpuSeconds } from '../lib/process-tree.ts';
 import { alignToReferences } from '../lib/references.ts';
 import { cpuPercent, mb, ServerProcess } from '../lib/server-client.ts';
-import { percentiles } from '../../packages/cli/src/replay/stats.ts';
 
 export type PipelineMode = 'sentence' | 'simultaneous';
 

@@ -6,7 +6,7 @@
  */
 import { concatInt16, readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
-import { percentiles, type ReplayResult, replay } from '../../packages/cli/src/replay/index.ts';
+import { percentiles, type ReplayResult, replay } from '@babelcast/cli/replay';
 import { cpuPercent, mb, ServerProcess, type Usage } from '../lib/server-client.ts';
 import { Swarm, type SwarmReport } from '../lib/swarm-client.ts';
 import { LOOPBACK_CROWD } from './fanout.ts';

@@ -13,7 +13,7 @@ import {
   type ReplayResult,
   replay,
   transcribeSamples,
-} from '../../packages/cli/src/replay/index.ts';
+} from '@babelcast/cli/replay';
 import { cpuPercent, mb, ServerProcess } from '../lib/server-client.ts';
 import { poolLatencies } from './latency.ts';
 

@@ -4,8 +4,25 @@
  * packages' own benchmarks, bench/results/); this command only parses options and starts it.
  */
 import { type Command, UsageError } from '../command.ts';
+import { BENCH_PARTS, type BenchPart, type BenchSuite } from './bench-suite.ts';
 
-const PARTS = ['latency', 'accuracy', 'throughput', 'fanout', 'soak', 'cluster', 'engines'];
+const PARTS: readonly string[] = BENCH_PARTS;
+// A variable, not a literal: the cli does not depend on the suite (see bench-suite.ts), so
+// TypeScript must not try to resolve it here.
+const BENCH_PACKAGE = '@babelcast/bench';
+
+/** The suite, or a usage error where it is not installed (an install without the repository's bench/). */
+async function loadSuite(): Promise<BenchSuite> {
+  try {
+    return ((await import(BENCH_PACKAGE)) as { suite: BenchSuite }).suite;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(BENCH_PACKAGE))
+      throw new UsageError(
+        `the benchmark suite (${BENCH_PACKAGE}, bench/ in the repository) is not installed`,
+      );
+    throw err;
+  }
+}
 
 export const bench: Command = {
   name: 'bench',
@@ -70,11 +87,9 @@ export const bench: Command = {
             .split(',')
             .map((c) => c.trim())
             .filter(Boolean);
-    // bench/ is outside this package's src on purpose (see above); loaded only when asked for.
-    const suite = '../../../../bench/run.ts';
-    const { runBench } = (await import(suite)) as typeof import('../../../../bench/run.ts');
-    const { files, results } = await runBench({
-      parts: parts as Parameters<typeof runBench>[0]['parts'],
+    const suite = await loadSuite();
+    const { files, results } = await suite.runBench({
+      parts: parts as BenchPart[],
       quick: Boolean(values.quick),
       engines,
       soakMinutes: num('soak-minutes'),
@@ -85,7 +100,7 @@ export const bench: Command = {
       speed: num('speed'),
     });
     process.stdout.write(`\nWrote:\n${files.map((f) => `  ${f}`).join('\n')}\n`);
-    const failed = results.failedSteps as Array<Record<string, unknown> & { part: string; error: string }>;
+    const failed = results.failedSteps;
     for (const f of failed) {
       const { part, error, ...where } = f;
       process.stderr.write(`part ${part} failed (${JSON.stringify(where)}): ${error}\n`);

@@ -5,17 +5,11 @@
  * the same code the listener processes and the benchmark use, with a scripted step.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  KIND,
-  type Published,
-  type ReceivedLog,
-  splitEvenly,
-  tally,
-} from '../../../bench/lib/fanout-accounting.ts';
-import { machine } from '../../../bench/lib/results.ts';
-import { xmlProblems } from '../../../bench/lib/xml-check.ts';
-import { DEFAULT_FANOUT_LANGUAGES, fanoutStep, runFanout } from '../../../bench/parts/fanout.ts';
-import { renderChart, renderMarkdown } from '../../../bench/report.ts';
+import { KIND, type Published, type ReceivedLog, splitEvenly, tally } from '../lib/fanout-accounting.ts';
+import { machine } from '../lib/results.ts';
+import { xmlProblems } from '../lib/xml-check.ts';
+import { DEFAULT_FANOUT_LANGUAGES, fanoutStep, runFanout } from '../parts/fanout.ts';
+import { renderChart, renderMarkdown } from '../report.ts';
 
 const T0 = 1_000_000;
 // One simultaneous-mode segment per language: source partial + final (to everyone), for each of

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type FanoutStep, runFanout } from '../../../bench/parts/fanout.ts';
-import { machine } from '../../../bench/lib/results.ts';
-import { xmlProblems } from '../../../bench/lib/xml-check.ts';
-import { renderChart, renderMarkdown } from '../../../bench/report.ts';
+import { type FanoutStep, runFanout } from '../parts/fanout.ts';
+import { machine } from '../lib/results.ts';
+import { xmlProblems } from '../lib/xml-check.ts';
+import { renderChart, renderMarkdown } from '../report.ts';
 
 const lag = (mean: number, p95: number) => ({ n: 100, mean, p50: mean, p95 });
 const mode = (text: number, voice: number) => ({
@@ -94,10 +94,7 @@ describe('xml well-formedness check', () => {
   });
 
   it('catches the bug of the charts the bench used to write', () => {
-    const old = readFileSync(
-      new URL('../../../bench/results/bench-2026-11-25-14-02-full.svg', import.meta.url),
-      'utf8',
-    );
+    const old = readFileSync(new URL('../results/bench-2026-11-25-14-02-full.svg', import.meta.url), 'utf8');
     expect(xmlProblems(old).some((p) => p.includes('attribute font-size redefined'))).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
  * session and clear only the last, which kept the process alive for ever.
  */
 import { describe, expect, it } from 'vitest';
-import { runSoak } from '../../../bench/parts/soak.ts';
+import { runSoak } from '../parts/soak.ts';
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 const children = () => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { type AsrStream, int16ToFloat32, readWavFile, type VadEngine, wordErrorRate } from '@babelcast/core';
 import { speechClip, speechManifest } from '@babelcast/core/testing';
 import { PocketsphinxAsr } from '@babelcast/engine-pocketsphinx';
-import { SileroVad, WebRtcVad } from '@babelcast/engine-sherpa';
+import { SileroVad } from '@babelcast/engine-sherpa';
+import { WebRtcVad } from '@babelcast/engine-webrtc-vad';
 
 const CHUNK = 1600; // 100 ms writes, as the speaker's client sends them
 const ENDPOINT_SILENCE_MS = 400;

@@ -2,9 +2,11 @@ import {
   type AudioEncoderEngine,
   type AudioFrameEncoder,
   type CodecCapabilities,
+  EngineBase,
   EngineError,
   type EngineInfo,
   frameSamples,
+  StreamGuard,
 } from '@babelcast/core/engines';
 import {
   int16ToBytes,
@@ -13,7 +15,6 @@ import {
   OPUS_SET_SIGNAL_REQUEST,
   OPUS_SIGNAL_VOICE,
   type OpusScriptClass,
-  type OpusScriptInstance,
 } from './opusscript-module.ts';
 
 export type OpusApplicationName = 'voip' | 'audio';
@@ -39,7 +40,7 @@ export interface OpusCodecOptions {
 const APPLICATIONS: Record<OpusApplicationName, number> = { voip: 2048, audio: 2049 };
 
 /** Opus encoder (libopus 1.x in WASM through `opusscript`): one stateful encoder per language track. */
-export class OpusCodec implements AudioEncoderEngine {
+export class OpusCodec extends EngineBase implements AudioEncoderEngine {
   readonly info: EngineInfo = {
     id: 'opus',
     kind: 'codec',
@@ -52,9 +53,10 @@ export class OpusCodec implements AudioEncoderEngine {
   private readonly complexity: number;
   private readonly application: OpusApplicationName;
   private OpusScript: OpusScriptClass | undefined;
-  private readonly open = new Set<OpusScriptInstance>();
+  private readonly open = new Set<AudioFrameEncoder>();
 
   constructor(options: OpusCodecOptions = {}) {
+    super();
     this.sampleRate = options.sampleRate ?? 24000;
     this.capabilities = {
       codec: 'opus',
@@ -73,19 +75,17 @@ export class OpusCodec implements AudioEncoderEngine {
       );
   }
 
-  async init(): Promise<void> {
-    this.OpusScript ??= loadOpusScript(this.info.id);
+  protected async start(): Promise<void> {
+    this.OpusScript = loadOpusScript(this.info.id);
   }
 
-  async close(): Promise<void> {
-    for (const handle of this.open) handle.delete();
-    this.open.clear();
+  protected async stop(): Promise<void> {
+    for (const encoder of [...this.open]) encoder.close();
   }
 
   createEncoder(): AudioFrameEncoder {
-    const OpusScript = this.OpusScript;
-    if (!OpusScript) throw new EngineError(this.info.id, 'createEncoder() called before init()', false);
-    const handle = new OpusScript(
+    this.assertOpen();
+    const handle = new this.OpusScript!(
       this.sampleRate,
       1,
       APPLICATIONS[this.application] as OpusScriptClass['Application']['VOIP'],
@@ -93,13 +93,12 @@ export class OpusCodec implements AudioEncoderEngine {
     handle.setBitrate(this.bitrate);
     handle.encoderCTL(OPUS_SET_COMPLEXITY_REQUEST, this.complexity);
     if (this.application === 'voip') handle.encoderCTL(OPUS_SET_SIGNAL_REQUEST, OPUS_SIGNAL_VOICE);
-    this.open.add(handle);
     const expected = frameSamples(this.capabilities);
     const id = this.info.id;
-    let closed = false;
-    return {
+    const guard = new StreamGuard(id);
+    const encoder: AudioFrameEncoder = {
       encodeFrame: (pcm: Int16Array): Uint8Array => {
-        if (closed) throw new EngineError(id, 'encoder is closed', false);
+        guard.assertOpen('encodeFrame');
         if (pcm.length !== expected) throw new RangeError(`expected ${expected} samples, got ${pcm.length}`);
         try {
           // Copy out of the Buffer: callers keep packets while the next frame is encoded.
@@ -109,10 +108,12 @@ export class OpusCodec implements AudioEncoderEngine {
         }
       },
       close: () => {
-        if (closed) return;
-        closed = true;
-        if (this.open.delete(handle)) handle.delete();
+        if (!guard.close()) return;
+        this.open.delete(encoder);
+        handle.delete();
       },
     };
+    this.open.add(encoder);
+    return encoder;
   }
 }

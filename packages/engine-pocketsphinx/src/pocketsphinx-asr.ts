@@ -8,9 +8,11 @@ import {
   type AsrStream,
   type AsrStreamOptions,
   type AsrWord,
+  EngineBase,
   EngineError,
   type EngineInfo,
   EngineUnavailableError,
+  StreamGuard,
 } from '@babelcast/core/engines';
 import { hypothesisText, spokenWord } from './hypothesis-words.ts';
 import { InputGain, type InputGainOptions } from './input-gain.ts';
@@ -67,7 +69,7 @@ const DEFAULTS = {
  * that cost more accuracy than the load time is worth. init() loads the first one, so a broken model
  * fails there and the first session starts without the wait.
  */
-export class PocketsphinxAsr implements AsrEngine {
+export class PocketsphinxAsr extends EngineBase implements AsrEngine {
   readonly info: EngineInfo = {
     id: ENGINE_ID,
     kind: 'asr',
@@ -78,15 +80,14 @@ export class PocketsphinxAsr implements AsrEngine {
 
   private readonly files: { acousticModel: string; languageModel: string; dictionary: string };
   private readonly libraries: { pocketsphinx: string; sphinxbase: string };
-  private loading: Promise<void> | undefined;
   private lib: PocketsphinxLibrary | undefined;
   private config: NativePointer | undefined;
   private frameMs = 10;
   private spareDecoder: NativePointer | undefined;
   private readonly openStreams = new Set<PocketsphinxStream>();
-  private closed = false;
 
   constructor(private readonly options: PocketsphinxAsrOptions = {}) {
+    super();
     const modelDir = options.modelDir ?? DEFAULTS.modelDir;
     this.files = {
       acousticModel: options.acousticModel ?? join(modelDir, 'en-us'),
@@ -99,12 +100,7 @@ export class PocketsphinxAsr implements AsrEngine {
     };
   }
 
-  init(): Promise<void> {
-    this.loading ??= this.load();
-    return this.loading;
-  }
-
-  private async load(): Promise<void> {
+  protected async start(): Promise<void> {
     for (const [what, path] of [
       ['libpocketsphinx', this.libraries.pocketsphinx],
       ['libsphinxbase', this.libraries.sphinxbase],
@@ -157,7 +153,22 @@ export class PocketsphinxAsr implements AsrEngine {
     this.lib = lib;
     this.config = config;
     this.frameMs = 1000 / (lib.configInt(config, '-frate') || 100);
-    this.spareDecoder = this.newDecoder(true);
+    try {
+      this.spareDecoder = this.newDecoder(true);
+    } catch (err) {
+      // A failed start is not followed by stop(): free the config here.
+      await this.stop();
+      throw err;
+    }
+  }
+
+  protected async stop(): Promise<void> {
+    for (const stream of [...this.openStreams]) stream.close();
+    if (!this.lib) return;
+    if (this.spareDecoder) this.lib.freeDecoder(this.spareDecoder);
+    this.spareDecoder = undefined;
+    if (this.config) this.lib.freeConfig(this.config);
+    this.config = undefined;
   }
 
   private newDecoder(duringInit = false): NativePointer {
@@ -169,8 +180,7 @@ export class PocketsphinxAsr implements AsrEngine {
   }
 
   createStream(options: AsrStreamOptions): AsrStream {
-    if (!this.lib || this.closed)
-      throw new EngineError(ENGINE_ID, 'createStream() before init() or after close()', false);
+    this.assertOpen();
     if (options.language !== 'en') {
       throw new EngineError(
         ENGINE_ID,
@@ -178,9 +188,11 @@ export class PocketsphinxAsr implements AsrEngine {
         false,
       );
     }
+    // Set by start(), which assertOpen() has seen succeed.
+    const lib = this.lib!;
     const decoder = this.spareDecoder ?? this.newDecoder();
     this.spareDecoder = undefined;
-    const stream = new PocketsphinxStream(this.lib, decoder, {
+    const stream = new PocketsphinxStream(lib, decoder, {
       frameMs: this.frameMs,
       partialEverySamples:
         ((this.options.partialIntervalMs ?? DEFAULTS.partialIntervalMs) * SAMPLE_RATE) / 1000,
@@ -188,23 +200,11 @@ export class PocketsphinxAsr implements AsrEngine {
       gain: this.options.inputGain === false ? undefined : new InputGain(this.options.inputGain),
       release: (d) => {
         this.openStreams.delete(stream);
-        this.lib!.freeDecoder(d);
+        lib.freeDecoder(d);
       },
     });
     this.openStreams.add(stream);
     return stream;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.loading?.catch(() => {});
-    for (const stream of [...this.openStreams]) stream.close();
-    if (!this.lib) return;
-    if (this.spareDecoder) this.lib.freeDecoder(this.spareDecoder);
-    this.spareDecoder = undefined;
-    if (this.config) this.lib.freeConfig(this.config);
-    this.config = undefined;
   }
 }
 
@@ -224,7 +224,7 @@ class PocketsphinxStream implements AsrStream {
   /** Decoder frame of the utterance's first sample (see words()). */
   private originFrame: number | null = null;
   private lastInterim = '';
-  private closed = false;
+  private readonly guard = new StreamGuard(ENGINE_ID);
 
   constructor(
     private readonly lib: PocketsphinxLibrary,
@@ -233,7 +233,7 @@ class PocketsphinxStream implements AsrStream {
   ) {}
 
   write(samples: Int16Array): void {
-    if (this.closed) throw new EngineError(ENGINE_ID, 'write() on a closed stream', false);
+    this.guard.assertOpen('write');
     if (samples.length === 0) return;
     if (!this.inUtterance) {
       if (this.lib.startUtterance(this.decoder) < 0) throw new EngineError(ENGINE_ID, 'ps_start_utt failed');
@@ -258,7 +258,7 @@ class PocketsphinxStream implements AsrStream {
   }
 
   async finishUtterance(): Promise<AsrFinal> {
-    if (this.closed) throw new EngineError(ENGINE_ID, 'finishUtterance() on a closed stream', false);
+    this.guard.assertOpen('finishUtterance');
     const endMs = Math.round((this.utteranceSamples * 1000) / SAMPLE_RATE);
     this.samplesSincePartial = 0;
     this.utteranceSamples = 0;
@@ -292,8 +292,7 @@ class PocketsphinxStream implements AsrStream {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.guard.close()) return;
     if (this.inUtterance) this.lib.endUtterance(this.decoder);
     this.inUtterance = false;
     this.settings.release(this.decoder);

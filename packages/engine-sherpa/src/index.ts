@@ -13,4 +13,3 @@ export {
 } from './model-catalog.ts';
 export { isModelInstalled, SherpaAsr, type SherpaAsrOptions } from './sherpa-asr.ts';
 export { bundledSileroModel, SileroVad, type SileroVadOptions } from './silero-vad.ts';
-export { WebRtcVad, type WebRtcVadOptions } from './webrtc-vad.ts';

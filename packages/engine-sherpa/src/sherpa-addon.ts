@@ -4,6 +4,7 @@
  * reports the engine as unavailable instead of crashing at import.
  */
 import { createRequire } from 'node:module';
+import { EngineUnavailableError } from '@babelcast/core/engines';
 
 const require = createRequire(import.meta.url);
 
@@ -56,4 +57,17 @@ let loaded: SherpaModule | undefined;
 export function loadSherpa(): SherpaModule {
   loaded ??= require('sherpa-onnx-node') as SherpaModule;
   return loaded;
+}
+
+/** loadSherpa for an engine's start(): a missing addon makes that engine unavailable, with what to do. */
+export function loadSherpaFor(engineId: string): SherpaModule {
+  try {
+    return loadSherpa();
+  } catch (cause) {
+    throw new EngineUnavailableError(
+      engineId,
+      `sherpa-onnx-node failed to load (${String(cause)}); run npm install (needs the sherpa-onnx-${process.platform}-${process.arch} package on this platform)`,
+      { cause },
+    );
+  }
 }

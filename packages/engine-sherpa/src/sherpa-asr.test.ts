@@ -29,7 +29,7 @@ describe('SherpaAsr without a downloaded model', () => {
     await expect(failure).rejects.toBeInstanceOf(EngineUnavailableError);
     await expect(failure).rejects.toThrow('babelcast models download sherpa-onnx-whisper-base');
     await expect(failure).rejects.toThrow(emptyModelsDir);
-    expect(() => asr.createStream({ language: 'en' })).toThrow(/before init/);
+    expect(() => asr.createStream({ language: 'en' })).toThrow(/init\(\) was not called/);
     await asr.close();
   });
 

@@ -5,10 +5,12 @@ import {
   type AsrFinal,
   type AsrStream,
   type AsrStreamOptions,
+  EngineBase,
   EngineError,
   type EngineInfo,
   EngineUnavailableError,
   int16ToFloat32,
+  StreamGuard,
 } from '@babelcast/core/engines';
 import { missingFiles } from './download-model.ts';
 import { probeRecognizer } from './load-probe.ts';
@@ -21,8 +23,7 @@ import {
   modelFiles,
 } from './model-catalog.ts';
 import {
-  loadSherpa,
-  type SherpaModule,
+  loadSherpaFor,
   type SherpaOfflineRecognizer,
   type SherpaOnlineRecognizer,
   type SherpaOnlineStream,
@@ -51,18 +52,17 @@ export interface SherpaAsrOptions {
  * "not installed" error and the rejection of wrong model files (through the child-process probe).
  * Recognition itself follows the sherpa-onnx-node 1.13 API and its examples and is untested here.
  */
-export class SherpaAsr implements AsrEngine {
+export class SherpaAsr extends EngineBase implements AsrEngine {
   readonly info: EngineInfo;
   readonly capabilities: AsrCapabilities;
   /** Undefined when the configured name is not in the catalog; init() then says so. */
   private readonly model: AsrModel | undefined;
   private readonly catalog: ModelCatalog;
-  private loading: Promise<void> | undefined;
   private online: SherpaOnlineRecognizer | undefined;
   private offline: SherpaOfflineRecognizer | undefined;
-  private closed = false;
 
   constructor(private readonly options: SherpaAsrOptions) {
+    super();
     this.catalog = options.catalog ?? modelCatalog();
     this.model = findModel(options.model, this.catalog);
     this.info = {
@@ -79,76 +79,15 @@ export class SherpaAsr implements AsrEngine {
     };
   }
 
-  init(): Promise<void> {
-    this.loading ??= this.load();
-    return this.loading;
-  }
-
-  private async load(): Promise<void> {
-    const model = this.model;
-    if (!model) {
-      throw new EngineUnavailableError(
-        ENGINE_ID,
-        `unknown model "${this.options.model}"; known: ${this.catalog.models.map((m) => m.name).join(', ')}`,
-      );
-    }
-    const missing = missingFiles(this.options.modelsDir, model);
-    if (missing.length > 0) {
-      throw new EngineUnavailableError(
-        ENGINE_ID,
-        `model ${model.name} is not installed in ${this.options.modelsDir} (missing ${missing.join(', ')}); ` +
-          `download it with: ${downloadCommand(model.name)}`,
-      );
-    }
-    let sherpa: SherpaModule;
-    try {
-      sherpa = loadSherpa();
-    } catch (cause) {
-      throw new EngineUnavailableError(
-        ENGINE_ID,
-        `sherpa-onnx-node failed to load (${String(cause)}); run npm install`,
-        {
-          cause,
-        },
-      );
-    }
-    const files = modelFiles(this.options.modelsDir, model);
-    const numThreads = this.options.numThreads ?? 1;
-    const featConfig = { sampleRate: SAMPLE_RATE, featureDim: 80 };
+  protected async start(): Promise<void> {
+    const model = this.installedModel();
+    const sherpa = loadSherpaFor(ENGINE_ID);
     const online = model.kind === 'online-transducer';
-    const config = online
-      ? {
-          featConfig,
-          modelConfig: {
-            transducer: { encoder: files.encoder, decoder: files.decoder, joiner: files.joiner },
-            tokens: files.tokens,
-            numThreads,
-            provider: 'cpu',
-            debug: 0,
-          },
-          decodingMethod: 'greedy_search',
-          // The pipeline's VAD decides where utterances end.
-          enableEndpoint: 0,
-        }
-      : {
-          featConfig,
-          modelConfig: {
-            ...(model.kind === 'offline-whisper'
-              ? {
-                  whisper: {
-                    encoder: files.encoder,
-                    decoder: files.decoder,
-                    task: 'transcribe',
-                    tailPaddings: -1,
-                  },
-                }
-              : { senseVoice: { model: files.model, useInverseTextNormalization: 1 } }),
-            tokens: files.tokens,
-            numThreads,
-            provider: 'cpu',
-            debug: 0,
-          },
-        };
+    const config = recognizerConfig(
+      model,
+      modelFiles(this.options.modelsDir, model),
+      this.options.numThreads ?? 1,
+    );
     const reinstall = `re-download it with: ${downloadCommand(model.name)}`;
     const probe = await probeRecognizer(online ? 'online' : 'offline', config);
     if (!probe.ok) {
@@ -167,10 +106,34 @@ export class SherpaAsr implements AsrEngine {
     }
   }
 
-  createStream(options: AsrStreamOptions): AsrStream {
-    if (this.closed || (!this.online && !this.offline)) {
-      throw new EngineError(ENGINE_ID, 'createStream() before init() or after close()', false);
+  /** The configured model, when the catalog knows it and all its files are downloaded. */
+  private installedModel(): AsrModel {
+    const model = this.model;
+    if (!model) {
+      throw new EngineUnavailableError(
+        ENGINE_ID,
+        `unknown model "${this.options.model}"; known: ${this.catalog.models.map((m) => m.name).join(', ')}`,
+      );
     }
+    const missing = missingFiles(this.options.modelsDir, model);
+    if (missing.length > 0) {
+      throw new EngineUnavailableError(
+        ENGINE_ID,
+        `model ${model.name} is not installed in ${this.options.modelsDir} (missing ${missing.join(', ')}); ` +
+          `download it with: ${downloadCommand(model.name)}`,
+      );
+    }
+    return model;
+  }
+
+  protected async stop(): Promise<void> {
+    // The addon frees native recognisers when they are garbage-collected; dropping them is enough.
+    this.online = undefined;
+    this.offline = undefined;
+  }
+
+  createStream(options: AsrStreamOptions): AsrStream {
+    this.assertOpen();
     if (!this.capabilities.languages.includes(options.language)) {
       throw new EngineError(
         ENGINE_ID,
@@ -181,13 +144,33 @@ export class SherpaAsr implements AsrEngine {
     if (this.online) return new OnlineTransducerStream(this.online, options);
     return new OfflineUtteranceStream(this.offline!, this.model!, options);
   }
+}
 
-  async close(): Promise<void> {
-    this.closed = true;
-    // The addon frees native recognisers when they are garbage-collected; dropping them is enough.
-    this.online = undefined;
-    this.offline = undefined;
+/** The recogniser config sherpa-onnx-node 1.13 takes for each kind of model in the catalog. */
+function recognizerConfig(
+  model: AsrModel,
+  files: Record<string, string>,
+  numThreads: number,
+): Record<string, unknown> {
+  const featConfig = { sampleRate: SAMPLE_RATE, featureDim: 80 };
+  const common = { tokens: files.tokens, numThreads, provider: 'cpu', debug: 0 };
+  if (model.kind === 'online-transducer') {
+    return {
+      featConfig,
+      modelConfig: {
+        transducer: { encoder: files.encoder, decoder: files.decoder, joiner: files.joiner },
+        ...common,
+      },
+      decodingMethod: 'greedy_search',
+      // The pipeline's VAD decides where utterances end.
+      enableEndpoint: 0,
+    };
   }
+  const recognizer =
+    model.kind === 'offline-whisper'
+      ? { whisper: { encoder: files.encoder, decoder: files.decoder, task: 'transcribe', tailPaddings: -1 } }
+      : { senseVoice: { model: files.model, useInverseTextNormalization: 1 } };
+  return { featConfig, modelConfig: { ...recognizer, ...common } };
 }
 
 class OnlineTransducerStream implements AsrStream {
@@ -195,7 +178,7 @@ class OnlineTransducerStream implements AsrStream {
   private lastInterim = '';
   /** Samples written in the current utterance, for event spans. */
   private written = 0;
-  private closed = false;
+  private readonly guard = new StreamGuard(ENGINE_ID);
 
   constructor(
     private readonly recognizer: SherpaOnlineRecognizer,
@@ -205,7 +188,7 @@ class OnlineTransducerStream implements AsrStream {
   }
 
   write(samples: Int16Array): void {
-    if (this.closed) throw new EngineError(ENGINE_ID, 'write() on a closed stream', false);
+    this.guard.assertOpen('write');
     this.stream.acceptWaveform({ samples: int16ToFloat32(samples), sampleRate: SAMPLE_RATE });
     this.written += samples.length;
     this.decodeReady();
@@ -227,7 +210,7 @@ class OnlineTransducerStream implements AsrStream {
   }
 
   async finishUtterance(): Promise<AsrFinal> {
-    if (this.closed) throw new EngineError(ENGINE_ID, 'finishUtterance() on a closed stream', false);
+    this.guard.assertOpen('finishUtterance');
     // Trailing silence pushes the last frames through the encoder's look-ahead.
     this.stream.acceptWaveform({ samples: new Float32Array(SAMPLE_RATE * 0.3), sampleRate: SAMPLE_RATE });
     this.decodeReady();
@@ -241,13 +224,13 @@ class OnlineTransducerStream implements AsrStream {
   }
 
   close(): void {
-    this.closed = true;
+    this.guard.close();
   }
 }
 
 class OfflineUtteranceStream implements AsrStream {
   private chunks: Int16Array[] = [];
-  private closed = false;
+  private readonly guard = new StreamGuard(ENGINE_ID);
 
   constructor(
     private readonly recognizer: SherpaOfflineRecognizer,
@@ -256,12 +239,12 @@ class OfflineUtteranceStream implements AsrStream {
   ) {}
 
   write(samples: Int16Array): void {
-    if (this.closed) throw new EngineError(ENGINE_ID, 'write() on a closed stream', false);
+    this.guard.assertOpen('write');
     this.chunks.push(samples.slice());
   }
 
   async finishUtterance(): Promise<AsrFinal> {
-    if (this.closed) throw new EngineError(ENGINE_ID, 'finishUtterance() on a closed stream', false);
+    this.guard.assertOpen('finishUtterance');
     const length = this.chunks.reduce((n, c) => n + c.length, 0);
     const audio = new Float32Array(length);
     let at = 0;
@@ -290,7 +273,7 @@ class OfflineUtteranceStream implements AsrStream {
   }
 
   close(): void {
-    this.closed = true;
+    this.guard.close();
     this.chunks = [];
   }
 }

@@ -2,14 +2,15 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
-  EngineError,
+  EngineBase,
   type EngineInfo,
   EngineUnavailableError,
+  guardedVadStream,
   type VadCapabilities,
   type VadEngine,
   type VadStream,
 } from '@babelcast/core/engines';
-import { loadSherpa, type SherpaModule, type SherpaVad } from './sherpa-addon.ts';
+import { loadSherpaFor, type SherpaModule, type SherpaVad } from './sherpa-addon.ts';
 
 const ENGINE_ID = 'silero';
 const FRAME = 512;
@@ -37,7 +38,7 @@ export function bundledSileroModel(): string {
  * durations are set to zero because endpointing is the pipeline's job. sherpa's window ends 64
  * samples into the frame (v5 takes 64 samples of context), so decisions lag the frame by ~28 ms.
  */
-export class SileroVad implements VadEngine {
+export class SileroVad extends EngineBase implements VadEngine {
   readonly info: EngineInfo = {
     id: ENGINE_ID,
     kind: 'vad',
@@ -47,17 +48,13 @@ export class SileroVad implements VadEngine {
   readonly capabilities: VadCapabilities = { sampleRate: 16000, frameSamples: FRAME };
   private sherpa: SherpaModule | undefined;
   private modelPath: string | undefined;
-  private loading: Promise<void> | undefined;
   private readonly streams = new Set<VadStream>();
 
-  constructor(private readonly options: SileroVadOptions = {}) {}
-
-  init(): Promise<void> {
-    this.loading ??= this.load();
-    return this.loading;
+  constructor(private readonly options: SileroVadOptions = {}) {
+    super();
   }
 
-  private async load(): Promise<void> {
+  protected async start(): Promise<void> {
     let model: string;
     try {
       model = this.options.model ?? bundledSileroModel();
@@ -71,18 +68,14 @@ export class SileroVad implements VadEngine {
       );
     }
     if (!existsSync(model)) throw new EngineUnavailableError(ENGINE_ID, `Silero model not found at ${model}`);
-    try {
-      this.sherpa = loadSherpa();
-    } catch (cause) {
-      throw new EngineUnavailableError(
-        ENGINE_ID,
-        `sherpa-onnx-node failed to load (${String(cause)}); run npm install (needs sherpa-onnx-linux-x64 on this platform)`,
-        { cause },
-      );
-    }
+    this.sherpa = loadSherpaFor(ENGINE_ID);
     this.modelPath = model;
     // Build one detector now so a model sherpa rejects fails init(), not the first session.
     this.newDetector();
+  }
+
+  protected async stop(): Promise<void> {
+    for (const s of [...this.streams]) s.close();
   }
 
   private newDetector(): SherpaVad {
@@ -112,15 +105,11 @@ export class SileroVad implements VadEngine {
   }
 
   createStream(): VadStream {
-    if (!this.sherpa) throw new EngineError(ENGINE_ID, 'createStream() before init()', false);
+    this.assertOpen();
     const detector = this.newDetector();
     let speechFrames = 0;
-    let closed = false;
-    const stream: VadStream = {
+    const stream = guardedVadStream(ENGINE_ID, FRAME, {
       process: (frame) => {
-        if (closed) throw new EngineError(ENGINE_ID, 'process() on a closed stream', false);
-        if (frame.length !== FRAME)
-          throw new EngineError(ENGINE_ID, `frame must be ${FRAME} samples, got ${frame.length}`, false);
         detector.acceptWaveform(frame);
         const speaking = detector.isDetected();
         // sherpa queues finished speech segments and buffers the current one; we only want the
@@ -137,16 +126,10 @@ export class SileroVad implements VadEngine {
         detector.reset();
         speechFrames = 0;
       },
-      close: () => {
-        closed = true;
-        this.streams.delete(stream);
-      },
-    };
+      // The addon frees the detector when it is garbage-collected.
+      release: () => this.streams.delete(stream),
+    });
     this.streams.add(stream);
     return stream;
-  }
-
-  async close(): Promise<void> {
-    for (const s of [...this.streams]) s.close();
   }
 }

@@ -49,7 +49,7 @@ interface Registry {
 export const ENGINE_REGISTRY: Registry = {
   vad: {
     silero: async (o) => new (await import('@babelcast/engine-sherpa')).SileroVad(o),
-    webrtc: async (o) => new (await import('@babelcast/engine-sherpa')).WebRtcVad(o),
+    webrtc: async (o) => new (await import('@babelcast/engine-webrtc-vad')).WebRtcVad(o),
     energy: async (o) => new EnergyVad(o),
   },
   asr: {

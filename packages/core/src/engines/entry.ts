@@ -6,3 +6,4 @@
  */
 export * from '../audio/index.ts';
 export * from './index.ts';
+export * from './stream-guard.ts';

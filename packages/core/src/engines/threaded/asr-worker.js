@@ -52,7 +52,14 @@ parentPort.on('message', async (m) => {
         break;
     }
   } catch (err) {
-    parentPort.postMessage({ type: 'error', id: m.id, req: m.req, message: String(err?.message ?? err) });
+    parentPort.postMessage({
+      type: 'error',
+      id: m.id,
+      req: m.req,
+      message: String(err?.message ?? err),
+      // An EngineError says whether trying again may work; anything else might be passing.
+      recoverable: err?.recoverable !== false,
+    });
   }
 });
 

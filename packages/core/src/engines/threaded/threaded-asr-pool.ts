@@ -6,12 +6,15 @@
 import { availableParallelism } from 'node:os';
 import type { AsrCapabilities, AsrEngine, AsrStream, AsrStreamOptions } from '../asr.ts';
 import type { EngineInfo } from '../engine.ts';
+import { EngineBase } from '../engine-base.ts';
+import { StreamGuard } from '../stream-guard.ts';
 import { ThreadedAsr, type ThreadedEngineSpec } from './threaded-asr.ts';
 
-export class ThreadedAsrPool implements AsrEngine {
+export class ThreadedAsrPool extends EngineBase implements AsrEngine {
   private readonly workers: { asr: ThreadedAsr; open: number }[];
 
   constructor(spec: ThreadedEngineSpec, size = availableParallelism()) {
+    super();
     this.workers = Array.from({ length: Math.max(1, size) }, () => ({ asr: new ThreadedAsr(spec), open: 0 }));
   }
 
@@ -31,28 +34,40 @@ export class ThreadedAsrPool implements AsrEngine {
     return this.workers.length;
   }
 
-  async init(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.asr.init()));
+  /** Like ThreadedAsr.init, also waits for the replacements of workers that died. */
+  override async init(): Promise<void> {
+    await super.init();
+    if (this.isOpen) await Promise.all(this.workers.map((w) => w.asr.init()));
+  }
+
+  protected async start(): Promise<void> {
+    const started = await Promise.allSettled(this.workers.map((w) => w.asr.init()));
+    const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) {
+      // A failed start is not followed by stop(): end the workers that did start.
+      await this.stop();
+      throw failure.reason;
+    }
+  }
+
+  protected async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.asr.close()));
   }
 
   createStream(options: AsrStreamOptions): AsrStream {
+    this.assertOpen();
     const worker = this.workers.reduce((a, b) => (b.open < a.open ? b : a));
-    worker.open++;
     const stream = worker.asr.createStream(options);
-    let closed = false;
+    worker.open++;
+    const guard = new StreamGuard(this.info.id);
     return {
       write: (samples) => stream.write(samples),
       finishUtterance: () => stream.finishUtterance(),
       close: () => {
-        if (closed) return;
-        closed = true;
+        if (!guard.close()) return;
         worker.open--;
         stream.close();
       },
     };
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.asr.close()));
   }
 }

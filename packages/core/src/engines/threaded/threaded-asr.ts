@@ -11,6 +11,8 @@
 import { Worker } from 'node:worker_threads';
 import type { AsrCapabilities, AsrEngine, AsrEvent, AsrFinal, AsrStream, AsrStreamOptions } from '../asr.ts';
 import { EngineError, type EngineInfo, EngineUnavailableError } from '../engine.ts';
+import { EngineBase } from '../engine-base.ts';
+import { StreamGuard } from '../stream-guard.ts';
 
 export interface ThreadedEngineSpec {
   /** Package or file URL that exports the engine class, e.g. "@babelcast/engine-pocketsphinx". */
@@ -24,7 +26,7 @@ type WorkerMessage =
   | { type: 'init-error'; message: string; unavailable: boolean }
   | { type: 'event'; id: number; event: AsrEvent }
   | { type: 'final'; id: number; req: number; result: AsrFinal }
-  | { type: 'error'; id?: number; req?: number; message: string }
+  | { type: 'error'; id?: number; req?: number; message: string; recoverable: boolean }
   | { type: 'closed' };
 
 interface StreamState {
@@ -33,12 +35,18 @@ interface StreamState {
   generation: number;
 }
 
-export class ThreadedAsr implements AsrEngine {
+/**
+ * EngineBase owns the engine's init and close. A worker that dies is not a close: the engine stays
+ * open and starts a replacement worker itself (see respawn), so a crash costs the utterances in
+ * flight, not the sessions.
+ */
+export class ThreadedAsr extends EngineBase implements AsrEngine {
   info: EngineInfo;
   capabilities: AsrCapabilities = { languages: [], streaming: true, punctuated: false };
   private worker: Worker | null = null;
-  private generation = 0;
-  private starting: Promise<void> | null = null;
+  private workerGeneration = 0;
+  /** The current worker's start, until it dies: the first one's or a replacement's. */
+  private spawning: Promise<void> | null = null;
   private readonly streams = new Map<number, StreamState>();
   private readonly pending = new Map<
     number,
@@ -46,9 +54,9 @@ export class ThreadedAsr implements AsrEngine {
   >();
   private nextStream = 1;
   private nextReq = 1;
-  private closed = false;
 
   constructor(private readonly spec: ThreadedEngineSpec) {
+    super();
     this.info = {
       id: spec.exportName,
       kind: 'asr',
@@ -57,13 +65,31 @@ export class ThreadedAsr implements AsrEngine {
     };
   }
 
-  init(): Promise<void> {
-    this.starting ??= this.spawn();
-    return this.starting;
+  /** Also waits for the replacement of a worker that died, so that audio written next is heard. */
+  override async init(): Promise<void> {
+    await super.init();
+    if (this.isOpen) await this.respawn();
+  }
+
+  protected start(): Promise<void> {
+    return this.respawn();
+  }
+
+  /** Start a worker unless one is running or starting. */
+  private respawn(): Promise<void> {
+    if (!this.spawning) {
+      const spawning = this.spawn().catch((err: unknown) => {
+        // Forget a failed start at once, so that the next init() tries again.
+        if (this.spawning === spawning) this.spawning = null;
+        throw err;
+      });
+      this.spawning = spawning;
+    }
+    return this.spawning;
   }
 
   private spawn(): Promise<void> {
-    const generation = ++this.generation;
+    this.workerGeneration++;
     const worker = new Worker(new URL('./asr-worker.js', import.meta.url), {
       workerData: {
         module: this.spec.module,
@@ -101,7 +127,7 @@ export class ThreadedAsr implements AsrEngine {
             if (m.req === undefined) return;
             const p = this.pending.get(m.req);
             this.pending.delete(m.req);
-            p?.reject(new EngineError(this.info.id, m.message));
+            p?.reject(new EngineError(this.info.id, m.message, m.recoverable));
             return;
           }
         }
@@ -110,14 +136,15 @@ export class ThreadedAsr implements AsrEngine {
         reject(new EngineError(this.info.id, `worker failed: ${err.message}`, true, { cause: err })),
       );
       worker.on('exit', () => {
+        // Settles nothing when the worker was ready; otherwise init() would wait forever.
+        reject(new EngineError(this.info.id, 'recogniser worker stopped before it was ready'));
         if (this.worker !== worker) return;
         this.worker = null;
-        this.starting = null;
+        this.spawning = null;
         for (const [req, p] of this.pending) {
           this.pending.delete(req);
           p.reject(new EngineError(this.info.id, 'recogniser worker stopped; the utterance was lost'));
         }
-        if (generation === this.generation && !this.closed) this.generation++;
       });
     });
   }
@@ -128,35 +155,41 @@ export class ThreadedAsr implements AsrEngine {
 
   /** Make sure the worker is up and the stream exists in the current generation. */
   private ensure(id: number): boolean {
-    if (this.closed) return false;
     if (!this.worker) {
       // Restart in the background; audio written meanwhile is lost, which the pipeline reports.
-      void this.init().catch(() => {});
+      void this.respawn().catch(() => {});
       return false;
     }
     const s = this.streams.get(id);
     if (!s) return false;
-    if (s.generation !== this.generation) {
+    if (s.generation !== this.workerGeneration) {
       this.post({ op: 'create', id, language: s.options.language });
-      s.generation = this.generation;
+      s.generation = this.workerGeneration;
     }
     return true;
   }
 
   createStream(options: AsrStreamOptions): AsrStream {
+    this.assertOpen();
     const id = this.nextStream++;
-    this.streams.set(id, { options, generation: this.generation });
+    const guard = new StreamGuard(this.info.id);
+    /** A closed stream or engine will not work again; a missing worker will (recoverable). */
+    const ready = (operation: string) => {
+      guard.assertOpen(operation);
+      this.assertOpen();
+      if (!this.ensure(id)) throw new EngineError(this.info.id, 'recogniser worker is restarting');
+    };
+    this.streams.set(id, { options, generation: this.workerGeneration });
     this.post({ op: 'create', id, language: options.language });
     return {
       write: (samples) => {
-        if (!this.ensure(id)) throw new EngineError(this.info.id, 'recogniser worker is restarting');
+        ready('write');
         // Copy: the caller may reuse its buffer, and a transferred buffer is detached.
         const copy = samples.slice();
         this.post({ op: 'write', id, samples: copy.buffer }, [copy.buffer]);
       },
-      finishUtterance: () => {
-        if (!this.ensure(id))
-          return Promise.reject(new EngineError(this.info.id, 'recogniser worker is restarting'));
+      finishUtterance: async () => {
+        ready('finishUtterance');
         const req = this.nextReq++;
         return new Promise<AsrFinal>((resolve, reject) => {
           this.pending.set(req, { resolve, reject, stream: id });
@@ -164,15 +197,14 @@ export class ThreadedAsr implements AsrEngine {
         });
       },
       close: () => {
-        if (!this.streams.delete(id)) return;
+        if (!guard.close()) return;
+        this.streams.delete(id);
         this.post({ op: 'close', id });
       },
     };
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  protected async stop(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
     await new Promise<void>((resolve) => {

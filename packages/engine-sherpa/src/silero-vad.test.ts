@@ -1,15 +1,9 @@
-import { EngineError, int16ToFloat32, readWavFile } from '@babelcast/core/engines';
+import { EngineError, EngineUnavailableError, int16ToFloat32, readWavFile } from '@babelcast/core/engines';
 import { describeVadConformance, speechClip } from '@babelcast/core/testing';
 import { describe, expect, it } from 'vitest';
 import { SileroVad } from './silero-vad.ts';
-import { WebRtcVad } from './webrtc-vad.ts';
 
 describeVadConformance('silero', () => new SileroVad());
-describeVadConformance('webrtc', () => new WebRtcVad());
-describeVadConformance(
-  'webrtc 10 ms, least aggressive',
-  () => new WebRtcVad({ frameMs: 10, aggressiveness: 0 }),
-);
 
 function speechFrames(n: number): Float32Array[] {
   const audio = int16ToFloat32(readWavFile(speechClip('long-en-01.wav')).samples);
@@ -18,12 +12,9 @@ function speechFrames(n: number): Float32Array[] {
   return frames;
 }
 
-describe.each([
-  ['silero', () => new SileroVad()],
-  ['webrtc', () => new WebRtcVad()],
-])('%s VAD streams', (_name, make) => {
+describe('SileroVad streams', () => {
   it('finds the silent gaps between joined clips and gives the same answers after reset', async () => {
-    const vad = make();
+    const vad = new SileroVad();
     await vad.init();
     const frames = speechFrames(vad.capabilities.frameSamples);
     const stream = vad.createStream();
@@ -41,17 +32,28 @@ describe.each([
   }, 60_000);
 
   it('rejects a frame of the wrong size', async () => {
-    const vad = make();
+    const vad = new SileroVad();
     await vad.init();
     const stream = vad.createStream();
     expect(() => stream.process(new Float32Array(100))).toThrow(/samples/);
     stream.close();
     await vad.close();
   });
+
+  it('closes its open streams when the engine closes, and refuses new ones', async () => {
+    const vad = new SileroVad();
+    await vad.init();
+    const stream = vad.createStream();
+    await vad.close();
+    expect(() => stream.process(new Float32Array(vad.capabilities.frameSamples))).toThrow(/closed stream/);
+    expect(() => vad.createStream()).toThrow(/closed/);
+  });
 });
 
 describe('SileroVad configuration', () => {
   it('rejects a missing model file with EngineUnavailableError', async () => {
-    await expect(new SileroVad({ model: '/nonexistent/silero.onnx' }).init()).rejects.toThrow(/not found/);
+    const failure = new SileroVad({ model: '/nonexistent/silero.onnx' }).init();
+    await expect(failure).rejects.toBeInstanceOf(EngineUnavailableError);
+    await expect(failure).rejects.toThrow(/not found/);
   });
 });

@@ -1,8 +1,10 @@
 import {
+  EngineBase,
   EngineError,
   type EngineInfo,
   EngineUnavailableError,
   float32ToInt16,
+  guardedVadStream,
   type VadCapabilities,
   type VadEngine,
   type VadStream,
@@ -35,7 +37,7 @@ export interface WebRtcVadOptions {
  * no model file, tiny and fast, but fooled by music and steady noise more than Silero. Its answer
  * per frame is yes/no, reported as 1 or 0.
  */
-export class WebRtcVad implements VadEngine {
+export class WebRtcVad extends EngineBase implements VadEngine {
   readonly info: EngineInfo = {
     id: ENGINE_ID,
     kind: 'vad',
@@ -44,21 +46,16 @@ export class WebRtcVad implements VadEngine {
   };
   readonly capabilities: VadCapabilities;
   private module: FvadModule | undefined;
-  private loading: Promise<void> | undefined;
   private readonly streams = new Set<VadStream>();
 
   constructor(private readonly options: WebRtcVadOptions = {}) {
+    super();
     const frameMs = options.frameMs ?? 30;
     if (![10, 20, 30].includes(frameMs)) throw new RangeError('WebRTC VAD frames are 10, 20 or 30 ms');
     this.capabilities = { sampleRate: 16000, frameSamples: (16000 * frameMs) / 1000 };
   }
 
-  init(): Promise<void> {
-    this.loading ??= this.load();
-    return this.loading;
-  }
-
-  private async load(): Promise<void> {
+  protected async start(): Promise<void> {
     try {
       const factory = (await import('@echogarden/fvad-wasm')).default as () => Promise<FvadModule>;
       this.module = await factory();
@@ -73,13 +70,22 @@ export class WebRtcVad implements VadEngine {
     }
   }
 
+  protected async stop(): Promise<void> {
+    for (const s of [...this.streams]) s.close();
+    this.module = undefined;
+  }
+
   createStream(): VadStream {
-    const m = this.module;
-    if (!m) throw new EngineError(ENGINE_ID, 'createStream() before init()', false);
+    this.assertOpen();
+    const m = this.module!;
     const n = this.capabilities.frameSamples;
     const inst = m._fvad_new();
     const buffer = m._malloc(n * 2);
-    if (!inst || !buffer) throw new EngineError(ENGINE_ID, 'out of WASM memory', false);
+    if (!inst || !buffer) {
+      if (inst) m._fvad_free(inst);
+      if (buffer) m._free(buffer);
+      throw new EngineError(ENGINE_ID, 'out of WASM memory', false);
+    }
     const configure = () => {
       if (
         m._fvad_set_sample_rate(inst, 16000) < 0 ||
@@ -89,12 +95,8 @@ export class WebRtcVad implements VadEngine {
       }
     };
     configure();
-    let closed = false;
-    const stream: VadStream = {
+    const stream = guardedVadStream(ENGINE_ID, n, {
       process: (frame) => {
-        if (closed) throw new EngineError(ENGINE_ID, 'process() on a closed stream', false);
-        if (frame.length !== n)
-          throw new EngineError(ENGINE_ID, `frame must be ${n} samples, got ${frame.length}`, false);
         // HEAP16 is replaced when WASM memory grows, so look it up on every call.
         m.HEAP16.set(float32ToInt16(frame), buffer >> 1);
         const verdict = m._fvad_process(inst, buffer, n);
@@ -105,19 +107,13 @@ export class WebRtcVad implements VadEngine {
         m._fvad_reset(inst);
         configure();
       },
-      close: () => {
-        if (closed) return;
-        closed = true;
+      release: () => {
         m._fvad_free(inst);
         m._free(buffer);
         this.streams.delete(stream);
       },
-    };
+    });
     this.streams.add(stream);
     return stream;
-  }
-
-  async close(): Promise<void> {
-    for (const s of [...this.streams]) s.close();
   }
 }

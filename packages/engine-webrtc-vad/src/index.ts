@@ -1,0 +1,1 @@
+export { WebRtcVad, type WebRtcVadOptions } from './webrtc-vad.ts';

@@ -19,7 +19,7 @@ import {
   textShownAt,
   voiceHeardAt,
 } from '../src/replay/metrics.ts';
-import { isComplete, type ReplayEvent, summarize } from '../src/replay/replay.ts';
+import { isComplete, type ReplayEvent, summarize } from '../src/replay/index.ts';
 
 const sent = (ms: number) => ms;
 

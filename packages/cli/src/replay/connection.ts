@@ -4,6 +4,7 @@
  * answered. A refusal (close before `ready`/`welcome`) becomes a ReplayRefusedError carrying the
  * close code, its documented meaning and the server's reason.
  */
+import { within } from '@babelcast/core';
 import { CLOSE_CODE_MEANING, type CloseCode } from '@babelcast/protocol';
 import WebSocket from 'ws';
 
@@ -71,15 +72,8 @@ export class ReplayConnection {
     if (this.closed) return;
     if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
     else this.ws.close(1000, 'replay done');
-    // A timer that outlived the run would keep a finished benchmark alive: clear it.
-    let timer: Parameters<typeof clearTimeout>[0];
-    await Promise.race([
-      this.closedPromise,
-      new Promise((r) => {
-        timer = setTimeout(r, 2000);
-      }),
-    ]);
-    clearTimeout(timer);
+    // within() clears its timer: one that outlived the run would keep a finished benchmark alive.
+    await within(this.closedPromise, 2000);
     if (!this.closed) this.ws.terminate();
   }
 }

@@ -34,6 +34,8 @@ export const ErrorCode = {
   OVER_CAPACITY: 'BC_ERR_OVER_CAPACITY',
   /** The language is served by the engines but this session does not offer it (the speaker chose). */
   LANGUAGE_NOT_OFFERED: 'BC_ERR_LANGUAGE_NOT_OFFERED',
+  /** The listener asked for a voice its language does not offer (see `GET /api/languages` voices). */
+  UNSUPPORTED_VOICE: 'BC_ERR_UNSUPPORTED_VOICE',
   /** Speaker audio while the session is paused: refused, not acknowledged; resume first. */
   SESSION_PAUSED: 'BC_ERR_SESSION_PAUSED',
   /** The configuration names an engine that is not registered. */
@@ -77,6 +79,8 @@ export const ERROR_TABLE: Record<ErrorCode, { readonly status: number; readonly 
   BC_ERR_OVER_CAPACITY: { status: 503, close: CloseCode.OVER_CAPACITY },
   // The speaker's session does not offer the language: refused like a pair the engines lack.
   BC_ERR_LANGUAGE_NOT_OFFERED: { status: 422, close: CloseCode.UNSUPPORTED_PAIR },
+  // Refuses one message (the voice stays as it was); never closes a socket by itself.
+  BC_ERR_UNSUPPORTED_VOICE: { status: 422, close: CloseCode.BAD_REQUEST },
   BC_ERR_SESSION_PAUSED: { status: 409, close: CloseCode.BAD_REQUEST },
   BC_ERR_UNKNOWN_ENGINE: { status: 500, close: CloseCode.INTERNAL_ERROR },
   BC_ERR_ENGINE_CONFIG: { status: 500, close: CloseCode.INTERNAL_ERROR },

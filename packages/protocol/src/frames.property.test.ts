@@ -24,19 +24,38 @@ const speakerFrame = fc.record({
     .map((a) => Int16Array.from(a)),
 });
 
-const listenerPacket: fc.Arbitrary<ListenerAudioPacket> = fc.record({
-  seq: u32,
-  segmentId: u32,
-  packetIndex: u32,
-  offsetMs: u32,
-  mediaStartMs: u32,
-  mediaEndMs: u32,
-  sampleRate: u32,
-  frameDurationMs: fc.integer({ min: 0, max: 255 }),
-  flags: fc.integer({ min: 0, max: 255 }),
-  language: fc.stringMatching(/^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$/).filter((s) => s.length <= 8),
-  frames: fc.array(fc.uint8Array({ maxLength: 400 }), { maxLength: 50 }),
-});
+const listenerPacket: fc.Arbitrary<ListenerAudioPacket> = fc.record(
+  {
+    seq: u32,
+    segmentId: u32,
+    packetIndex: u32,
+    offsetMs: u32,
+    mediaStartMs: u32,
+    mediaEndMs: u32,
+    sampleRate: u32,
+    frameDurationMs: fc.integer({ min: 0, max: 255 }),
+    // Bit 4 (VOICE) is the codec's own: set when, and only when, a voice id follows the frames.
+    flags: fc.integer({ min: 0, max: 255 }).map((f) => f & ~4),
+    language: fc.stringMatching(/^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$/).filter((s) => s.length <= 8),
+    frames: fc.array(fc.uint8Array({ maxLength: 400 }), { maxLength: 50 }),
+    voice: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$/),
+  },
+  {
+    requiredKeys: [
+      'seq',
+      'segmentId',
+      'packetIndex',
+      'offsetMs',
+      'mediaStartMs',
+      'mediaEndMs',
+      'sampleRate',
+      'frameDurationMs',
+      'flags',
+      'language',
+      'frames',
+    ],
+  },
+);
 
 /** Runs `decode` and fails unless it returns or throws a BabelcastError. */
 function decodesOrRefuses(decode: (b: Uint8Array) => unknown, bytes: Uint8Array): void {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BabelcastError, ErrorCode } from './error-codes.ts';
 import {
+  AudioPacketFlag,
   decodeListenerAudioPacket,
   decodeSpeakerAudioFrame,
   encodeListenerAudioPacket,
@@ -96,5 +97,32 @@ describe('listener audio packets', () => {
       frames: [new Uint8Array(50)],
     });
     expect(() => decodeListenerAudioPacket(bytes.subarray(0, 60))).toThrow(/truncated/);
+  });
+
+  it('carries a voice id after the frames, which a decoder that predates it ignores', () => {
+    const packet = {
+      seq: 5,
+      segmentId: 2,
+      packetIndex: 0,
+      offsetMs: 0,
+      mediaStartMs: 0,
+      mediaEndMs: 800,
+      sampleRate: 24000,
+      frameDurationMs: 20,
+      language: 'es',
+      flags: 1,
+      frames: [Uint8Array.from([4, 5])],
+    };
+    const plain = encodeListenerAudioPacket(packet);
+    const tagged = encodeListenerAudioPacket({ ...packet, voice: 'pico:es-ES' });
+    expect(tagged.byteLength).toBe(plain.byteLength + 1 + 'pico:es-ES'.length);
+    // The same header and frames, the VOICE flag set, the id after the frames.
+    expect(tagged[2]).toBe(1 | AudioPacketFlag.VOICE);
+    expect(Array.from(tagged.subarray(3, plain.byteLength))).toEqual(Array.from(plain.subarray(3)));
+    const back = decodeListenerAudioPacket(tagged);
+    expect(back.voice).toBe('pico:es-ES');
+    expect(back.flags).toBe(1);
+    expect(decodeListenerAudioPacket(plain).voice).toBeUndefined();
+    expect(() => decodeListenerAudioPacket(tagged.subarray(0, tagged.byteLength - 3))).toThrow(/voice/);
   });
 });

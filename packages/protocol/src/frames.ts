@@ -91,7 +91,14 @@ export function decodeSpeakerAudioFrame(data: Uint8Array): SpeakerAudioFrame {
  */
 export const LISTENER_FRAME_VERSION = 2;
 export const LISTENER_AUDIO_HEADER_BYTES = 42;
-export const AudioPacketFlag = { SEGMENT_START: 1, SEGMENT_END: 2 } as const;
+/**
+ * `VOICE`: the packet ends with its voice id (u8 length, ASCII), after the frames. Used between a
+ * worker and the gateways, where several voices of one language travel on one subject; the
+ * gateways send listeners only their voice's packets, without it.
+ */
+export const AudioPacketFlag = { SEGMENT_START: 1, SEGMENT_END: 2, VOICE: 4 } as const;
+/** Longest voice id a packet carries (the protocol's voiceId is bounded the same). */
+export const MAX_VOICE_ID_BYTES = 64;
 
 export interface ListenerAudioPacket {
   /** Session-wide event sequence number (same space as caption `seq`). */
@@ -110,6 +117,8 @@ export interface ListenerAudioPacket {
   flags: number;
   /** One Opus packet per frame, in order. */
   frames: Uint8Array[];
+  /** Which of the language's voices this is; absent = the language's default voice. */
+  voice?: string;
 }
 
 /**
@@ -128,14 +137,19 @@ export interface ListenerAudioPacket {
  *   36 u32  mediaEndMs
  *   40 u16  frameCount
  *   42 frameCount × (u16 length, bytes)
+ *   then, when flags has VOICE (4): u8 length, the voice id in ASCII
+ * Decoders that predate the voice ignore the trailer (and the flag).
  */
 export function encodeListenerAudioPacket(p: ListenerAudioPacket): Uint8Array {
-  const size = LISTENER_AUDIO_HEADER_BYTES + p.frames.reduce((n, f) => n + 2 + f.byteLength, 0);
+  const voice = p.voice ?? '';
+  if (voice.length > MAX_VOICE_ID_BYTES) throw new RangeError(`voice id too long: ${voice}`);
+  const framesBytes = p.frames.reduce((n, f) => n + 2 + f.byteLength, 0);
+  const size = LISTENER_AUDIO_HEADER_BYTES + framesBytes + (voice ? 1 + voice.length : 0);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   view.setUint8(0, FrameKind.LISTENER_AUDIO);
   view.setUint8(1, LISTENER_FRAME_VERSION);
-  view.setUint8(2, p.flags);
+  view.setUint8(2, voice ? p.flags | AudioPacketFlag.VOICE : p.flags & ~AudioPacketFlag.VOICE);
   view.setUint8(3, p.frameDurationMs);
   view.setUint32(4, p.seq >>> 0, true);
   view.setUint32(8, p.segmentId >>> 0, true);
@@ -152,6 +166,10 @@ export function encodeListenerAudioPacket(p: ListenerAudioPacket): Uint8Array {
     view.setUint16(at, f.byteLength, true);
     out.set(f, at + 2);
     at += 2 + f.byteLength;
+  }
+  if (voice) {
+    view.setUint8(at, voice.length);
+    for (let i = 0; i < voice.length; i++) view.setUint8(at + 1 + i, voice.charCodeAt(i) & 0x7f);
   }
   return out;
 }
@@ -184,8 +202,17 @@ export function decodeListenerAudioPacket(data: Uint8Array): ListenerAudioPacket
     frames.push(data.subarray(at + 2, at + 2 + len));
     at += 2 + len;
   }
+  const flags = view.getUint8(2);
+  let voice: string | undefined;
+  if (flags & AudioPacketFlag.VOICE) {
+    const len = at < data.byteLength ? view.getUint8(at) : 0;
+    if (len === 0 || at + 1 + len > data.byteLength)
+      throw new BabelcastError(ErrorCode.BAD_FRAME, 'truncated voice id in audio packet');
+    voice = '';
+    for (let i = 0; i < len; i++) voice += String.fromCharCode(view.getUint8(at + 1 + i));
+  }
   return {
-    flags: view.getUint8(2),
+    flags: flags & ~AudioPacketFlag.VOICE,
     frameDurationMs: view.getUint8(3),
     seq: view.getUint32(4, true),
     segmentId: view.getUint32(8, true),
@@ -196,5 +223,6 @@ export function decodeListenerAudioPacket(data: Uint8Array): ListenerAudioPacket
     sampleRate: view.getUint32(20, true),
     language,
     frames,
+    ...(voice !== undefined && { voice }),
   };
 }

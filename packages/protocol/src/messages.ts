@@ -10,6 +10,16 @@ export const languageCode = z
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$/, 'expected a language code such as "es" or "pt-BR"')
   .max(8);
 
+/**
+ * A voice id, as `GET /api/languages` lists it per language (`pico:es-ES`, `rhvoice:slt`,
+ * `espeak-ng`). Bounded: it is echoed back and becomes part of a demand on the bus.
+ */
+export const voiceId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:+-]*$/, 'expected a voice id such as "pico:es-ES"');
+
 export const sessionState = z.enum(['created', 'live', 'paused', 'ended']);
 export type SessionState = z.infer<typeof sessionState>;
 
@@ -130,9 +140,18 @@ export type SpeakerInputStats = z.infer<typeof speakerInputStats>;
 
 // ---------- listener → server ----------
 
+/**
+ * `voice` (optional, in `hello` and `setLanguage`): which of the language's voices speaks to this
+ * listener; absent = the language's default voice (the first `GET /api/languages` lists).
+ */
 export const listenerClientMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), protocol: z.number().int(), token: z.string().max(8192).optional() }),
-  z.object({ type: z.literal('setLanguage'), targetLanguage: languageCode }),
+  z.object({
+    type: z.literal('hello'),
+    protocol: z.number().int(),
+    token: z.string().max(8192).optional(),
+    voice: voiceId.optional(),
+  }),
+  z.object({ type: z.literal('setLanguage'), targetLanguage: languageCode, voice: voiceId.optional() }),
   /** Ask for history after `since` (a seq the client already has), e.g. after a network blip. */
   z.object({ type: z.literal('replay'), since: z.number().int().min(-1) }),
   ping,
@@ -210,6 +229,11 @@ export interface ListenerWelcomeMessage {
   /** The full SessionInfo for the session's owner or an operator, the public part for anybody else. */
   session: PublicSessionInfo | SessionInfo;
   targetLanguage: string;
+  /**
+   * The voice speaking to this listener (its choice, else the language's default); absent when
+   * the language has no voice or its engine names none.
+   */
+  voice?: string;
   /** True when a valid speaker/user token was presented; listening never depends on it. */
   authenticated: boolean;
   /** Latest seq the session has produced so far. */
@@ -217,9 +241,12 @@ export interface ListenerWelcomeMessage {
   /** How binary audio packets are encoded ("opus"; "pcm16" with test engines). */
   audio: { codec: 'opus' | 'pcm16'; sampleRate: number; frameDurationMs: number };
 }
+/** A switch of language or voice took effect: audio after this message is in the new voice. */
 export interface LanguageChangedMessage {
   type: 'languageChanged';
   targetLanguage: string;
+  /** As in `welcome`. */
+  voice?: string;
 }
 export type ListenerServerMessage =
   | ListenerWelcomeMessage

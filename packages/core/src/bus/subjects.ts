@@ -31,11 +31,15 @@ export interface SpeakerFrame {
   samples: Int16Array;
 }
 
-/** What the pipeline produces for listeners and the speaker's page. */
+/**
+ * What the pipeline produces for listeners and the speaker's page. Audio packets carry their
+ * voice in `packet.voice` (absent: the language's default voice); a notice with `voice` is about
+ * that voice only (it goes to its listeners).
+ */
 export type SessionOutput =
   | { type: 'caption'; event: CaptionEvent }
   | { type: 'audio'; packet: ListenerAudioPacket }
-  | { type: 'notice'; notice: NoticeMessage }
+  | { type: 'notice'; notice: NoticeMessage; voice?: string }
   | { type: 'draft'; event: DraftEvent }
   /** Lag behind the speaker for one language (see LagMessage); either figure may be absent. */
   | { type: 'lag'; lang: string; textMs?: number; voiceMs?: number };
@@ -66,15 +70,24 @@ export type SessionEvent =
   /** The session ended: gateways close its sockets. Final. */
   | { type: 'ended' };
 
+/** The language's default voice in a demand: what a listener who chose none hears. */
+export const DEFAULT_VOICE_ID = '';
+
 /**
  * What one gateway tells the pipeline: which target languages have at least one listener there
- * now. Each gateway has its own key; the worker produces the union of the fresh ones. A gateway
- * repeats its demand every DEMAND_REFRESH_MS, so the demand of a gateway that died goes stale and
- * stops counting after DEMAND_STALE_MS.
+ * now, and which of their voices. Each gateway has its own key; the worker produces the union of
+ * the fresh ones. A gateway repeats its demand every DEMAND_REFRESH_MS, so the demand of a gateway
+ * that died goes stale and stops counting after DEMAND_STALE_MS.
  */
 export interface LanguageDemand {
   type: 'demand';
   languages: string[];
+  /**
+   * The voices heard per language (`DEFAULT_VOICE_ID`, '', for the default one), each language of
+   * `languages` listed. A language missing here (a gateway older than voices) is heard in its
+   * default voice only. A worker counts only voices its voice engine offers for the language.
+   */
+  voices?: Record<string, string[]>;
   /** The gateway's id (a subject token). */
   gateway: string;
   /** When the gateway said it, ms since the epoch. */

@@ -1,6 +1,7 @@
 /**
  * Per-session fan-out on a gateway: takes the pipeline's output from the bus and delivers it to
- * every listener socket, by language. Each message is serialised once and the same bytes go to
+ * every listener socket, by language (captions) and by language and voice (audio: a listener gets
+ * only the packets of the voice it chose, DEFAULT_VOICE_ID for the language's default). Each message is serialised once and the same bytes go to
  * every socket (per-message cost dominates fan-out, not bytes).
  *
  * Slow listeners: a listener's send buffer is its queue. Audio is dropped for a listener whose
@@ -17,7 +18,13 @@ import {
   type SessionState,
 } from '@babelcast/protocol';
 import type { MessageBus, Unsubscribe } from '../bus/bus.ts';
-import { DEMAND_REFRESH_MS, type SessionEvent, type SessionOutput, subjects } from '../bus/subjects.ts';
+import {
+  DEFAULT_VOICE_ID,
+  DEMAND_REFRESH_MS,
+  type SessionEvent,
+  type SessionOutput,
+  subjects,
+} from '../bus/subjects.ts';
 
 export interface ClientSink {
   /** Bytes queued in the socket but not yet handed to the kernel (ws `bufferedAmount`). */
@@ -73,7 +80,19 @@ interface Listener {
   id: string;
   sink: ClientSink;
   language: string;
+  /** The voice it hears: DEFAULT_VOICE_ID, or another voice the gateway checked the language offers. */
+  voice: string;
   behindSince: number | null;
+}
+
+/** A (language, voice) pair as one key: neither languages nor voice ids contain a space. */
+function voiceKey(language: string, voice: string): string {
+  return `${language} ${voice}`;
+}
+
+function splitVoiceKey(key: string): [language: string, voice: string] {
+  const at = key.indexOf(' ');
+  return [key.slice(0, at), key.slice(at + 1)];
 }
 
 export class SessionHub {
@@ -83,12 +102,14 @@ export class SessionHub {
    * a room of thousands joining at once would otherwise cost a full scan per join.
    */
   private readonly perLanguage = new Map<string, number>();
+  /** Listeners per (language, voice) key (see voiceKey): what the demand is made of. */
+  private readonly perVoice = new Map<string, number>();
   private readonly speakers = new Set<ClientSink>();
   private readonly history: CaptionEvent[] = [];
   private readonly unsubscribe: Unsubscribe[];
   private readonly opts: Required<Omit<SessionHubOptions, 'observer' | 'state'>> & { observer?: HubObserver };
   private demanded = '';
-  /** Languages with no listener left, still produced until their grace timer fires. */
+  /** (language, voice) keys with no listener left, still produced until their grace timer fires. */
   private readonly lingering = new Map<string, NodeJS.Timeout>();
   private heard = new Set<string>();
   private countsTimer: NodeJS.Timeout | null = null;
@@ -128,15 +149,14 @@ export class SessionHub {
     return Object.fromEntries(this.perLanguage);
   }
 
-  private count(language: string, delta: 1 | -1): void {
-    const n = (this.perLanguage.get(language) ?? 0) + delta;
-    if (n > 0) this.perLanguage.set(language, n);
-    else this.perLanguage.delete(language);
+  private count(l: Listener, delta: 1 | -1): void {
+    bump(this.perLanguage, l.language, delta);
+    bump(this.perVoice, voiceKey(l.language, l.voice), delta);
   }
 
   private forget(l: Listener): boolean {
     if (!this.listeners.delete(l.id)) return false;
-    this.count(l.language, -1);
+    this.count(l, -1);
     return true;
   }
 
@@ -144,33 +164,42 @@ export class SessionHub {
     return this.listeners.size;
   }
 
-  addListener(id: string, sink: ClientSink, language: string): void {
+  /** `voice`: DEFAULT_VOICE_ID, or one the language offers (the caller checks; see voiceTrackId). */
+  addListener(id: string, sink: ClientSink, language: string, voice: string = DEFAULT_VOICE_ID): void {
     const previous = this.listeners.get(id);
     if (previous) this.forget(previous);
-    this.listeners.set(id, { id, sink, language, behindSince: null });
-    this.count(language, 1);
+    const l: Listener = { id, sink, language, voice, behindSince: null };
+    this.listeners.set(id, l);
+    this.count(l, 1);
     this.listenersChanged();
   }
 
   /**
-   * A listener left (disconnected). Its language, if nobody else hears it, is still produced for
-   * the grace period so the phone can come back with `since`. Switching language (`setLanguage`)
-   * keeps nothing alive: the grace belongs to a listener that went away, not to a switch.
+   * A listener left (disconnected). Its language and voice, if nobody else hears them, are still
+   * produced for the grace period so the phone can come back with `since`. Switching language or
+   * voice (`setLanguage`) keeps nothing alive: the grace belongs to a listener that went away, not
+   * to a switch.
    */
   removeListener(id: string): void {
     const l = this.listeners.get(id);
     if (l && this.forget(l)) {
-      this.linger(l.language);
+      this.linger(voiceKey(l.language, l.voice));
       this.listenersChanged();
     }
   }
 
-  setLanguage(id: string, language: string): void {
+  /**
+   * Switch a listener's language and voice (a voice belongs to a language: a new language without
+   * a voice is heard in its default one). From the return on, its audio is the new voice's.
+   */
+  setLanguage(id: string, language: string, voice: string = DEFAULT_VOICE_ID): void {
     const l = this.listeners.get(id);
-    if (!l || l.language === language) return;
-    this.count(l.language, -1);
+    if (!l || (l.language === language && l.voice === voice)) return;
+    this.count(l, -1);
     l.language = language;
-    this.count(language, 1);
+    l.voice = voice;
+    l.behindSince = null;
+    this.count(l, 1);
     this.listenersChanged();
   }
 
@@ -186,7 +215,19 @@ export class SessionHub {
 
   /** Target languages the pipeline is asked to produce now: heard, or in their grace period. */
   get demandedLanguages(): string[] {
-    return this.demanded ? this.demanded.split(',') : [];
+    return Object.keys(this.demandedVoices);
+  }
+
+  /** The voices of each demanded language (DEFAULT_VOICE_ID for the default), sorted. */
+  get demandedVoices(): Record<string, string[]> {
+    const voices: Record<string, string[]> = {};
+    for (const key of [...new Set([...this.heard, ...this.lingering.keys()])].sort()) {
+      const [lang, voice] = splitVoiceKey(key);
+      const list = voices[lang] ?? [];
+      list.push(voice);
+      voices[lang] = list;
+    }
+    return voices;
   }
 
   /**
@@ -247,6 +288,7 @@ export class SessionHub {
     for (const l of this.listeners.values()) l.sink.close(code, reason);
     this.listeners.clear();
     this.perLanguage.clear();
+    this.perVoice.clear();
     this.speakers.clear();
   }
 
@@ -294,20 +336,27 @@ export class SessionHub {
         return;
       }
       case 'audio': {
-        if (this.alreadyVoiced(out.packet.language, out.packet.mediaEndMs)) return;
-        this.lastSeq = Math.max(this.lastSeq, out.packet.seq);
+        const { packet } = out;
+        const voice = packet.voice ?? DEFAULT_VOICE_ID;
+        if (this.alreadyVoiced(voiceKey(packet.language, voice), packet.mediaEndMs)) return;
+        this.lastSeq = Math.max(this.lastSeq, packet.seq);
         let bytes: Uint8Array | null = null;
         for (const l of this.listeners.values()) {
-          if (l.language !== out.packet.language) continue;
-          bytes ??= encodeListenerAudioPacket(out.packet);
+          if (l.language !== packet.language || l.voice !== voice) continue;
+          // Listeners get the packet as they always did: which voice it is, they know.
+          bytes ??= encodeListenerAudioPacket(voice ? { ...packet, voice: undefined } : packet);
           this.sendAudio(l, bytes);
         }
         return;
       }
       case 'notice': {
         const text = JSON.stringify(out.notice);
-        for (const l of this.listeners.values())
-          if (!out.notice.lang || out.notice.lang === l.language) l.sink.sendText(text);
+        const { lang } = out.notice;
+        for (const l of this.listeners.values()) {
+          if (lang && lang !== l.language) continue;
+          if (out.voice !== undefined && out.voice !== l.voice) continue;
+          l.sink.sendText(text);
+        }
         for (const s of this.speakers) s.sendText(text);
         return;
       }
@@ -345,12 +394,15 @@ export class SessionHub {
     return false;
   }
 
-  /** Voice packets of a chunk share its media span; one of a chunk before the current one is a repeat. */
-  private alreadyVoiced(lang: string, mediaEndMs: number | undefined): boolean {
+  /**
+   * Voice packets of a chunk share its media span; one of a chunk before the current one is a
+   * repeat. Per (language, voice): each voice is its own track, at its own pace.
+   */
+  private alreadyVoiced(key: string, mediaEndMs: number | undefined): boolean {
     if (mediaEndMs === undefined || !(mediaEndMs > 0)) return false;
-    const v = this.voiced.get(lang);
+    const v = this.voiced.get(key);
     if (!v) {
-      this.voiced.set(lang, { previousEnd: 0, currentEnd: mediaEndMs });
+      this.voiced.set(key, { previousEnd: 0, currentEnd: mediaEndMs });
       return false;
     }
     if (mediaEndMs > v.currentEnd) {
@@ -383,7 +435,7 @@ export class SessionHub {
 
   private disconnectSlow(l: Listener): void {
     this.opts.observer?.slowConsumerClosed();
-    if (this.forget(l)) this.linger(l.language);
+    if (this.forget(l)) this.linger(voiceKey(l.language, l.voice));
     l.sink.close(CloseCode.SLOW_CONSUMER, 'listener too slow; reconnect with since=<last seq> to catch up');
     this.listenersChanged();
   }
@@ -396,7 +448,7 @@ export class SessionHub {
   private listenersChanged(): void {
     const counts = this.counts();
     this.opts.observer?.listenersChanged(this.opts.sessionId, counts);
-    this.updateDemand(new Set(Object.keys(counts)));
+    this.updateDemand(new Set(this.perVoice.keys()));
     if (this.countsTimer || this.closed) return;
     this.countsTimer = setTimeout(() => {
       this.countsTimer = null;
@@ -415,41 +467,54 @@ export class SessionHub {
     this.updateDemand(this.heard);
   }
 
-  /** A departed listener's language, heard by nobody now, stays demanded for the grace period. */
-  private linger(lang: string): void {
-    if (this.closed || this.perLanguage.has(lang) || this.opts.demandGraceMs <= 0) return;
-    clearTimeout(this.lingering.get(lang));
+  /**
+   * A departed listener's language and voice (a voiceKey), heard by nobody now, stay demanded for
+   * the grace period.
+   */
+  private linger(key: string): void {
+    if (this.closed || this.perVoice.has(key) || this.opts.demandGraceMs <= 0) return;
+    clearTimeout(this.lingering.get(key));
     const timer = setTimeout(() => {
-      this.lingering.delete(lang);
+      this.lingering.delete(key);
       this.updateDemand(this.heard);
     }, this.opts.demandGraceMs);
     timer.unref?.();
-    this.lingering.set(lang, timer);
+    this.lingering.set(key, timer);
   }
 
   /**
-   * Tell the pipeline which languages to produce: those heard now, and those a departed listener
-   * left behind, until their grace ends. A new language is announced at once (it is translated
-   * from the very next sentence); a language nobody hears any more, because its listeners switched
-   * away, is dropped at once.
+   * Tell the pipeline which languages and voices to produce: those heard now (`current`, voiceKeys),
+   * and those a departed listener left behind, until their grace ends. A new language or voice is
+   * announced at once (it is produced from the very next sentence); one nobody hears any more,
+   * because its listeners switched away, is dropped at once. `languages` alone is what a worker
+   * older than voices reads.
    */
   private updateDemand(current: Set<string>): void {
     if (this.closed) return;
-    for (const lang of current) {
-      const timer = this.lingering.get(lang);
+    for (const key of current) {
+      const timer = this.lingering.get(key);
       if (timer) clearTimeout(timer);
-      this.lingering.delete(lang);
+      this.lingering.delete(key);
     }
     this.heard = current;
-    const languages = [...new Set([...current, ...this.lingering.keys()])].sort();
-    const key = languages.join(',');
+    const voices = this.demandedVoices;
+    const languages = Object.keys(voices).sort();
+    // '' for none: nothing to refresh (see announceDemand).
+    const key = languages.length > 0 ? JSON.stringify(voices) : '';
     if (key === this.demanded) return;
     this.demanded = key;
     this.opts.bus.publish(subjects.demand(this.opts.sessionId, this.opts.gatewayId), {
       type: 'demand',
       languages,
+      voices,
       gateway: this.opts.gatewayId,
       at: Date.now(),
     });
   }
+}
+
+function bump(counts: Map<string, number>, key: string, delta: 1 | -1): void {
+  const n = (counts.get(key) ?? 0) + delta;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }

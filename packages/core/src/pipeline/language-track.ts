@@ -9,13 +9,15 @@
  * published only right after the chunks it follows, and is dropped if a chunk overtook it.
  *
  * The voice (VoiceStage) speaks each translated chunk as it comes, so chunk N+1's caption appears
- * while chunk N is being voiced.
+ * while chunk N is being voiced. A language has one voice stage per voice its listeners chose
+ * (`setVoices`): translated once, synthesised once per voice heard, each voice its own track of
+ * packets, playout model and catch-up.
  */
 import { ErrorCode } from '@babelcast/protocol';
 import type { EngineSet } from '../engines/index.ts';
 import { withFullStop } from '../text/readable-text.ts';
 import type { MessageBus } from '../bus/bus.ts';
-import { type SessionOutput, subjects } from '../bus/subjects.ts';
+import { DEFAULT_VOICE_ID, type SessionOutput, subjects } from '../bus/subjects.ts';
 import type { VoiceTuning } from './tuning.ts';
 import type { Chunk, DraftRequest, PipelineContext } from './types.ts';
 import { VoiceStage } from './voice-stage.ts';
@@ -24,6 +26,11 @@ import { synthesizeAndDiscard, WARM_UP_PHRASE } from './warm-up.ts';
 export interface LanguageTrackOptions {
   /** Synthesize voice for this language (false when no TTS voice exists or target = source). */
   voice: boolean;
+  /**
+   * The voices heard (DEFAULT_VOICE_ID for the default one); default: the default voice only.
+   * Checked against the engine's offer by the caller.
+   */
+  voices?: readonly string[];
   ttsRate: number;
   /** Opus frames per audio packet; 10 × 20 ms = 200 ms, which halves per-message fan-out cost vs 100 ms. */
   framesPerPacket: number;
@@ -51,7 +58,8 @@ interface SegmentTranslation {
 
 export class LanguageTrack {
   private readonly abort = new AbortController();
-  private readonly voice: VoiceStage | null;
+  /** Voice stages by voice id (DEFAULT_VOICE_ID: the default voice); empty without a voice. */
+  private readonly voices = new Map<string, { stage: VoiceStage; stop: () => void }>();
   private readonly jobs: MtJob[] = [];
   private draft: DraftRequest | null = null;
   private draftTimer: NodeJS.Timeout | null = null;
@@ -73,23 +81,60 @@ export class LanguageTrack {
     private readonly bus: MessageBus,
     private readonly options: LanguageTrackOptions,
   ) {
-    this.voice = options.voice
-      ? new VoiceStage(
-          language,
-          ctx,
-          engines,
-          engines.codec.createEncoder(),
-          (m) => this.publish(m),
-          this.abort.signal,
-          {
-            ttsRate: options.ttsRate,
-            framesPerPacket: options.framesPerPacket,
-            maxPending: options.maxPendingVoice,
-            catchUp: options.catchUp,
-          },
-        )
-      : null;
+    for (const voice of options.voices ?? [DEFAULT_VOICE_ID]) this.addVoice(voice, false);
     if (options.warmUp) void this.warmUp();
+  }
+
+  /** Voice ids with a stage now. */
+  get voiceIds(): string[] {
+    return [...this.voices.keys()];
+  }
+
+  /**
+   * The voices heard now: a new one speaks from the next translated chunk on, one nobody hears any
+   * more stops at once (what it was saying is abandoned, its engine call aborted).
+   */
+  setVoices(voices: readonly string[]): void {
+    if (this.closed) return;
+    const wanted = new Set(voices);
+    for (const [id, voice] of this.voices) {
+      if (wanted.has(id)) continue;
+      voice.stop();
+      this.voices.delete(id);
+      this.ctx.logger.info({ lang: this.language, voice: id }, 'voice stopped: no listeners');
+    }
+    for (const id of wanted) if (!this.voices.has(id)) this.addVoice(id, this.options.warmUp);
+  }
+
+  private addVoice(voice: string, warmUp: boolean): void {
+    if (!this.options.voice || this.voices.has(voice)) return;
+    const { options } = this;
+    // Each voice its own abort: stopping one voice must not abort the translation or the others.
+    const abort = new AbortController();
+    const onTrackAbort = () => abort.abort();
+    this.abort.signal.addEventListener('abort', onTrackAbort, { once: true });
+    const stage = new VoiceStage(
+      this.language,
+      this.ctx,
+      this.engines,
+      this.engines.codec.createEncoder(),
+      (m) => this.publish(m),
+      abort.signal,
+      {
+        ttsRate: options.ttsRate,
+        framesPerPacket: options.framesPerPacket,
+        maxPending: options.maxPendingVoice,
+        catchUp: options.catchUp,
+        voice,
+      },
+    );
+    const stop = () => {
+      this.abort.signal.removeEventListener('abort', onTrackAbort);
+      abort.abort();
+      stage.close();
+    };
+    this.voices.set(voice, { stage, stop });
+    if (warmUp && voice !== DEFAULT_VOICE_ID) void this.warmUpVoice(voice, abort.signal);
   }
 
   /** A committed chunk: translated (and voiced) for good, in order. */
@@ -118,7 +163,7 @@ export class LanguageTrack {
   /** Resolves when every committed chunk has been translated and voiced. */
   async idle(): Promise<void> {
     if (this.busy || this.jobs.length > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
-    await this.voice?.idle();
+    await Promise.all([...this.voices.values()].map((v) => v.stage.idle()));
   }
 
   close(): void {
@@ -128,7 +173,8 @@ export class LanguageTrack {
     this.jobs.length = 0;
     this.draft = null;
     if (this.draftTimer) clearTimeout(this.draftTimer);
-    this.voice?.close();
+    for (const v of this.voices.values()) v.stop();
+    this.voices.clear();
     this.wakeIdle();
   }
 
@@ -273,7 +319,7 @@ export class LanguageTrack {
       (emittedAt - chunk.committedWallMs) / 1000,
     );
     this.reportTextLag(chunk.mediaEndMs, emittedAt);
-    if (this.voice && translation.trim()) this.voice.push({ ...chunk, translation });
+    if (translation.trim()) for (const v of this.voices.values()) v.stage.push({ ...chunk, translation });
   }
 
   private countPublished(segmentId: number): void {
@@ -392,6 +438,17 @@ export class LanguageTrack {
       }
     } catch {
       // ignored: see above
+    }
+  }
+
+  /** A voice chosen later loads its data now, not on its listener's first sentence. */
+  private async warmUpVoice(voice: string, signal: AbortSignal): Promise<void> {
+    try {
+      const text = await this.translateText(WARM_UP_PHRASE);
+      if (!signal.aborted)
+        await synthesizeAndDiscard(this.engines.tts, { text, language: this.language, voice, signal });
+    } catch {
+      // ignored, as in warmUp
     }
   }
 

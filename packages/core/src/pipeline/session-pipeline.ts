@@ -11,8 +11,8 @@
  * - `sentence`: nothing is translated until the endpointer closes the utterance; each sentence is
  *   one chunk. Higher lag, the reference for translation quality.
  *
- * Everything leaves through the message bus (`session.<id>.out`); which languages to produce
- * comes in through it too (`session.<id>.demand`). The pipeline never touches sockets, so it can
+ * Everything leaves through the message bus (`session.<id>.out`); which languages (and which of
+ * their voices) to produce comes in through it too (`session.<id>.demand`). The pipeline never touches sockets, so it can
  * run in a different process or machine from the gateways that hold listeners.
  */
 import type { Logger } from 'pino';
@@ -20,13 +20,20 @@ import { samplesToMs } from '../audio/pcm.ts';
 import type { AsrEvent, AsrFinal, AsrStream, AsrWord } from '../engines/asr.ts';
 import type { EngineSet } from '../engines/index.ts';
 import type { MessageBus, Unsubscribe } from '../bus/bus.ts';
-import { DEMAND_REFRESH_MS, DEMAND_STALE_MS, type LanguageDemand, subjects } from '../bus/subjects.ts';
+import {
+  DEFAULT_VOICE_ID,
+  DEMAND_REFRESH_MS,
+  DEMAND_STALE_MS,
+  type LanguageDemand,
+  subjects,
+} from '../bus/subjects.ts';
 import { ArrivalClock } from './arrival-clock.ts';
 import { Endpointer } from './endpointer.ts';
 import { LanguageTrack, type LanguageTrackOptions } from './language-track.ts';
 import { SpeakerProsodyMeter } from './prosody/speaker-prosody.ts';
 import { chunkText, toSentences } from './sentences.ts';
 import { UtteranceStabiliser } from './simultaneous/stabiliser.ts';
+import { offeredVoices, voiceTrackId } from './voices.ts';
 import type {
   EndpointingTuning,
   PipelineMode,
@@ -96,7 +103,7 @@ export class SessionPipeline {
   private readonly asr: AsrStream;
   private readonly tracks = new Map<string, LanguageTrack>();
   private readonly unsubscribe: Unsubscribe;
-  private readonly trackOptions: Omit<LanguageTrackOptions, 'voice'>;
+  private readonly trackOptions: Omit<LanguageTrackOptions, 'voice' | 'voices'>;
   private readonly mode: PipelineMode;
   private readonly tuning: SimultaneousTuning;
   private readonly arrivals: ArrivalClock;
@@ -206,6 +213,11 @@ export class SessionPipeline {
     return [...this.tracks.keys()];
   }
 
+  /** The voices being synthesised per language (DEFAULT_VOICE_ID: the default voice). */
+  get activeVoices(): Record<string, string[]> {
+    return Object.fromEntries([...this.tracks].map(([lang, t]) => [lang, t.voiceIds]));
+  }
+
   /** Audio waiting for the recogniser, in seconds: grows if ASR is slower than real time. */
   get asrBacklogSeconds(): number {
     return this.asrBacklogSamples / RATE;
@@ -306,15 +318,7 @@ export class SessionPipeline {
   /** Produce the union of what every gateway with a fresh demand wants. */
   private applyDemand(): void {
     if (this.closed) return;
-    const now = Date.now();
-    const wanted = new Set<string>();
-    for (const [gateway, d] of this.demands) {
-      if (now - d.at > DEMAND_STALE_MS) {
-        this.demands.delete(gateway);
-        continue;
-      }
-      for (const lang of d.languages) wanted.add(lang);
-    }
+    const wanted = this.wantedVoices();
     for (const [lang, track] of this.tracks) {
       if (!wanted.has(lang)) {
         track.close();
@@ -323,8 +327,13 @@ export class SessionPipeline {
       }
     }
     const { engines, sourceLanguage } = this.options;
-    for (const lang of wanted) {
-      if (this.tracks.has(lang)) continue;
+    for (const [lang, voiceSet] of wanted) {
+      const voices = [...voiceSet];
+      const existing = this.tracks.get(lang);
+      if (existing) {
+        existing.setVoices(voices);
+        continue;
+      }
       const translatable =
         lang === sourceLanguage ||
         engines.mt.capabilities.pairs.some((p) => p.from === sourceLanguage && p.to === lang);
@@ -332,10 +341,39 @@ export class SessionPipeline {
       const voice = lang !== sourceLanguage && engines.tts.capabilities.languages.includes(lang);
       this.tracks.set(
         lang,
-        new LanguageTrack(lang, this.ctx, engines, this.options.bus, { ...this.trackOptions, voice }),
+        new LanguageTrack(lang, this.ctx, engines, this.options.bus, { ...this.trackOptions, voice, voices }),
       );
-      this.ctx.logger.info({ lang, voice }, 'language track started');
+      this.ctx.logger.info({ lang, voice, voices }, 'language track started');
     }
+  }
+
+  /**
+   * Languages and their voices heard on any gateway whose demand is fresh. A voice counts only if
+   * the voice engine offers it for the language (whatever a gateway says), so no demand can make
+   * more than one track per offered voice; a demand without voices (an older gateway) wants the
+   * default voice.
+   */
+  private wantedVoices(): Map<string, Set<string>> {
+    const now = Date.now();
+    const wanted = new Map<string, Set<string>>();
+    const offered = new Map<string, string[]>();
+    for (const [gateway, d] of this.demands) {
+      if (now - d.at > DEMAND_STALE_MS) {
+        this.demands.delete(gateway);
+        continue;
+      }
+      for (const lang of d.languages) {
+        const voices = wanted.get(lang) ?? new Set<string>();
+        wanted.set(lang, voices);
+        const list = Array.isArray(d.voices?.[lang]) ? d.voices[lang] : [DEFAULT_VOICE_ID];
+        if (!offered.has(lang)) offered.set(lang, offeredVoices(this.options.engines.tts, lang));
+        for (const v of list) {
+          const id = typeof v === 'string' ? voiceTrackId(offered.get(lang)!, v) : null;
+          if (id !== null) voices.add(id);
+        }
+      }
+    }
+    return wanted;
   }
 
   private onAsrEvent(event: AsrEvent): void {

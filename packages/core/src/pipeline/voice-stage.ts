@@ -15,8 +15,9 @@
  */
 import { AudioPacketFlag, ErrorCode } from '@babelcast/protocol';
 import { StreamingResampler } from '../audio/resampler.ts';
-import { type AudioFrameEncoder, frameSamples } from '../engines/codec.ts';
+import { type AudioFrameEncoder, type CodecCapabilities, frameSamples } from '../engines/codec.ts';
 import type { EngineSet } from '../engines/index.ts';
+import type { SynthesizeRequest } from '../engines/tts.ts';
 import type { SessionOutput } from '../bus/subjects.ts';
 import { combinedRate, NEUTRAL_VOICE, voiceProsodyFor } from './prosody/voice-prosody.ts';
 import type { VoiceTuning } from './tuning.ts';
@@ -39,6 +40,11 @@ export interface VoiceStageOptions {
   catchUp: VoiceTuning | null;
   /** How to wait (tests pass a fake clock's). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Which of the language's voices speaks (its packets and notices are tagged with it); absent or
+   * DEFAULT_VOICE_ID: the default voice, asked for as before voices could be chosen.
+   */
+  voice?: string;
 }
 
 const realSleep = (ms: number) =>
@@ -171,16 +177,7 @@ export class VoiceStage {
 
   private skipped(count: number, segmentId: number, message: string, aheadOfSpeaker = false): void {
     for (let i = 0; i < count; i++) this.ctx.observer.dropped('voice', this.language);
-    this.publish({
-      type: 'notice',
-      notice: {
-        type: 'notice',
-        code: aheadOfSpeaker ? ErrorCode.VOICE_SKIPPED : ErrorCode.ENGINE_FAILED,
-        message,
-        segmentId,
-        lang: this.language,
-      },
-    });
+    this.notice(aheadOfSpeaker ? ErrorCode.VOICE_SKIPPED : ErrorCode.ENGINE_FAILED, message, segmentId);
   }
 
   private cursorFor(segmentId: number): SegmentCursor {
@@ -190,104 +187,99 @@ export class VoiceStage {
 
   private async speak(chunk: VoiceChunk, catchUpRate: number): Promise<void> {
     if (this.closed) return;
-    // The speaker's pace and emphasis, around (never against) the catch-up rate.
-    const prosody = chunk.prosody ? voiceProsodyFor(chunk.prosody) : NEUTRAL_VOICE;
-    const { ttsRate } = this.options;
-    const rate = combinedRate(ttsRate, catchUpRate, prosody.rate, this.options.catchUp?.maxRate ?? 1);
     const { ctx } = this;
-    const codec = this.engines.codec.capabilities;
-    const perFrame = frameSamples(codec);
     const cursor = this.cursorFor(chunk.segmentId);
     const started = ctx.now();
-    let resampler: StreamingResampler | null = null;
-    let carry = new Int16Array(0);
-    let frames: Uint8Array[] = [];
-    let chunkPackets = 0;
-    let chunkMs = 0;
     let playStart = 0;
-    const flushPacket = (last: boolean) => {
-      if (frames.length === 0 && !last) return;
-      const flags =
-        (chunkPackets === 0 ? AudioPacketFlag.SEGMENT_START : 0) | (last ? AudioPacketFlag.SEGMENT_END : 0);
-      this.publish({
-        type: 'audio',
-        packet: {
-          seq: ctx.nextSeq(),
-          segmentId: chunk.segmentId,
-          packetIndex: cursor.packetIndex++,
-          offsetMs: cursor.offsetMs,
-          mediaStartMs: chunk.mediaStartMs,
-          mediaEndMs: chunk.mediaEndMs,
-          sampleRate: codec.sampleRate,
-          frameDurationMs: codec.frameDurationMs,
-          language: this.language,
-          flags,
-          frames,
-        },
-      });
-      const ms = frames.length * codec.frameDurationMs;
-      cursor.offsetMs += ms;
-      chunkMs += ms;
-      frames = [];
-      if (chunkPackets++ === 0) this.firstPacket(chunk, started, (at) => (playStart = at));
-    };
-    const encode = (pcm: Int16Array) => {
-      const joined = new Int16Array(carry.length + pcm.length);
-      joined.set(carry, 0);
-      joined.set(pcm, carry.length);
-      let at = 0;
-      for (; at + perFrame <= joined.length; at += perFrame) {
-        frames.push(this.encoder.encodeFrame(joined.subarray(at, at + perFrame)));
-        if (frames.length >= this.options.framesPerPacket) flushPacket(false);
-      }
-      carry = joined.slice(at);
-    };
+    const packets = new ChunkPackets(
+      this.engines.codec.capabilities,
+      this.encoder,
+      this.options.framesPerPacket,
+      (frames, flags) => {
+        this.publishPacket(chunk, cursor, frames, flags);
+        if (flags & AudioPacketFlag.SEGMENT_START) this.firstPacket(chunk, started, (at) => (playStart = at));
+      },
+    );
     try {
-      for await (const piece of this.engines.tts.synthesize({
-        text: chunk.translation,
-        language: this.language,
-        rate,
-        ...(prosody.volume !== 1 && { volume: prosody.volume }),
-        ...(prosody.pitch !== 1 && { pitch: prosody.pitch }),
-        signal: this.signal,
-      })) {
+      for await (const piece of this.engines.tts.synthesize(this.request(chunk, catchUpRate))) {
         if (this.closed) return;
-        resampler ??= new StreamingResampler(piece.sampleRate, codec.sampleRate);
-        encode(resampler.push(piece.samples));
+        packets.push(piece.samples, piece.sampleRate);
       }
       if (this.closed) return;
-      if (resampler) encode(resampler.flush());
-      if (carry.length > 0) {
-        const padded = new Int16Array(perFrame);
-        padded.set(carry);
-        carry = new Int16Array(0);
-        encode(padded);
-      }
-      flushPacket(true);
+      packets.finish();
       ctx.observer.stageLatency('tts_total', this.language, (ctx.now() - started) / 1000);
-      ctx.observer.audioSeconds('synthesized', this.language, chunkMs / 1000);
+      ctx.observer.audioSeconds('synthesized', this.language, packets.ms / 1000);
     } catch (err) {
       if (this.closed) return;
-      ctx.observer.engineFailure('tts', this.engines.tts.info.id);
-      ctx.logger.warn(
-        { err, lang: this.language, segmentId: chunk.segmentId },
-        'speech synthesis failed; voice skipped',
-      );
       // Close the chunk's audio so players do not wait for the rest of it.
-      if (chunkPackets > 0) flushPacket(true);
-      this.publish({
-        type: 'notice',
-        notice: {
-          type: 'notice',
-          code: ErrorCode.ENGINE_FAILED,
-          message: 'Voice failed for one sentence; its caption is still shown.',
-          segmentId: chunk.segmentId,
-          lang: this.language,
-        },
-      });
+      if (packets.count > 0) packets.flush(true);
+      this.failed(chunk, err);
     } finally {
-      if (chunkPackets > 0) this.playoutEndWall = Math.max(this.playoutEndWall, playStart + chunkMs);
+      if (packets.count > 0) this.playoutEndWall = Math.max(this.playoutEndWall, playStart + packets.ms);
     }
+  }
+
+  /** What the voice engine is asked for: the speaker's pace and emphasis, around (never against) catch-up. */
+  private request(chunk: VoiceChunk, catchUpRate: number): SynthesizeRequest {
+    const prosody = chunk.prosody ? voiceProsodyFor(chunk.prosody) : NEUTRAL_VOICE;
+    const { ttsRate, catchUp, voice } = this.options;
+    return {
+      text: chunk.translation,
+      language: this.language,
+      rate: combinedRate(ttsRate, catchUpRate, prosody.rate, catchUp?.maxRate ?? 1),
+      ...(prosody.volume !== 1 && { volume: prosody.volume }),
+      ...(prosody.pitch !== 1 && { pitch: prosody.pitch }),
+      // The default voice is asked for as today: by nobody naming one.
+      ...(voice && { voice }),
+      signal: this.signal,
+    };
+  }
+
+  private publishPacket(chunk: VoiceChunk, cursor: SegmentCursor, frames: Uint8Array[], flags: number): void {
+    const codec = this.engines.codec.capabilities;
+    const { voice } = this.options;
+    this.publish({
+      type: 'audio',
+      packet: {
+        seq: this.ctx.nextSeq(),
+        segmentId: chunk.segmentId,
+        packetIndex: cursor.packetIndex++,
+        offsetMs: cursor.offsetMs,
+        mediaStartMs: chunk.mediaStartMs,
+        mediaEndMs: chunk.mediaEndMs,
+        sampleRate: codec.sampleRate,
+        frameDurationMs: codec.frameDurationMs,
+        language: this.language,
+        flags,
+        frames,
+        ...(voice && { voice }),
+      },
+    });
+    cursor.offsetMs += frames.length * codec.frameDurationMs;
+  }
+
+  private failed(chunk: VoiceChunk, err: unknown): void {
+    const { ctx } = this;
+    ctx.observer.engineFailure('tts', this.engines.tts.info.id);
+    ctx.logger.warn(
+      { err, lang: this.language, voice: this.options.voice, segmentId: chunk.segmentId },
+      'speech synthesis failed; voice skipped',
+    );
+    this.notice(
+      ErrorCode.ENGINE_FAILED,
+      'Voice failed for one sentence; its caption is still shown.',
+      chunk.segmentId,
+    );
+  }
+
+  private notice(code: ErrorCode, message: string, segmentId: number): void {
+    const { voice } = this.options;
+    this.publish({
+      type: 'notice',
+      notice: { type: 'notice', code, message, segmentId, lang: this.language },
+      // Only this voice's listeners hear what happened to it.
+      ...(voice !== undefined && { voice }),
+    });
   }
 
   /** The first packet of a chunk is out: when will it be heard, and how far behind is that? */
@@ -302,5 +294,70 @@ export class VoiceStage {
     ctx.observer.stageLatency('audio_first_packet_e2e', this.language, (now - chunk.committedWallMs) / 1000);
     ctx.observer.stageLatency('voice_lag', this.language, lagMs / 1000);
     this.publish({ type: 'lag', lang: this.language, voiceMs: lagMs });
+  }
+}
+
+/**
+ * One chunk's voice on its way out: PCM of any rate in, resampled to the codec's, cut into codec
+ * frames, encoded and grouped into packets of `framesPerPacket`; the first packet is flagged
+ * SEGMENT_START and the last SEGMENT_END (a chunk's own start and end).
+ */
+class ChunkPackets {
+  /** Packets emitted so far. */
+  count = 0;
+  /** Voice emitted so far, ms. */
+  ms = 0;
+  private resampler: StreamingResampler | null = null;
+  private carry = new Int16Array(0);
+  private frames: Uint8Array[] = [];
+  private readonly perFrame: number;
+
+  constructor(
+    private readonly codec: CodecCapabilities,
+    private readonly encoder: AudioFrameEncoder,
+    private readonly framesPerPacket: number,
+    private readonly emit: (frames: Uint8Array[], flags: number) => void,
+  ) {
+    this.perFrame = frameSamples(codec);
+  }
+
+  push(samples: Int16Array, sampleRate: number): void {
+    this.resampler ??= new StreamingResampler(sampleRate, this.codec.sampleRate);
+    this.encode(this.resampler.push(samples));
+  }
+
+  /** The voice is complete: the rest goes out, padded to a whole frame, as the last packet. */
+  finish(): void {
+    if (this.resampler) this.encode(this.resampler.flush());
+    if (this.carry.length > 0) {
+      const padded = new Int16Array(this.perFrame);
+      padded.set(this.carry);
+      this.carry = new Int16Array(0);
+      this.encode(padded);
+    }
+    this.flush(true);
+  }
+
+  flush(last: boolean): void {
+    if (this.frames.length === 0 && !last) return;
+    const flags =
+      (this.count === 0 ? AudioPacketFlag.SEGMENT_START : 0) | (last ? AudioPacketFlag.SEGMENT_END : 0);
+    const frames = this.frames;
+    this.frames = [];
+    this.ms += frames.length * this.codec.frameDurationMs;
+    this.count++;
+    this.emit(frames, flags);
+  }
+
+  private encode(pcm: Int16Array): void {
+    const joined = new Int16Array(this.carry.length + pcm.length);
+    joined.set(this.carry, 0);
+    joined.set(pcm, this.carry.length);
+    let at = 0;
+    for (; at + this.perFrame <= joined.length; at += this.perFrame) {
+      this.frames.push(this.encoder.encodeFrame(joined.subarray(at, at + this.perFrame)));
+      if (this.frames.length >= this.framesPerPacket) this.flush(false);
+    }
+    this.carry = joined.slice(at);
   }
 }

@@ -25,6 +25,7 @@ import { subjects } from '../bus/subjects.ts';
 import type { SessionLeases } from '../cluster/leases.ts';
 import type { HubObserver } from '../hub/session-hub.ts';
 import type { PipelineObserver } from '../pipeline/types.ts';
+import { offeredVoices, voiceTrackId } from '../pipeline/voices.ts';
 import type { PauseReason, SessionRecord, Store } from '../store/store.ts';
 import type { CapacityPlanner, CapacitySnapshot, SessionLoad } from './capacity.ts';
 import { type ServedPairs, servedPairs, targetsFor } from './capabilities.ts';
@@ -275,6 +276,33 @@ export class SessionManager {
         ErrorCode.OVER_CAPACITY,
         `this server has no room for another language now (headroom ${capacity.headroomCores} cores); try again later`,
       );
+  }
+
+  /**
+   * The voices a listener of `language` may choose, the default first ([] for none to choose from,
+   * and for the session's own language, which listeners hear from the speaker).
+   */
+  voicesFor(s: LiveSession, language: string): string[] {
+    if (language === s.snapshot.sourceLanguage) return [];
+    return offeredVoices(this.options.engines.tts, language);
+  }
+
+  /**
+   * The voice track a listener of `language` asking for `voice` hears: DEFAULT_VOICE_ID for none or
+   * the default one, else the voice. Throws UNSUPPORTED_VOICE for a voice the language does not
+   * offer (only those ever cost a synthesis: see the pipeline's demand).
+   */
+  admitVoice(s: LiveSession, language: string, voice: string | undefined): string {
+    const offered = this.voicesFor(s, language);
+    const track = voiceTrackId(offered, voice);
+    if (track === null)
+      throw new BabelcastError(
+        ErrorCode.UNSUPPORTED_VOICE,
+        offered.length > 0
+          ? `"${language}" has no voice "${voice}" (it offers: ${offered.join(', ')})`
+          : `"${language}" offers no choice of voice`,
+      );
+    return track;
   }
 
   /** Capacity and headroom of this node, or null without admission control. */

@@ -4,7 +4,13 @@
  * history and SessionInfo); a missing, malformed or expired one never stops anybody listening.
  * Anybody else is replayed only the recent window (`limits.anonymousReplay*`).
  */
-import { type LiveSession, type Metrics, type SessionManager, targetsFor } from '@babelcast/core';
+import {
+  DEFAULT_VOICE_ID,
+  type LiveSession,
+  type Metrics,
+  type SessionManager,
+  targetsFor,
+} from '@babelcast/core';
 import {
   BabelcastError,
   CloseCode,
@@ -15,6 +21,7 @@ import {
   listenerClientMessage,
   languageCode,
   PROTOCOL_VERSION,
+  voiceId,
 } from '@babelcast/protocol';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -59,6 +66,8 @@ interface ListenerQuery {
   target: string;
   /** Replay after this seq; null: the join replay (the last `limits.joinReplay` captions). */
   since: number | null;
+  /** The voice asked for (`?voice=`); undefined: the language's default. */
+  voice: string | undefined;
 }
 
 /**
@@ -72,6 +81,8 @@ export class ListenerConnection extends SocketConnection {
   private readonly id = randomUUID();
   private readonly sink = sinkFor(this.ws);
   private language: string;
+  /** The voice track it hears: DEFAULT_VOICE_ID, or a voice its language offers. */
+  private voice = DEFAULT_VOICE_ID;
   private authenticated = false;
   /** The session's owner or an operator: full history and SessionInfo. */
   private privileged = false;
@@ -102,7 +113,9 @@ export class ListenerConnection extends SocketConnection {
     if (!target) return 'missing ?targetLanguage=<code>';
     const since = sinceParam === null ? null : Number(sinceParam);
     if (since !== null && !Number.isInteger(since)) return '"since" must be an integer seq';
-    return { sessionId, target, since };
+    const voice = url.searchParams.get('voice') ?? undefined;
+    if (voice !== undefined && !voiceId.safeParse(voice).success) return '"voice" is not a voice id';
+    return { sessionId, target, since, voice };
   }
 
   private constructor(
@@ -143,16 +156,25 @@ export class ListenerConnection extends SocketConnection {
       this.refuse(closeCodeOf(err), err.message);
       return;
     }
+    try {
+      this.voice = manager.admitVoice(s, query.target, query.voice);
+    } catch (err) {
+      if (!(err instanceof BabelcastError)) throw err;
+      // A voice is a preference (a page may remember one the server no longer has): said, and the
+      // listener joins with the language's default voice rather than not at all.
+      sendError(this.ws, err);
+    }
     await this.identify(bearerFrom(this.request.headers.authorization), s);
     if (!this.isOpen) return;
     this.state = { kind: 'joined', session: s };
-    s.hub.addListener(this.id, this.sink, this.language);
+    s.hub.addListener(this.id, this.sink, this.language, this.voice);
     const { codec, sampleRate, frameDurationMs } = this.deps.codec;
     this.send({
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
       session: this.privileged ? await manager.info(s.snapshot) : manager.publicInfo(s.snapshot),
       targetLanguage: this.language,
+      ...this.voiceField(s),
       authenticated: this.authenticated,
       seq: s.hub.seq,
       audio: { codec, sampleRate, frameDurationMs },
@@ -198,7 +220,7 @@ export class ListenerConnection extends SocketConnection {
   }
 
   private async handle(session: LiveSession, msg: ListenerClientMessage): Promise<void> {
-    const { manager, metrics, config } = this.deps;
+    const { config } = this.deps;
     switch (msg.type) {
       case 'hello':
         if (msg.protocol !== PROTOCOL_VERSION) {
@@ -208,13 +230,10 @@ export class ListenerConnection extends SocketConnection {
           return;
         }
         await this.identify(msg.token, session);
+        if (msg.voice !== undefined) this.switchTo(session, this.language, msg.voice);
         return;
       case 'setLanguage':
-        admitTarget(manager, metrics, session, msg.targetLanguage);
-        this.language = msg.targetLanguage;
-        session.hub.setLanguage(this.id, this.language);
-        this.send({ type: 'languageChanged', targetLanguage: this.language });
-        this.replayTo(session, -1, config.limits.joinReplay);
+        this.switchTo(session, msg.targetLanguage, msg.voice);
         return;
       case 'replay': {
         const { burst, perSecond } = config.rateLimits.replay;
@@ -230,6 +249,29 @@ export class ListenerConnection extends SocketConnection {
         this.send({ type: 'pong', t: msg.t, serverTime: Date.now() });
         return;
     }
+  }
+
+  /**
+   * Another language and/or voice; refused as a whole (UNSUPPORTED_VOICE, or the language's
+   * refusals) with nothing changed. Audio after `languageChanged` is the new voice's. A new
+   * language replays its recent captions; a new voice alone changes no caption, so none follow.
+   */
+  private switchTo(session: LiveSession, language: string, voice: string | undefined): void {
+    const { manager, metrics, config } = this.deps;
+    admitTarget(manager, metrics, session, language);
+    const track = manager.admitVoice(session, language, voice);
+    const voiceOnly = language === this.language && track !== this.voice;
+    this.language = language;
+    this.voice = track;
+    session.hub.setLanguage(this.id, language, track);
+    this.send({ type: 'languageChanged', targetLanguage: language, ...this.voiceField(session) });
+    if (!voiceOnly) this.replayTo(session, -1, config.limits.joinReplay);
+  }
+
+  /** `voice` for welcome and languageChanged: the chosen voice's id, else the default's, if named. */
+  private voiceField(session: LiveSession): { voice?: string } {
+    const voice = this.voice || this.deps.manager.voicesFor(session, this.language)[0];
+    return voice ? { voice } : {};
   }
 
   /**

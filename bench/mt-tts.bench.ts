@@ -17,7 +17,8 @@ import { OpusCodec } from '@babelcast/codec-opus';
 import { chrF, readWavFile, resample, type TtsEngine } from '@babelcast/core';
 import { floresSentences, speechClip, speechManifest } from '@babelcast/core/testing';
 import { ApertiumMt } from '@babelcast/engine-apertium';
-import { EspeakTts, FliteTts } from '@babelcast/engine-espeak';
+import { EspeakTts } from '@babelcast/engine-espeak';
+import { FliteTts } from '@babelcast/engine-flite';
 
 const TARGETS = ['es', 'fr', 'pt', 'ca', 'it'] as const;
 const TTS_SENTENCES = 40;

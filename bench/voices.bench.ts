@@ -33,7 +33,8 @@ import {
   wordErrorRate,
 } from '@babelcast/core';
 import { floresSentences, speechClip } from '@babelcast/core/testing';
-import { EspeakTts, FliteTts } from '@babelcast/engine-espeak';
+import { EspeakTts } from '@babelcast/engine-espeak';
+import { FliteTts } from '@babelcast/engine-flite';
 import { PicoTts } from '@babelcast/engine-pico';
 import { PocketsphinxAsr } from '@babelcast/engine-pocketsphinx';
 import { RhvoiceTts } from '@babelcast/engine-rhvoice';

@@ -1,19 +1,9 @@
-import { EngineError, EngineUnavailableError, type TtsChunk } from '@babelcast/core/engines';
-import { describeTtsConformance } from '@babelcast/core/testing';
+import { EngineError, EngineUnavailableError } from '@babelcast/core/engines';
+import { childProcessesNamed, collectSpeech, describeTtsConformance } from '@babelcast/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childProcessesNamed } from './child-processes.ts';
 import { EspeakTts } from './espeak-tts.ts';
 
-describeTtsConformance('espeak-ng', () => new EspeakTts(), { language: 'es' });
-
-async function collect(chunks: AsyncIterable<TtsChunk>): Promise<TtsChunk[]> {
-  const out: TtsChunk[] = [];
-  for await (const c of chunks) out.push(c);
-  return out;
-}
-const seconds = (chunks: TtsChunk[]) =>
-  chunks.reduce((n, c) => n + c.samples.length, 0) / chunks[0]!.sampleRate;
-const peak = (chunks: TtsChunk[]) => Math.max(...chunks.map((c) => Math.max(...c.samples.map(Math.abs))));
+describeTtsConformance('espeak-ng', () => new EspeakTts(), { language: 'es', child: 'espeak-ng' });
 
 const PARAGRAPH =
   'La traducción simultánea permite que cada oyente escuche la charla en su propio idioma. ' +
@@ -33,27 +23,27 @@ describe('EspeakTts', () => {
   });
 
   it('speaks at 22.05 kHz and yields a long sentence in several chunks as they are written', async () => {
-    const chunks = await collect(tts.synthesize({ text: PARAGRAPH, language: 'es' }));
-    expect(chunks[0]!.sampleRate).toBe(22050);
-    expect(chunks.length).toBeGreaterThan(1);
-    expect(seconds(chunks)).toBeGreaterThan(8);
+    const speech = await collectSpeech(tts.synthesize({ text: PARAGRAPH, language: 'es' }));
+    expect(speech.sampleRate).toBe(22050);
+    expect(speech.chunks).toBeGreaterThan(1);
+    expect(speech.seconds).toBeGreaterThan(8);
   });
 
   it('speaks faster when asked for a higher rate', async () => {
-    const normal = seconds(await collect(tts.synthesize({ text: PARAGRAPH, language: 'es' })));
-    const fast = seconds(await collect(tts.synthesize({ text: PARAGRAPH, language: 'es', rate: 1.5 })));
-    expect(fast).toBeLessThan(normal * 0.85);
+    const normal = await collectSpeech(tts.synthesize({ text: PARAGRAPH, language: 'es' }));
+    const fast = await collectSpeech(tts.synthesize({ text: PARAGRAPH, language: 'es', rate: 1.5 }));
+    expect(fast.seconds).toBeLessThan(normal.seconds * 0.85);
   });
 
   it('yields nothing for empty or blank text', async () => {
-    expect(await collect(tts.synthesize({ text: '  \n\t', language: 'es' }))).toEqual([]);
+    expect((await collectSpeech(tts.synthesize({ text: '  \n\t', language: 'es' }))).chunks).toBe(0);
   });
 
   it('reads text that looks like command-line options or markup as text', async () => {
-    const chunks = await collect(
+    const speech = await collectSpeech(
       tts.synthesize({ text: '--version -w /tmp/x.wav <speak>hola</speak>', language: 'es' }),
     );
-    expect(peak(chunks)).toBeGreaterThan(1000);
+    expect(speech.peak).toBeGreaterThan(1000);
   });
 
   it('stops the child process when the request is aborted', async () => {
@@ -78,7 +68,7 @@ describe('EspeakTts', () => {
   });
 
   it('rejects a language without a voice with a non-recoverable EngineError', async () => {
-    const error = await collect(tts.synthesize({ text: 'x', language: 'xx' })).catch((e: unknown) => e);
+    const error = await collectSpeech(tts.synthesize({ text: 'x', language: 'xx' })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineError);
     expect((error as EngineError).recoverable).toBe(false);
   });
@@ -86,7 +76,7 @@ describe('EspeakTts', () => {
   it('reports a voice that espeak-ng refuses as an EngineError, not a crash', async () => {
     const broken = new EspeakTts({ voices: { es: 'zz' } });
     await broken.init();
-    await expect(collect(broken.synthesize({ text: 'hola', language: 'es' }))).rejects.toThrow(
+    await expect(collectSpeech(broken.synthesize({ text: 'hola', language: 'es' }))).rejects.toThrow(
       /exited with code 1.*voice/i,
     );
   });

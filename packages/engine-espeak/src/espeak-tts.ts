@@ -1,19 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import {
-  EngineBase,
-  EngineError,
-  type EngineInfo,
-  EngineUnavailableError,
-  type SynthesizeRequest,
-  type TtsCapabilities,
-  type TtsChunk,
-  type TtsEngine,
-} from '@babelcast/core/engines';
+import { ChildProcessVoice, type SynthesizeRequest, type TtsChunk } from '@babelcast/core/engines';
 import { parseEspeakVoices, voicesByLanguage } from './espeak-voices.ts';
-import { synthesizeWithChild } from './synth-process.ts';
-
-const run = promisify(execFile);
 
 export interface EspeakTtsOptions {
   /** Path of the espeak-ng binary. */
@@ -32,61 +18,52 @@ export interface EspeakTtsOptions {
  */
 const NOT_FROM_PLAIN_TEXT = new Set(['ja']);
 
-/** espeak-ng accepts 80–450 words per minute. */
-const MIN_WPM = 80;
-const MAX_WPM = 450;
+/** espeak-ng's own ranges: -s 80–450 words per minute, -a 0–200 (100 normal), -p 0–99 (50 normal). */
+const WPM = { min: 80, max: 450 };
+const AMPLITUDE = { min: 0, max: 200 };
+const PITCH = { min: 0, max: 99, normal: 50 };
 
-/** Formant synthesis for ~100 languages: robotic but tiny, fast (RTF ~0.02) and fully local. */
-export class EspeakTts extends EngineBase implements TtsEngine {
-  readonly info: EngineInfo = {
-    id: 'espeak-ng',
-    kind: 'tts',
-    description: 'espeak-ng formant synthesis (child process per sentence)',
-    local: true,
-  };
-  readonly capabilities: TtsCapabilities = { languages: [], streaming: true };
-  private readonly binary: string;
+const within = (x: number, range: { min: number; max: number }) =>
+  Math.round(Math.min(range.max, Math.max(range.min, x)));
+
+/**
+ * Formant synthesis for ~100 languages: robotic but tiny, fast (RTF ~0.02) and fully local. One
+ * espeak-ng child per sentence streams its WAV to a pipe, so the first audio comes at once.
+ */
+export class EspeakTts extends ChildProcessVoice {
   private readonly wordsPerMinute: number;
   private readonly amplitude: number;
   private readonly overrides: Record<string, string>;
-  private voices = new Map<string, string>();
 
   constructor(options: EspeakTtsOptions = {}) {
-    super();
-    this.binary = options.binary ?? 'espeak-ng';
+    super({
+      id: 'espeak-ng',
+      description: 'espeak-ng formant synthesis (child process per sentence)',
+      streaming: true,
+      binary: options.binary ?? 'espeak-ng',
+      installHint: 'apt-get install espeak-ng',
+    });
     this.wordsPerMinute = options.wordsPerMinute ?? 175;
     this.amplitude = options.amplitude ?? 100;
     this.overrides = options.voices ?? {};
   }
 
-  protected async stop(): Promise<void> {
-    // Children live for one sentence and are killed through each request's signal.
-  }
-
   /** The espeak-ng voice used for a language, if any. */
   voiceFor(language: string): string | undefined {
-    return this.voices.get(language);
+    return this.installedVoices(language)[0];
   }
 
-  async *synthesize(request: SynthesizeRequest): AsyncIterable<TtsChunk> {
-    const voice = this.voices.get(request.language);
-    if (!voice)
-      throw new EngineError(this.info.id, `no espeak-ng voice for language "${request.language}"`, false);
-    this.assertOpen();
-    const text = request.text.trim();
-    if (!text) return;
-    const wpm = Math.round(this.wordsPerMinute * (request.rate ?? 1));
-    // -a 0–200 (100 normal), -p 0–99 (50 normal): the voice's own controls for prosody.
-    const amplitude = Math.round(Math.min(200, Math.max(0, this.amplitude * (request.volume ?? 1))));
-    const pitch = Math.round(Math.min(99, Math.max(0, 50 * (request.pitch ?? 1))));
-    yield* synthesizeWithChild({
-      engineId: this.info.id,
-      command: this.binary,
+  protected speak(text: string, voice: string, request: SynthesizeRequest): AsyncIterable<TtsChunk> {
+    // The voice's own controls carry prosody: speed, amplitude and pitch.
+    const wpm = within(this.wordsPerMinute * (request.rate ?? 1), WPM);
+    const amplitude = within(this.amplitude * (request.volume ?? 1), AMPLITUDE);
+    const pitch = within(PITCH.normal * (request.pitch ?? 1), PITCH);
+    return this.runChild({
       args: [
         '-v',
         voice,
         '-s',
-        String(Math.min(MAX_WPM, Math.max(MIN_WPM, wpm))),
+        String(wpm),
         '-a',
         String(amplitude),
         '-p',
@@ -94,29 +71,17 @@ export class EspeakTts extends EngineBase implements TtsEngine {
         '--stdout',
         '--stdin',
       ],
+      // On stdin, never as an argument: text that starts with "-" is still text.
       stdin: text,
       signal: request.signal,
-      installHint: 'apt-get install espeak-ng',
     });
   }
 
   protected async start(): Promise<void> {
-    let listing: string;
-    try {
-      listing = (await run(this.binary, ['--voices'], { timeout: 10_000 })).stdout;
-    } catch (cause) {
-      throw new EngineUnavailableError(
-        this.info.id,
-        `cannot run "${this.binary} --voices" (install it with: apt-get install espeak-ng)`,
-        { cause },
-      );
-    }
-    const voices = voicesByLanguage(parseEspeakVoices(listing));
-    for (const code of NOT_FROM_PLAIN_TEXT) voices.delete(code);
-    for (const [code, name] of Object.entries(this.overrides)) voices.set(code, name);
-    if (voices.size === 0)
-      throw new EngineUnavailableError(this.info.id, 'espeak-ng lists no voices (reinstall espeak-ng-data)');
-    this.voices = voices;
-    this.capabilities.languages = [...voices.keys()].sort();
+    const byLanguage = voicesByLanguage(parseEspeakVoices((await this.probe(['--voices'])).stdout));
+    for (const code of NOT_FROM_PLAIN_TEXT) byLanguage.delete(code);
+    for (const [code, name] of Object.entries(this.overrides)) byLanguage.set(code, name);
+    const voices = new Map([...byLanguage].map(([code, name]) => [code, [name]]));
+    this.useVoices(voices, 'espeak-ng lists no voices (reinstall espeak-ng-data)');
   }
 }

@@ -1,22 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
-  EngineBase,
+  ChildProcessVoice,
+  concatInt16,
+  controlPercent,
   EngineError,
-  type EngineInfo,
-  EngineUnavailableError,
   type SynthesizeRequest,
-  type TtsCapabilities,
   type TtsChunk,
-  type TtsEngine,
+  VOICE_CONTROL_BOUNDS,
+  withVolume,
 } from '@babelcast/core/engines';
-import { synthesizeWithChild } from '@babelcast/engine-espeak';
-
-const run = promisify(execFile);
 
 /**
  * SVOX Pico's voices (Debian `libttspico-data`, Apache-2.0): one per language, its text-analysis
@@ -42,7 +35,6 @@ export interface PicoTtsOptions {
   languages?: string[];
 }
 
-const INSTALL_HINT = 'babelcast setup --voices (Debian non-free: libttspico-utils, libttspico-data)';
 const SAMPLE_RATE = 16000;
 /** Pico ends every sentence with 0.5–1 s of silence (more with markup): kept short, it is lag. */
 const KEEP_TRAILING_MS = 120;
@@ -57,75 +49,46 @@ const CHUNK_SAMPLES = SAMPLE_RATE / 4;
  * Prosody uses Pico's own markup for speed and pitch; volume is a gain on the samples, because
  * Pico's volume markup did not attenuate (measured with 1.0+git20130326).
  */
-export class PicoTts extends EngineBase implements TtsEngine {
-  readonly info: EngineInfo = {
-    id: 'pico',
-    kind: 'tts',
-    description: 'SVOX Pico (pico2wave child per sentence; Debian non-free lingware)',
-    local: true,
-  };
-  readonly capabilities: TtsCapabilities = { languages: [], streaming: false };
-  private readonly binary: string;
+export class PicoTts extends ChildProcessVoice {
   private readonly langDir: string;
   private readonly only: string[] | undefined;
-  private voices = new Map<string, string[]>();
 
   constructor(options: PicoTtsOptions = {}) {
-    super();
-    this.binary = options.binary ?? 'pico2wave';
+    super({
+      id: 'pico',
+      description: 'SVOX Pico (pico2wave child per sentence; Debian non-free lingware)',
+      streaming: false,
+      binary: options.binary ?? 'pico2wave',
+      installHint: 'babelcast setup --voices (Debian non-free: libttspico-utils, libttspico-data)',
+    });
     this.langDir = options.langDir ?? '/usr/share/pico/lang';
     this.only = options.languages;
   }
 
-  protected async stop(): Promise<void> {
-    // Children live for one sentence and are killed through each request's signal.
-  }
-
   voicesFor(language: string): string[] {
-    return this.voices.get(language) ?? [];
+    return [...this.installedVoices(language)];
   }
 
-  async *synthesize(request: SynthesizeRequest): AsyncIterable<TtsChunk> {
-    const voices = this.voices.get(request.language);
-    if (!voices)
-      throw new EngineError(this.info.id, `no Pico voice for language "${request.language}"`, false);
-    this.assertOpen();
-    const voice = request.voice && voices.includes(request.voice) ? request.voice : voices[0]!;
-    const text = withMarkup(request);
-    if (!text) return;
-    const dir = await mkdtemp(join(tmpdir(), 'babelcast-pico-'));
-    const wav = join(dir, 'sentence.wav');
+  protected async *speak(text: string, voice: string, request: SynthesizeRequest): AsyncIterable<TtsChunk> {
+    const marked = withMarkup(text, request);
+    if (!marked) return;
     const parts: Int16Array[] = [];
-    try {
-      for await (const c of synthesizeWithChild({
-        engineId: this.info.id,
-        command: this.binary,
-        // `--` ends the options: text that starts with "-" is still text.
-        args: ['-l', voice, '-w', wav, '--', text],
-        signal: request.signal,
-        installHint: INSTALL_HINT,
-        outputFile: wav,
-      })) {
-        if (c.sampleRate !== SAMPLE_RATE)
-          throw new EngineError(this.info.id, `unexpected sample rate ${c.sampleRate}`, false);
-        parts.push(c.samples);
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    // `--` ends the options: text that starts with "-" is still text.
+    for await (const c of this.runChildThroughFile(
+      (wav) => ['-l', voice, '-w', wav, '--', marked],
+      request.signal,
+    )) {
+      if (c.sampleRate !== SAMPLE_RATE)
+        throw new EngineError(this.info.id, `unexpected sample rate ${c.sampleRate}`, false);
+      parts.push(c.samples);
     }
-    const samples = withGain(trimTrailingSilence(concat(parts)), request.volume ?? 1);
+    const samples = withVolume(trimTrailingSilence(concatInt16(parts)), request.volume);
     for (let at = 0; at < samples.length; at += CHUNK_SAMPLES)
       yield { samples: samples.slice(at, at + CHUNK_SAMPLES), sampleRate: SAMPLE_RATE };
   }
 
   protected async start(): Promise<void> {
-    try {
-      await run(this.binary, ['--usage'], { timeout: 10_000 });
-    } catch (cause) {
-      throw new EngineUnavailableError(this.info.id, `cannot run ${this.binary} (${INSTALL_HINT})`, {
-        cause,
-      });
-    }
+    await this.probe(['--usage']);
     const voices = new Map<string, string[]>();
     for (const [language, options] of Object.entries(PICO_VOICES)) {
       if (this.only && !this.only.includes(language)) continue;
@@ -134,33 +97,20 @@ export class PicoTts extends EngineBase implements TtsEngine {
         .map((o) => o.voice);
       if (installed.length > 0) voices.set(language, installed);
     }
-    if (voices.size === 0)
-      throw new EngineUnavailableError(this.info.id, `no Pico lingware in ${this.langDir} (${INSTALL_HINT})`);
-    this.voices = voices;
-    this.capabilities.languages = [...voices.keys()].sort();
+    this.useVoices(voices, `no Pico lingware in ${this.langDir}`);
   }
 }
 
 /** Pico reads `<…>` as markup: the text's own angle brackets are spoken as a pause instead. */
-function withMarkup(request: SynthesizeRequest): string {
-  const text = request.text.replace(/[<>]/g, ' ').trim();
-  if (!text) return '';
+function withMarkup(text: string, request: SynthesizeRequest): string {
+  const plain = text.replace(/[<>]/g, ' ').trim();
+  if (!plain) return '';
   // Pico's markup takes percent levels, attribute values in double quotes only.
-  const speed = Math.round(Math.min(300, Math.max(30, 100 * (request.rate ?? 1))));
-  const pitch = Math.round(Math.min(200, Math.max(50, 100 * (request.pitch ?? 1))));
-  let out = text;
+  const speed = controlPercent(request.rate, VOICE_CONTROL_BOUNDS.rate);
+  const pitch = controlPercent(request.pitch, VOICE_CONTROL_BOUNDS.pitch);
+  let out = plain;
   if (pitch !== 100) out = `<pitch level="${pitch}">${out}</pitch>`;
   if (speed !== 100) out = `<speed level="${speed}">${out}</speed>`;
-  return out;
-}
-
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 
@@ -168,12 +118,4 @@ function trimTrailingSilence(samples: Int16Array): Int16Array {
   let end = samples.length;
   while (end > 0 && Math.abs(samples[end - 1]!) < SILENCE_LEVEL) end--;
   return samples.subarray(0, Math.min(samples.length, end + (KEEP_TRAILING_MS * SAMPLE_RATE) / 1000));
-}
-
-function withGain(samples: Int16Array, gain: number): Int16Array {
-  if (gain === 1) return samples;
-  const out = new Int16Array(samples.length);
-  for (let i = 0; i < samples.length; i++)
-    out[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i]! * gain)));
-  return out;
 }

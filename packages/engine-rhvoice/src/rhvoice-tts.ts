@@ -1,20 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
-  EngineBase,
-  EngineError,
-  type EngineInfo,
-  EngineUnavailableError,
+  ChildProcessVoice,
+  controlPercent,
   type SynthesizeRequest,
-  type TtsCapabilities,
   type TtsChunk,
-  type TtsEngine,
+  VOICE_CONTROL_BOUNDS,
 } from '@babelcast/core/engines';
-import { synthesizeWithChild } from '@babelcast/engine-espeak';
-
-const run = promisify(execFile);
 
 /**
  * The RHVoice voices Babelcast uses, best first per language, with their licences. Debian's
@@ -36,92 +28,53 @@ export interface RhvoiceTtsOptions {
   voicesDir?: string;
 }
 
-const INSTALL_HINT =
-  'babelcast setup --voices (Debian non-free: rhvoice, rhvoice-english, rhvoice-brazilian-portuguese)';
-
 /**
  * RHVoice (statistical parametric voices, far more natural than flite or espeak-ng) through one
  * `RHVoice-test` child per sentence, which streams its WAV to a pipe as it synthesises, so the
  * first audio comes before the sentence is done. Rate, pitch and volume are its own options.
  */
-export class RhvoiceTts extends EngineBase implements TtsEngine {
-  readonly info: EngineInfo = {
-    id: 'rhvoice',
-    kind: 'tts',
-    description: 'RHVoice (RHVoice-test child per sentence; Debian non-free voices)',
-    local: true,
-  };
-  readonly capabilities: TtsCapabilities = { languages: [], streaming: true };
-  private readonly binary: string;
+export class RhvoiceTts extends ChildProcessVoice {
   private readonly voicesDir: string;
-  private voices = new Map<string, string[]>();
 
   constructor(options: RhvoiceTtsOptions = {}) {
-    super();
-    this.binary = options.binary ?? 'RHVoice-test';
+    super({
+      id: 'rhvoice',
+      description: 'RHVoice (RHVoice-test child per sentence; Debian non-free voices)',
+      streaming: true,
+      binary: options.binary ?? 'RHVoice-test',
+      installHint:
+        'babelcast setup --voices (Debian non-free: rhvoice, rhvoice-english, rhvoice-brazilian-portuguese)',
+    });
     this.voicesDir = options.voicesDir ?? '/usr/share/RHVoice/voices';
   }
 
-  protected async stop(): Promise<void> {
-    // Children live for one sentence and are killed through each request's signal.
-  }
-
   voicesFor(language: string): string[] {
-    return this.voices.get(language) ?? [];
+    return [...this.installedVoices(language)];
   }
 
-  async *synthesize(request: SynthesizeRequest): AsyncIterable<TtsChunk> {
-    const voices = this.voices.get(request.language);
-    if (!voices)
-      throw new EngineError(this.info.id, `no RHVoice voice for language "${request.language}"`, false);
-    this.assertOpen();
-    // RHVoice-test falls back to its default voice for an unknown name: only installed ones pass.
-    const voice = request.voice && voices.includes(request.voice) ? request.voice : voices[0]!;
-    const text = request.text.trim();
-    if (!text) return;
-    const percent = (x: number | undefined, min: number, max: number) =>
-      String(Math.round(Math.min(max, Math.max(min, 100 * (x ?? 1)))));
-    yield* synthesizeWithChild({
-      engineId: this.info.id,
-      command: this.binary,
+  protected speak(text: string, voice: string, request: SynthesizeRequest): AsyncIterable<TtsChunk> {
+    const { rate, pitch, volume } = VOICE_CONTROL_BOUNDS;
+    return this.runChild({
       args: [
-        '-p',
-        voice,
-        '-r',
-        percent(request.rate, 30, 300),
-        '-t',
-        percent(request.pitch, 50, 200),
-        '-v',
-        percent(request.volume, 20, 200),
-        '-o',
-        '-',
+        ...['-p', voice],
+        ...['-r', String(controlPercent(request.rate, rate))],
+        ...['-t', String(controlPercent(request.pitch, pitch))],
+        ...['-v', String(controlPercent(request.volume, volume))],
+        ...['-o', '-'],
       ],
       // Plain text on stdin (no -s): markup in the text is read, not obeyed.
       stdin: text,
       signal: request.signal,
-      installHint: INSTALL_HINT,
     });
   }
 
   protected async start(): Promise<void> {
-    try {
-      await run(this.binary, ['--version'], { timeout: 10_000 });
-    } catch (cause) {
-      throw new EngineUnavailableError(this.info.id, `cannot run ${this.binary} (${INSTALL_HINT})`, {
-        cause,
-      });
-    }
+    await this.probe(['--version']);
     const voices = new Map<string, string[]>();
     for (const v of RHVOICE_VOICES) {
       if (!existsSync(join(this.voicesDir, v.voice, 'voice.info'))) continue;
       voices.set(v.language, [...(voices.get(v.language) ?? []), v.voice]);
     }
-    if (voices.size === 0)
-      throw new EngineUnavailableError(
-        this.info.id,
-        `no usable voice in ${this.voicesDir} (${INSTALL_HINT})`,
-      );
-    this.voices = voices;
-    this.capabilities.languages = [...voices.keys()].sort();
+    this.useVoices(voices, `no usable voice in ${this.voicesDir}`);
   }
 }

@@ -91,8 +91,8 @@ export const ENGINE_REGISTRY: Registry = {
     // The best installed voice per language: RHVoice (en, pt-BR) and SVOX Pico (es, fr, it, de)
     // from `babelcast setup --voices`, else flite (English) and espeak-ng (everything else).
     embedded: async (o, config) => {
-      const [espeak, pico, rhvoice] = await Promise.all([
-        import('@babelcast/engine-espeak'),
+      const [voices, pico, rhvoice] = await Promise.all([
+        import('@babelcast/engine-voices'),
         import('@babelcast/engine-pico'),
         import('@babelcast/engine-rhvoice'),
       ]);
@@ -100,7 +100,7 @@ export const ENGINE_REGISTRY: Registry = {
       // Pico's English is an option (engines.voices.en.voice "pico:en-GB"): in the round trip
       // through the recogniser it did worse than RHVoice and flite (docs/benchmarks.md, voices).
       const picoEnglish = config.engines.voices.en?.voice?.startsWith('pico') === true;
-      return new espeak.CompositeTts({
+      return new voices.EmbeddedVoices({
         ...o,
         preferred: [
           new rhvoice.RhvoiceTts(options.rhvoice),
@@ -115,7 +115,7 @@ export const ENGINE_REGISTRY: Registry = {
     pico: async (o) => new (await import('@babelcast/engine-pico')).PicoTts(o),
     rhvoice: async (o) => new (await import('@babelcast/engine-rhvoice')).RhvoiceTts(o),
     'espeak-ng': async (o) => new (await import('@babelcast/engine-espeak')).EspeakTts(o),
-    flite: async (o) => new (await import('@babelcast/engine-espeak')).FliteTts(o),
+    flite: async (o) => new (await import('@babelcast/engine-flite')).FliteTts(o),
     'aws-polly': async (o, _c, hooks) =>
       new (await import('@babelcast/engine-aws')).AwsPollyTts({
         ...o,

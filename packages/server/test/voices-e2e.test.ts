@@ -2,7 +2,7 @@
  * The better voices, as a listener hears them: with SVOX Pico installed (`babelcast setup --voices`;
  * `npm test` installs it), a Spanish listener of a real English recording receives Opus that
  * decodes to audible speech about as long as its words, spoken by Pico. Without Pico the same
- * server speaks with espeak-ng (packages/engine-pico and engine-espeak test that fallback).
+ * server speaks with espeak-ng (packages/engine-voices tests that fallback).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

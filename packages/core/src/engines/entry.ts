@@ -7,3 +7,4 @@
 export * from '../audio/index.ts';
 export * from './index.ts';
 export * from './stream-guard.ts';
+export * from './child-synth/index.ts';

@@ -3,15 +3,15 @@
  * package calls e.g. `describeMtConformance('apertium', () => new ApertiumMt(...))` from its own
  * test file. The suites check the contract the pipeline relies on, not quality (benchmarks do that).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { int16ToFloat32 } from '../audio/pcm.ts';
+import { concatInt16, int16ToFloat32 } from '../audio/pcm.ts';
 import { readWavFile } from '../audio/wav.ts';
 import type { AsrEngine, AsrEvent } from '../engines/asr.ts';
 import type { AudioEncoderEngine } from '../engines/codec.ts';
 import type { Engine } from '../engines/engine.ts';
 import type { MtEngine } from '../engines/mt.ts';
-import type { TtsEngine } from '../engines/tts.ts';
+import { childProcessesNamed } from '../engines/child-synth/child-processes.ts';
+import type { TtsChunk, TtsEngine } from '../engines/tts.ts';
 import type { VadEngine } from '../engines/vad.ts';
 import { checkMtKeepsOrder } from './mt-order.ts';
 import { speechClip } from './shared-data.ts';
@@ -143,6 +143,39 @@ export function describeMtConformance(
   });
 }
 
+/** A voice's whole output for one request, as a listener would hear it. */
+export interface CollectedSpeech {
+  samples: Int16Array;
+  /** Of the last chunk (0 when nothing was spoken); a voice does not change rate mid-sentence. */
+  sampleRate: number;
+  chunks: number;
+  seconds: number;
+  /** Largest absolute sample: above ~1000 is audible speech, not silence. */
+  peak: number;
+}
+
+export async function collectSpeech(speech: AsyncIterable<TtsChunk>): Promise<CollectedSpeech> {
+  const parts: Int16Array[] = [];
+  let sampleRate = 0;
+  for await (const chunk of speech) {
+    parts.push(chunk.samples);
+    sampleRate = chunk.sampleRate;
+  }
+  const samples = concatInt16(parts);
+  let peak = 0;
+  for (const s of samples) peak = Math.max(peak, Math.abs(s));
+  return {
+    samples,
+    sampleRate,
+    chunks: parts.length,
+    seconds: sampleRate ? samples.length / sampleRate : 0,
+    peak,
+  };
+}
+
+/** Test aid re-exported for voice packages: their tests see that children are gone after an abort. */
+export { childProcessesNamed };
+
 export function describeTtsConformance(
   name: string,
   factory: () => TtsEngine | Promise<TtsEngine>,
@@ -151,49 +184,39 @@ export function describeTtsConformance(
     text?: string;
     /** Command name of the engine's child process: a child killed mid-sentence must fail only that sentence. */
     child?: string;
+    /** Further languages the same engine must speak, each with a sentence in it. */
+    alsoSpeaks?: { language: string; text: string }[];
   } = {},
 ): void {
   describe(`TTS conformance: ${name}`, () => {
     const e = lifecycle(factory);
     const language = options.language ?? 'es';
-    it('synthesises non-silent audio of plausible length', async () => {
-      const tts = e.get();
-      expect(tts.capabilities.languages).toContain(language);
-      let samples = 0;
-      let peak = 0;
-      let rate = 0;
-      for await (const chunk of tts.synthesize({
-        text: options.text ?? 'Hola, buenos días a todos.',
-        language,
-      })) {
-        expect(chunk.sampleRate).toBeGreaterThanOrEqual(8000);
-        rate = chunk.sampleRate;
-        samples += chunk.samples.length;
-        for (const s of chunk.samples) peak = Math.max(peak, Math.abs(s));
-      }
-      const seconds = samples / rate;
-      expect(seconds).toBeGreaterThan(0.5);
-      expect(seconds).toBeLessThan(10);
-      expect(peak).toBeGreaterThan(1000);
-    }, 60_000);
+    const samples = [
+      { language, text: options.text ?? 'Hola, buenos días a todos.' },
+      ...(options.alsoSpeaks ?? []),
+    ];
+    it.each(samples)(
+      'synthesises non-silent audio of plausible length ($language)',
+      async (sample) => {
+        const tts = e.get();
+        expect(tts.capabilities.languages).toContain(sample.language);
+        const speech = await collectSpeech(tts.synthesize(sample));
+        expect(speech.sampleRate).toBeGreaterThanOrEqual(8000);
+        expect(speech.seconds).toBeGreaterThan(0.5);
+        expect(speech.seconds).toBeLessThan(10);
+        expect(speech.peak).toBeGreaterThan(1000);
+      },
+      60_000,
+    );
     it('fails cleanly for a language it has no voice for', async () => {
-      const run = async () => {
-        for await (const _ of e.get().synthesize({ text: 'x', language: 'xx' })) {
-          // drain
-        }
-      };
-      await expect(run()).rejects.toThrow();
+      await expect(collectSpeech(e.get().synthesize({ text: 'x', language: 'xx' }))).rejects.toThrow();
     });
     const child = options.child;
     if (child) {
       it('survives a killed child: that sentence fails with an error, the next one speaks', async () => {
         const tts = e.get();
         const long = `${options.text ?? 'Hola, buenos días a todos.'} `.repeat(200);
-        const pending = (async () => {
-          for await (const _ of tts.synthesize({ text: long, language })) {
-            // drain
-          }
-        })();
+        const pending = collectSpeech(tts.synthesize({ text: long, language }));
         let settled = false;
         const outcome = pending.then(
           () => 'completed',
@@ -214,35 +237,13 @@ export function describeTtsConformance(
         expect(killed).toBeGreaterThan(0);
         expect(result).toBeInstanceOf(Error);
         expect(String(result)).toMatch(/kill|SIGKILL|exited|no audio/i);
-        let samples = 0;
-        for await (const c of tts.synthesize({
-          text: options.text ?? 'Hola, buenos días a todos.',
-          language,
-        }))
-          samples += c.samples.length;
-        expect(samples).toBeGreaterThan(0);
+        const next = await collectSpeech(
+          tts.synthesize({ text: options.text ?? 'Hola, buenos días a todos.', language }),
+        );
+        expect(next.samples.length).toBeGreaterThan(0);
       }, 60_000);
     }
   });
-}
-
-/** Linux: this process's live children with a given command name (the name is cut to 15 bytes). */
-function childProcessesNamed(name: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (comm === name.slice(0, 15) && Number(ppid) === process.pid && state !== 'Z')
-      found.push(Number(entry));
-  }
-  return found;
 }
 
 export function describeCodecConformance(

@@ -8,10 +8,12 @@ import {
   type TtsEngine,
 } from '@babelcast/core/engines';
 import { describeTtsConformance } from '@babelcast/core/testing';
+import { PicoTts } from '@babelcast/engine-pico';
+import { RhvoiceTts } from '@babelcast/engine-rhvoice';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompositeTts } from './composite-tts.ts';
+import { EmbeddedVoices } from './embedded-voices.ts';
 
-describeTtsConformance('embedded (espeak-ng + flite)', () => new CompositeTts(), {
+describeTtsConformance('embedded (espeak-ng + flite)', () => new EmbeddedVoices(), {
   language: 'fr',
   text: 'Bonjour à tous, et bienvenue.',
 });
@@ -43,14 +45,14 @@ class StubVoice implements TtsEngine {
   }
 }
 
-async function spokenBy(tts: CompositeTts, request: SynthesizeRequest): Promise<number> {
+async function spokenBy(tts: TtsEngine, request: SynthesizeRequest): Promise<number> {
   let rate = 0;
   for await (const c of tts.synthesize(request)) rate = c.sampleRate;
   return rate;
 }
 
-describe('CompositeTts routing', () => {
-  const tts = new CompositeTts();
+describe('EmbeddedVoices routing', () => {
+  const tts = new EmbeddedVoices();
   beforeAll(() => tts.init());
   afterAll(() => tts.close());
 
@@ -69,19 +71,19 @@ describe('CompositeTts routing', () => {
   });
 
   it('falls back to espeak-ng for English when flite is missing', async () => {
-    const noFlite = new CompositeTts({ flite: { binary: '/nonexistent/flite' } });
+    const noFlite = new EmbeddedVoices({ flite: { binary: '/nonexistent/flite' } });
     await noFlite.init();
     expect(noFlite.engineFor('en')?.info.id).toBe('espeak-ng');
     await expect(
-      new CompositeTts({ flite: { binary: '/nonexistent/flite' }, fliteOptional: false }).init(),
+      new EmbeddedVoices({ flite: { binary: '/nonexistent/flite' }, fliteOptional: false }).init(),
     ).rejects.toThrow(/flite/);
   });
 });
 
-describe('CompositeTts with better voices', () => {
+describe('EmbeddedVoices with better voices', () => {
   it('puts an installed better voice first for its languages, and keeps flite/espeak-ng for the rest', async () => {
     const pico = new StubVoice('pico', ['es', 'fr'], { voices: ['es-ES'] });
-    const tts = new CompositeTts({ preferred: [pico] });
+    const tts = new EmbeddedVoices({ preferred: [pico] });
     await tts.init();
     expect(tts.engineFor('es')?.info.id).toBe('pico');
     expect(tts.voicesFor('es')[0]).toBe('pico:es-ES');
@@ -93,7 +95,7 @@ describe('CompositeTts with better voices', () => {
   });
 
   it('uses flite and espeak-ng when the better voice is not installed, and says why', async () => {
-    const tts = new CompositeTts({ preferred: [new StubVoice('pico', ['es'], { installed: false })] });
+    const tts = new EmbeddedVoices({ preferred: [new StubVoice('pico', ['es'], { installed: false })] });
     await tts.init();
     expect(tts.engineFor('es')?.info.id).toBe('espeak-ng');
     expect(tts.unavailable.get('pico')).toMatch(/not installed/);
@@ -102,7 +104,7 @@ describe('CompositeTts with better voices', () => {
 
   it('speaks with the next voice when the better one fails before any audio', async () => {
     const broken = new StubVoice('rhvoice', ['en'], { fails: true, voices: ['slt'] });
-    const tts = new CompositeTts({ preferred: [broken] });
+    const tts = new EmbeddedVoices({ preferred: [broken] });
     await tts.init();
     expect(tts.engineFor('en')?.info.id).toBe('rhvoice');
     expect(await spokenBy(tts, { text: 'Hello.', language: 'en' })).toBe(16000);
@@ -111,7 +113,7 @@ describe('CompositeTts with better voices', () => {
 
   it('applies the catalogue: the chosen voice first, its speed and pitch on top of the request', async () => {
     const rh = new StubVoice('rhvoice', ['en'], { voices: ['slt', 'bdl'] });
-    const tts = new CompositeTts({
+    const tts = new EmbeddedVoices({
       preferred: [rh],
       voices: { en: { voice: 'rhvoice:bdl', speed: 0.9, pitch: 1.1 }, es: { voice: 'flite' } },
     });
@@ -127,5 +129,33 @@ describe('CompositeTts with better voices', () => {
     await spokenBy(tts, { text: 'Hello.', language: 'en', voice: 'rhvoice:slt' });
     expect(rh.requests[1]).toMatchObject({ voice: 'slt' });
     await tts.close();
+  });
+});
+
+describe('EmbeddedVoices with the real better voices, installed or missing', () => {
+  it('speaks Spanish with Pico when installed and with espeak-ng when it is missing', async () => {
+    const withPico = new EmbeddedVoices({ preferred: [new PicoTts()] });
+    const without = new EmbeddedVoices({ preferred: [new PicoTts({ binary: '/nonexistent/pico2wave' })] });
+    await Promise.all([withPico.init(), without.init()]);
+    const hola = { text: 'Hola.', language: 'es' };
+    expect(withPico.voicesFor('es')[0]).toBe('pico:es-ES');
+    expect(await spokenBy(withPico, hola)).toBe(16000);
+    expect(without.voicesFor('es')[0]).toBe('espeak-ng');
+    expect(without.unavailable.get('pico')).toMatch(/setup --voices/);
+    expect(await spokenBy(without, hola)).toBe(22050);
+    await Promise.all([withPico.close(), without.close()]);
+  });
+
+  it('takes English from RHVoice when installed and from flite when it is missing', async () => {
+    const withIt = new EmbeddedVoices({ preferred: [new RhvoiceTts()] });
+    const without = new EmbeddedVoices({
+      preferred: [new RhvoiceTts({ binary: '/nonexistent/RHVoice-test' })],
+    });
+    await Promise.all([without.init(), withIt.init()]);
+    expect(withIt.voicesFor('en')[0]).toBe('rhvoice:slt');
+    expect(withIt.voicesFor('pt')[0]).toBe('rhvoice:Leticia-F123');
+    expect(without.voicesFor('en')[0]).toBe('flite');
+    expect(await spokenBy(withIt, { text: 'Hello.', language: 'en' })).toBe(24000);
+    await Promise.all([without.close(), withIt.close()]);
   });
 });

@@ -1,4 +1,4 @@
-import { encodeWav } from '@babelcast/core/engines';
+import { encodeWav } from '../../audio/wav.ts';
 import { describe, expect, it } from 'vitest';
 import { WavStreamParser } from './wav-stream-parser.ts';
 

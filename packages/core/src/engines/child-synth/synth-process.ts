@@ -1,12 +1,15 @@
 /**
- * Runs one synthesiser child process (espeak-ng, flite) for one sentence and yields its WAV
+ * Runs one synthesiser child process (espeak-ng, flite, pico2wave, RHVoice-test) for one sentence and yields its WAV
  * output as PCM chunks while the process is still writing, so playback can start before the
  * sentence is fully synthesised. Every way a child can fail becomes an EngineError; nothing here
  * may throw asynchronously outside the iterator (that would crash the server).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { EngineError, type TtsChunk } from '@babelcast/core/engines';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EngineError } from '../engine.ts';
+import type { TtsChunk } from '../tts.ts';
 import { WavStreamParser } from './wav-stream-parser.ts';
 
 export interface SynthProcessSpec {
@@ -81,6 +84,23 @@ export async function* synthesizeWithChild(spec: SynthProcessSpec): AsyncGenerat
     // exit means no synthesiser outlives the request that started it.
     if (child.exitCode === null && child.signalCode === null) kill();
     await outcome;
+  }
+}
+
+/**
+ * For programs that write a WAV file rather than a pipe (flite, pico2wave): each sentence gets a
+ * private temporary directory, removed when the sentence ends however it ends. `args` receives the
+ * path the program is to write.
+ */
+export async function* synthesizeThroughFile(
+  spec: Omit<SynthProcessSpec, 'args' | 'outputFile'> & { args: (wavPath: string) => string[] },
+): AsyncGenerator<TtsChunk> {
+  const dir = await mkdtemp(join(tmpdir(), `babelcast-${spec.engineId}-`));
+  const wav = join(dir, 'sentence.wav');
+  try {
+    yield* synthesizeWithChild({ ...spec, args: spec.args(wav), outputFile: wav });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,14 +1,13 @@
-import {
-  EngineBase,
-  EngineError,
-  type EngineInfo,
-  type SynthesizeRequest,
-  type TtsCapabilities,
-  type TtsChunk,
-  type TtsEngine,
+import { EngineBase, EngineError } from '@babelcast/core/engines';
+import type {
+  EngineInfo,
+  SynthesizeRequest,
+  TtsCapabilities,
+  TtsChunk,
+  TtsEngine,
 } from '@babelcast/core/engines';
-import { EspeakTts, type EspeakTtsOptions } from './espeak-tts.ts';
-import { FliteTts, type FliteTtsOptions } from './flite-tts.ts';
+import { EspeakTts, type EspeakTtsOptions } from '@babelcast/engine-espeak';
+import { FliteTts, type FliteTtsOptions } from '@babelcast/engine-flite';
 
 /** The operator's choice for one language (config `engines.voices`). */
 export interface VoiceChoice {
@@ -20,7 +19,7 @@ export interface VoiceChoice {
   pitch?: number;
 }
 
-export interface CompositeTtsOptions {
+export interface EmbeddedVoicesOptions {
   espeak?: EspeakTtsOptions;
   flite?: FliteTtsOptions;
   /**
@@ -51,7 +50,7 @@ interface Candidate {
  * replaced by the next one for that sentence, so a broken or removed package costs a listener one
  * short delay, never the voice.
  */
-export class CompositeTts extends EngineBase implements TtsEngine {
+export class EmbeddedVoices extends EngineBase implements TtsEngine {
   readonly info: EngineInfo = {
     id: 'embedded',
     kind: 'tts',
@@ -68,7 +67,7 @@ export class CompositeTts extends EngineBase implements TtsEngine {
   /** Why a better voice is not used (engine id → message), for doctor. */
   readonly unavailable = new Map<string, string>();
 
-  constructor(options: CompositeTtsOptions = {}) {
+  constructor(options: EmbeddedVoicesOptions = {}) {
     super();
     this.espeak = new EspeakTts(options.espeak);
     this.flite = new FliteTts(options.flite);

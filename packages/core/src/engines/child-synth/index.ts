@@ -1,0 +1,4 @@
+export * from './child-process-voice.ts';
+export * from './synth-process.ts';
+export * from './voice-controls.ts';
+export * from './wav-stream-parser.ts';

@@ -1,0 +1,1 @@
+export { FliteTts, type FliteTtsOptions, fliteArgs } from './flite-tts.ts';

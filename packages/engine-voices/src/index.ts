@@ -1,0 +1,1 @@
+export { EmbeddedVoices, type EmbeddedVoicesOptions, type VoiceChoice } from './embedded-voices.ts';

@@ -142,7 +142,10 @@ export class SherpaAsr extends EngineBase implements AsrEngine {
       );
     }
     if (this.online) return new OnlineTransducerStream(this.online, options);
-    return new OfflineUtteranceStream(this.offline!, this.model!, options);
+    return new OfflineUtteranceStream(
+      this.offline!,
+      `${this.options.model} failed on an utterance (${options.language})`,
+    );
   }
 }
 
@@ -232,10 +235,10 @@ class OfflineUtteranceStream implements AsrStream {
   private chunks: Int16Array[] = [];
   private readonly guard = new StreamGuard(ENGINE_ID);
 
+  /** `failure` names the model and language when an utterance cannot be recognised. */
   constructor(
     private readonly recognizer: SherpaOfflineRecognizer,
-    private readonly model: AsrModel,
-    private readonly options: AsrStreamOptions,
+    private readonly failure: string,
   ) {}
 
   write(samples: Int16Array): void {
@@ -261,14 +264,7 @@ class OfflineUtteranceStream implements AsrStream {
       const result = await this.recognizer.decodeAsync(stream);
       return { type: 'final', text: result.text.trim(), startMs: 0, endMs };
     } catch (cause) {
-      throw new EngineError(
-        ENGINE_ID,
-        `${this.model.name} failed on an utterance (${this.options.language})`,
-        true,
-        {
-          cause,
-        },
-      );
+      throw new EngineError(ENGINE_ID, this.failure, true, { cause });
     }
   }
 

@@ -1,8 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { describeAsrConformance } from '../../testing/conformance.ts';
+import { EngineError } from '../engine.ts';
 import { ThreadedAsr } from './threaded-asr.ts';
 
 const fakeSpec = { module: new URL('../fakes/fake-asr.ts', import.meta.url).href, exportName: 'FakeAsr' };
+const failingSpec = {
+  module: new URL('./failing-asr.fixture.ts', import.meta.url).href,
+  exportName: 'FailingAsr',
+};
+
+/** What `fn` rejected with, when it is an EngineError. */
+async function engineErrorOf(fn: () => unknown): Promise<EngineError> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof EngineError) return err;
+    throw err;
+  }
+  throw new Error('expected an EngineError');
+}
 
 describeAsrConformance('fake on a worker thread', () => new ThreadedAsr(fakeSpec));
 
@@ -36,6 +52,50 @@ describe('ThreadedAsr', () => {
   });
 });
 
+describe('ThreadedAsr errors', () => {
+  it.each([true, false])(
+    "keeps the engine's recoverable flag (%s) for an utterance that fails in the worker",
+    async (recoverable) => {
+      const asr = new ThreadedAsr({ ...failingSpec, options: { recoverable } });
+      await asr.init();
+      const stream = asr.createStream({ language: 'en' });
+      stream.write(new Int16Array(1600).fill(2000));
+      const err = await engineErrorOf(() => stream.finishUtterance());
+      expect(err.message).toMatch(/this utterance cannot be recognised/);
+      expect(err.recoverable).toBe(recoverable);
+      await asr.close();
+    },
+  );
+
+  it('refuses a closed stream for good, a restarting worker only for now', async () => {
+    const asr = new ThreadedAsr(fakeSpec);
+    await asr.init();
+    const stream = asr.createStream({ language: 'en' });
+    await asr.crashForTesting();
+    const restarting = await engineErrorOf(() => stream.write(new Int16Array(160)));
+    expect(restarting.message).toMatch(/restarting/);
+    expect(restarting.recoverable).toBe(true);
+    stream.close();
+    const closed = await engineErrorOf(() => stream.finishUtterance());
+    expect(closed.message).toMatch(/finishUtterance\(\) on a closed stream/);
+    expect(closed.recoverable).toBe(false);
+    await asr.close();
+    expect(() => asr.createStream({ language: 'en' })).toThrow(/closed/);
+  });
+
+  it('does not hang an init that a close overtakes, and starts again on the next init', async () => {
+    const asr = new ThreadedAsr(fakeSpec);
+    const first = asr.init();
+    await asr.close();
+    await expect(first).rejects.toBeInstanceOf(EngineError);
+    await asr.init();
+    const stream = asr.createStream({ language: 'en' });
+    stream.write(new Int16Array(16000).fill(2000));
+    expect((await stream.finishUtterance()).text).toBe('alpha bravo charlie');
+    await asr.close();
+  });
+});
+
 describe('ThreadedAsrPool', () => {
   it('spreads streams over its workers and recognises on each', async () => {
     const { ThreadedAsrPool } = await import('./threaded-asr-pool.ts');
@@ -52,5 +112,13 @@ describe('ThreadedAsrPool', () => {
     expect(results.map((r) => r.text.split(' ').length)).toEqual([1, 3, 4]);
     for (const s of streams) s.close();
     await pool.close();
+  });
+
+  it('fails init when its workers cannot start, and closes cleanly after', async () => {
+    const { ThreadedAsrPool } = await import('./threaded-asr-pool.ts');
+    const pool = new ThreadedAsrPool({ module: fakeSpec.module, exportName: 'NoSuchEngine' }, 2);
+    await expect(pool.init()).rejects.toBeInstanceOf(EngineError);
+    await pool.close();
+    expect(() => pool.createStream({ language: 'en' })).toThrow(/init\(\) was not called/);
   });
 });

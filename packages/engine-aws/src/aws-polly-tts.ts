@@ -29,7 +29,11 @@ export interface AwsPollyTtsOptions extends AwsClientOptions {
 /** Amazon Polly list prices, USD per million characters. */
 export const POLLY_USD_PER_MILLION_CHARS = { neural: 16, standard: 4 } as const;
 
-const SAMPLE_RATE = 16000;
+/**
+ * Polly renders PCM at 8 or 16 kHz only (its documented SampleRate values for "pcm"): the better
+ * of the two. Not the speaker's rate by design; the pipeline resamples whatever a voice yields.
+ */
+export const POLLY_PCM_SAMPLE_RATE = 16_000;
 
 /**
  * Amazon Polly (SynthesizeSpeech) as 16 kHz PCM, yielded chunk by chunk as the response body
@@ -90,7 +94,7 @@ export class AwsPollyTts extends EngineBase implements TtsEngine {
           VoiceId: voice.voice as VoiceId,
           LanguageCode: voice.languageCode as LanguageCode,
           OutputFormat: 'pcm',
-          SampleRate: String(SAMPLE_RATE),
+          SampleRate: String(POLLY_PCM_SAMPLE_RATE),
           TextType: ssml ? 'ssml' : 'text',
           Text: ssml ? withProsody(text, prosody) : text,
         }),
@@ -149,7 +153,7 @@ async function* pcmChunks(
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const samples = new Int16Array(bytes.length / 2);
       for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(i * 2, true);
-      yield { samples, sampleRate: SAMPLE_RATE };
+      yield { samples, sampleRate: POLLY_PCM_SAMPLE_RATE };
     }
   } catch (err) {
     throw signal?.aborted

@@ -1,6 +1,6 @@
 import { EngineError } from '@babelcast/core/engines';
 import { describeAsrConformance } from '@babelcast/core/testing';
-import { BabelcastError, ErrorCode } from '@babelcast/protocol';
+import { BabelcastError, ErrorCode, SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 import type {
   StartStreamTranscriptionCommand,
   StartStreamTranscriptionCommandOutput,
@@ -33,7 +33,7 @@ const options = (extra: AwsTranscribeAsrOptions = {}): AwsTranscribeAsrOptions =
 function tone(samples: number, amplitude = 6000): Int16Array {
   const out = new Int16Array(samples);
   for (let i = 0; i < samples; i++)
-    out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * 200 * i) / 16000));
+    out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * 200 * i) / SPEAKER_SAMPLE_RATE));
   return out;
 }
 
@@ -98,7 +98,7 @@ describe('AwsTranscribeAsr over HTTP/2 event streams', () => {
   it('reports cost per request at $0.024 a minute with the 15 s minimum', async () => {
     costs.length = 0;
     const stream = asr.createStream({ language: 'en' });
-    stream.write(tone(16000)); // 1 s → billed as 15 s
+    stream.write(tone(SPEAKER_SAMPLE_RATE)); // 1 s → billed as 15 s
     await stream.finishUtterance();
     await stream.finishUtterance(); // nothing written: no request, no cost
     stream.close();

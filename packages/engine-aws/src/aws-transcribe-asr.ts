@@ -10,7 +10,7 @@ import {
   EngineError,
   type EngineInfo,
 } from '@babelcast/core/engines';
-import { BabelcastError, ErrorCode } from '@babelcast/protocol';
+import { BabelcastError, ErrorCode, SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 import {
   type AudioStream,
   type LanguageCode,
@@ -89,9 +89,8 @@ export const DEFAULT_TRANSCRIBE_LANGUAGES: Readonly<Record<string, string>> = {
 export const TRANSCRIBE_USD_PER_MINUTE = 0.024;
 export const TRANSCRIBE_MIN_BILLED_SECONDS = 15;
 
-const SAMPLE_RATE = 16000;
-/** ~100 ms per AudioEvent: AWS suggests 50–200 ms chunks; the pipeline writes 32 ms VAD frames. */
-const CHUNK_SAMPLES = 1600;
+/** 100 ms per AudioEvent: AWS suggests 50–200 ms chunks; the pipeline writes 32 ms VAD frames. */
+const CHUNK_SAMPLES = SPEAKER_SAMPLE_RATE / 10;
 
 /**
  * Amazon Transcribe Streaming, one StartStreamTranscription request per utterance: the pipeline's
@@ -258,7 +257,7 @@ class Utterance {
       new StartStreamTranscriptionCommand({
         LanguageCode: languageCode as LanguageCode,
         MediaEncoding: 'pcm',
-        MediaSampleRateHertz: SAMPLE_RATE,
+        MediaSampleRateHertz: SPEAKER_SAMPLE_RATE,
         EnablePartialResultsStabilization: true,
         PartialResultsStability: stability,
         AudioStream: this.audioEvents(),
@@ -279,7 +278,7 @@ class Utterance {
         throw Object.assign(new Error((detail as { Message?: string })?.Message ?? name), { name });
       }
     } finally {
-      const seconds = Math.max(TRANSCRIBE_MIN_BILLED_SECONDS, Math.ceil(this.samples / SAMPLE_RATE));
+      const seconds = Math.max(TRANSCRIBE_MIN_BILLED_SECONDS, Math.ceil(this.samples / SPEAKER_SAMPLE_RATE));
       this.settings.onCost?.((seconds / 60) * TRANSCRIBE_USD_PER_MINUTE);
     }
   }
@@ -303,7 +302,7 @@ class Utterance {
 
   /** Transcribe's result times are seconds from the request's first audio: the utterance's start. */
   private interim(text: string, result: Result): void {
-    const heardMs = Math.round((this.samples * 1000) / SAMPLE_RATE);
+    const heardMs = Math.round((this.samples * 1000) / SPEAKER_SAMPLE_RATE);
     const endMs = Math.min(heardMs, Math.round((result.EndTime ?? 0) * 1000) || heardMs);
     this.settings.onEvent?.({ type: 'interim', text, startMs: 0, endMs });
   }
@@ -332,7 +331,7 @@ class Utterance {
       type: 'final',
       text: this.text(),
       startMs: 0,
-      endMs: Math.round((this.samples * 1000) / SAMPLE_RATE),
+      endMs: Math.round((this.samples * 1000) / SPEAKER_SAMPLE_RATE),
       ...(words.length ? { words } : {}),
       ...(confidence !== undefined ? { confidence } : {}),
     };

@@ -25,6 +25,8 @@ export const TEST_CREDENTIALS = {
   secretAccessKey: 'babelcast-test-secret',
 };
 export const TEST_REGION = 'eu-west-1';
+/** Polly renders pcm at 8000 or 16000 Hz; this fake only at the rate the engine asks for. */
+const FAKE_PCM_RATE = 16_000;
 
 const TRANSLATE_TARGET = 'AWSShineFrontendService_20170701.TranslateText';
 
@@ -185,8 +187,8 @@ export class FakeAwsHttp {
       this.error(res, 400, 'ValidationException', 'Text and VoiceId are required');
       return;
     }
-    if (OutputFormat !== 'pcm' || SampleRate !== '16000') {
-      this.error(res, 400, 'ValidationException', 'this fake only renders pcm at 16000 Hz');
+    if (OutputFormat !== 'pcm' || SampleRate !== String(FAKE_PCM_RATE)) {
+      this.error(res, 400, 'ValidationException', `this fake only renders pcm at ${FAKE_PCM_RATE} Hz`);
       return;
     }
     const spoken = TextType === 'ssml' ? Text.replace(/<[^>]+>/g, '') : Text;
@@ -194,7 +196,7 @@ export class FakeAwsHttp {
     const samples = Math.max(8000, spoken.length * 960);
     const pcm = Buffer.alloc(samples * 2);
     for (let i = 0; i < samples; i++)
-      pcm.writeInt16LE(Math.round(9000 * Math.sin((2 * Math.PI * 220 * i) / 16000)), i * 2);
+      pcm.writeInt16LE(Math.round(9000 * Math.sin((2 * Math.PI * 220 * i) / FAKE_PCM_RATE)), i * 2);
     res.writeHead(200, {
       'content-type': 'audio/pcm',
       'x-amzn-requestcharacters': String(spoken.length),

@@ -16,6 +16,7 @@ import type { Message, MessageHeaders } from '@smithy/types';
 import { createServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 import { TEST_CREDENTIALS, TEST_REGION } from './fake-aws-http.ts';
 import { hmac, sha256Hex, verifySigV4 } from './sigv4.ts';
 
@@ -91,7 +92,7 @@ export class FakeTranscribe {
       return this.httpError(stream, 404, 'UnknownOperationException', 'no such operation');
     if (!verdict.ok) return this.httpError(stream, 403, verdict.error!, verdict.message!);
     if (
-      headers['x-amzn-transcribe-sample-rate'] !== '16000' ||
+      headers['x-amzn-transcribe-sample-rate'] !== String(SPEAKER_SAMPLE_RATE) ||
       headers['x-amzn-transcribe-media-encoding'] !== 'pcm'
     )
       return this.httpError(stream, 400, 'BadRequestException', 'this fake takes 16 kHz pcm only');
@@ -105,7 +106,7 @@ export class FakeTranscribe {
       'x-amzn-request-id': 'fake-request',
       'x-amzn-transcribe-session-id': `fake-session-${this.requests.length}`,
       'x-amzn-transcribe-language-code': String(headers['x-amzn-transcribe-language-code'] ?? ''),
-      'x-amzn-transcribe-sample-rate': '16000',
+      'x-amzn-transcribe-sample-rate': String(SPEAKER_SAMPLE_RATE),
       'x-amzn-transcribe-media-encoding': 'pcm',
     });
     if (failure?.where === 'stream') {
@@ -137,7 +138,7 @@ export class FakeTranscribe {
         if (inner.headers[':event-type']?.value !== 'AudioEvent') continue;
         record.audioEvents++;
         record.audioBytes += inner.body.length;
-        seconds += inner.body.length / 2 / 16000;
+        seconds += inner.body.length / 2 / SPEAKER_SAMPLE_RATE;
         if (rms(inner.body) > 300 && heard < words.length) {
           heard++;
           this.sendResult(stream, { partial: true, text: words.slice(0, heard).join(' '), end: seconds });

@@ -44,7 +44,39 @@ const STREAMING_PAYLOADS = new Set(['STREAMING-AWS4-HMAC-SHA256-EVENTS']);
 const AUTH =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 
+type CredentialScope = NonNullable<SigV4Verdict['credentialScope']>;
+
+/** What the Authorization header claims, once it names the expected key, service and region. */
+interface Claim {
+  scope: CredentialScope;
+  signedHeaders: string;
+  signature: string;
+  amzDate: string;
+}
+
 export function verifySigV4(req: SigV4Request, expect: SigV4Expectation): SigV4Verdict {
+  const claim = readClaim(req, expect);
+  if ('ok' in claim) return claim;
+  const { scope, signedHeaders, signature, amzDate } = claim;
+  const fail = (message: string): SigV4Verdict => ({
+    ok: false,
+    error: 'InvalidSignatureException',
+    message,
+    credentialScope: scope,
+  });
+  const payload = payloadHash(req);
+  if ('refused' in payload) return fail(payload.refused);
+  const request = canonicalRequest(req, signedHeaders, payload.hash);
+  const scopeText = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scopeText, sha256Hex(request)].join('\n');
+  const signingKey = deriveSigningKey(expect.secretAccessKey, scope.date, scope.region, scope.service);
+  if (hmac(signingKey, stringToSign).toString('hex') !== signature)
+    return fail('The request signature we calculated does not match the signature you provided.');
+  return { ok: true, credentialScope: scope, signature, signingKey, amzDate };
+}
+
+/** The Authorization header and x-amz-date, checked against the expected credentials; else AWS's refusal. */
+function readClaim(req: SigV4Request, expect: SigV4Expectation): Claim | SigV4Verdict {
   const header = single(req.headers.authorization);
   if (!header)
     return {
@@ -56,12 +88,12 @@ export function verifySigV4(req: SigV4Request, expect: SigV4Expectation): SigV4V
   if (!m)
     return { ok: false, error: 'InvalidSignatureException', message: `malformed Authorization: ${header}` };
   const [, accessKeyId, date, region, service, signedHeaders, signature] = m as unknown as string[];
-  const credentialScope = { accessKeyId: accessKeyId!, date: date!, region: region!, service: service! };
+  const scope = { accessKeyId: accessKeyId!, date: date!, region: region!, service: service! };
   const fail = (error: SigV4Verdict['error'], message: string): SigV4Verdict => ({
     ok: false,
     error,
     message,
-    credentialScope,
+    credentialScope: scope,
   });
   if (accessKeyId !== expect.accessKeyId)
     return fail('UnrecognizedClientException', 'The security token included in the request is invalid.');
@@ -78,9 +110,29 @@ export function verifySigV4(req: SigV4Request, expect: SigV4Expectation): SigV4V
   const amzDate = single(req.headers['x-amz-date']);
   if (!amzDate?.startsWith(date!))
     return fail('InvalidSignatureException', 'x-amz-date missing or not the scope date');
+  return { scope, signedHeaders: signedHeaders!, signature: signature!, amzDate };
+}
 
-  const names = signedHeaders!.split(';');
-  const canonicalHeaders = names
+/** The payload hash to sign: of the body that arrived, or the streaming marker of an event stream. */
+function payloadHash(req: SigV4Request): { hash: string } | { refused: string } {
+  const claimed = single(req.headers['x-amz-content-sha256']);
+  if (req.body === undefined) {
+    if (!claimed || !STREAMING_PAYLOADS.has(claimed))
+      return {
+        refused: 'a request without a body to hash must sign a streaming payload (x-amz-content-sha256)',
+      };
+    return { hash: claimed };
+  }
+  // Hash what arrived: the client's own header is a claim, not evidence.
+  const hash = sha256Hex(req.body);
+  if (claimed !== undefined && claimed !== hash)
+    return { refused: 'The provided x-amz-content-sha256 header does not match what was computed.' };
+  return { hash };
+}
+
+function canonicalRequest(req: SigV4Request, signedHeaders: string, payloadHash: string): string {
+  const headers = signedHeaders
+    .split(';')
     .map((name) => {
       const value =
         name === 'host'
@@ -89,46 +141,12 @@ export function verifySigV4(req: SigV4Request, expect: SigV4Expectation): SigV4V
       return `${name}:${(value ?? '').trim().replace(/\s+/g, ' ')}\n`;
     })
     .join('');
-  const claimedHash = single(req.headers['x-amz-content-sha256']);
-  let payloadHash: string;
-  if (req.body !== undefined) {
-    // Hash what arrived: the client's own header is a claim, not evidence.
-    payloadHash = sha256Hex(req.body);
-    if (claimedHash !== undefined && claimedHash !== payloadHash)
-      return fail(
-        'InvalidSignatureException',
-        'The provided x-amz-content-sha256 header does not match what was computed.',
-      );
-  } else {
-    if (!claimedHash || !STREAMING_PAYLOADS.has(claimedHash))
-      return fail(
-        'InvalidSignatureException',
-        'a request without a body to hash must sign a streaming payload (x-amz-content-sha256)',
-      );
-    payloadHash = claimedHash;
-  }
   const [path, query = ''] = req.path.split('?') as [string, string?];
-  const canonicalRequest = [
-    req.method,
-    path
-      .split('/')
-      .map((s) => encodeRfc3986(encodeRfc3986(decodeURIComponent(s))))
-      .join('/'),
-    canonicalQuery(query),
-    canonicalHeaders,
-    signedHeaders,
-    payloadHash,
-  ].join('\n');
-  const scope = `${date}/${region}/${service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  const signingKey = deriveSigningKey(expect.secretAccessKey, date!, region!, service!);
-  const expected = hmac(signingKey, stringToSign).toString('hex');
-  if (expected !== signature)
-    return fail(
-      'InvalidSignatureException',
-      'The request signature we calculated does not match the signature you provided.',
-    );
-  return { ok: true, credentialScope, signature, signingKey, amzDate };
+  const canonicalPath = path
+    .split('/')
+    .map((s) => encodeRfc3986(encodeRfc3986(decodeURIComponent(s))))
+    .join('/');
+  return [req.method, canonicalPath, canonicalQuery(query), headers, signedHeaders, payloadHash].join('\n');
 }
 
 export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {

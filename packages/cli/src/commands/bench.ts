@@ -5,6 +5,7 @@
  */
 import { type Command, UsageError } from '../command.ts';
 import { BENCH_PARTS, type BenchPart, type BenchSuite } from './bench-suite.ts';
+import { commaList, enginePreset } from './command-inputs.ts';
 
 const PARTS: readonly string[] = BENCH_PARTS;
 // A variable, not a literal: the cli does not depend on the suite (see bench-suite.ts), so
@@ -65,9 +66,7 @@ export const bench: Command = {
     const parts = ((values.part as string | undefined) ?? PARTS.join(',')).split(',').map((p) => p.trim());
     const unknown = parts.filter((p) => !PARTS.includes(p));
     if (unknown.length) throw new UsageError(`unknown part(s): ${unknown.join(', ')}`);
-    const engines = (values.engines as string | undefined) ?? 'embedded';
-    if (engines !== 'embedded' && engines !== 'fake')
-      throw new UsageError(`--engines must be embedded or fake, got "${engines}"`);
+    const engines = enginePreset(values.engines) ?? 'embedded';
     const num = (name: string) => {
       const v = values[name];
       if (v === undefined) return undefined;
@@ -80,13 +79,7 @@ export const bench: Command = {
     const badMode = modes?.find((m) => m !== 'sentence' && m !== 'simultaneous');
     if (badMode !== undefined)
       throw new UsageError(`--modes takes sentence and/or simultaneous, got "${badMode}"`);
-    const clips =
-      values.clips === undefined
-        ? undefined
-        : (values.clips as string)
-            .split(',')
-            .map((c) => c.trim())
-            .filter(Boolean);
+    const clips = commaList(values.clips);
     const suite = await loadSuite();
     const { files, results } = await suite.runBench({
       parts: parts as BenchPart[],

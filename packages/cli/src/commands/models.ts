@@ -5,7 +5,8 @@
 import { join, resolve } from 'node:path';
 import { downloadModel, missingFiles, modelCatalog } from '@babelcast/engine-sherpa';
 import { loadConfig } from '@babelcast/server';
-import { type Command, UsageError } from '../command.ts';
+import type { Command } from '../command.ts';
+import { requiredPositional } from './command-inputs.ts';
 
 function modelsDir(values: Record<string, unknown>): string {
   if (values['models-dir']) return resolve(values['models-dir'] as string);
@@ -45,8 +46,7 @@ export const modelsDownload: Command = {
   allowPositionals: true,
   help: dirHelp,
   async run({ values, positionals }) {
-    const name = positionals[0];
-    if (!name) throw new UsageError('give a model name (see "babelcast models list")');
+    const name = requiredPositional(positionals, 'give a model name (see "babelcast models list")');
     const dir = modelsDir(values);
     let last = 0;
     const result = await downloadModel(name, dir, {

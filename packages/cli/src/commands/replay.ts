@@ -3,7 +3,8 @@
  * Every latency and accuracy figure in docs/benchmarks.md comes from this client.
  */
 import { type Command, UsageError } from '../command.ts';
-import { eventLine, type ReplayEvent, replay } from '../replay/index.ts';
+import { eventLine, type ReplayEvent, type ReplaySummary, replay } from '../replay/index.ts';
+import { commaList, enginePreset, requiredPositional } from './command-inputs.ts';
 
 export const replayCommand: Command = {
   name: 'replay',
@@ -41,87 +42,92 @@ export const replayCommand: Command = {
     'docs/benchmarks.md for the definitions.',
   ].join('\n'),
   async run({ values, positionals }) {
-    const file = positionals[0];
-    if (!file) throw new UsageError('give the WAV file to replay');
-    if (positionals.length > 1)
-      throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
-    const speed = values.speed === undefined ? 1 : Number(values.speed);
-    if (!(speed > 0)) throw new UsageError(`--speed must be a positive number, got "${values.speed}"`);
-    const settle = values.settle === undefined ? undefined : Number(values.settle);
-    if (settle !== undefined && !(settle >= 0)) throw new UsageError('--settle must be a number of ms');
-    const mode = values.mode as string | undefined;
-    if (mode !== undefined && mode !== 'simultaneous' && mode !== 'sentence')
-      throw new UsageError(`--mode must be simultaneous or sentence, got "${mode}"`);
-    if (mode !== undefined && values.server)
-      throw new UsageError('--mode applies to the server started here; an existing --server keeps its own');
-    const engines = values.engines as string | undefined;
-    if (engines !== undefined && engines !== 'embedded' && engines !== 'fake')
-      throw new UsageError(`--engines must be embedded or fake, got "${engines}"`);
-    const listen = ((values.listen as string | undefined) ?? 'es')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    let server: { url: string; token: string } | undefined;
-    if (values.server) {
-      const token = (values.token as string | undefined) ?? process.env.BABELCAST_TOKEN;
-      if (!token) throw new UsageError('--server needs a speaker token (--token or BABELCAST_TOKEN)');
-      server = { url: values.server as string, token };
-    }
+    const args = replayArgs(values, positionals);
     const json = Boolean(values.json);
-    const source = (values.source as string | undefined) ?? 'en';
-    const show = (e: ReplayEvent) => {
-      if (json) {
-        process.stdout.write(`${eventLine(e)}\n`);
-        return;
-      }
-      if (e.type === 'final' || e.type === 'translation') {
-        process.stdout.write(
-          `${(e.receivedMs / 1000).toFixed(1).padStart(6)}s  ${e.lang.padEnd(3)} #${e.segment}  ${e.text}\n`,
-        );
-      }
-    };
     const result = await replay({
-      file,
-      source,
-      listen,
-      server,
-      engines: engines as 'embedded' | 'fake' | undefined,
-      configFile: values.config as string | undefined,
-      mode,
-      speed,
-      settleMs: settle,
-      onEvent: show,
+      ...args,
+      onEvent: (e) => showEvent(e, json),
       onInfo: (line) => process.stderr.write(`${line}\n`),
     });
-    const s = result.summary;
-    if (json) {
-      process.stdout.write(`${JSON.stringify(s)}\n`);
-      return 0;
-    }
-    const f = (x: number | null, w = 7) => (x === null ? '-' : String(Math.round(x))).padStart(w);
-    process.stdout.write('\nFrom the end of each span (ms)  n     p50     p95\n');
-    for (const [stage, p] of Object.entries(s.latencyMs))
-      process.stdout.write(`  ${stage.padEnd(12)} ${String(p.n).padStart(5)} ${f(p.p50)} ${f(p.p95)}\n`);
-    process.stdout.write('From the last word (ms)        n    mean     p50     p95\n');
-    for (const [stage, p] of Object.entries(s.fromLastWordMs)) {
-      if (typeof p === 'string') continue;
-      process.stdout.write(
-        `  ${stage.padEnd(12)} ${String(p.n).padStart(5)} ${f(p.mean)} ${f(p.p50)} ${f(p.p95)}\n`,
-      );
-    }
-    process.stdout.write(
-      `Behind the speaker (ms, over ${s.speechMoments} moments of speech)\n` +
-        '  lang  text mean / p50 / p95   voice mean / p50 / p95   voice drift  unvoiced  erasure\n',
-    );
-    for (const [lang, l] of Object.entries(s.lagMs)) {
-      const trio = (p: { mean: number | null; p50: number | null; p95: number | null }) =>
-        `${f(p.mean, 6)} /${f(p.p50, 6)} /${f(p.p95, 6)}`;
-      process.stdout.write(
-        `  ${lang.padEnd(4)} ${trio(l.text)}   ${trio(l.voice)}   ${f(s.voiceDriftMs[lang] ?? null, 11)}  ${String(s.unvoicedMoments[lang]).padStart(8)}  ${String(s.erasure[lang] ?? '-').padStart(7)}\n`,
-      );
-    }
-    for (const [lang, ms] of Object.entries(s.audioMs))
-      process.stdout.write(`  audio ${lang}: ${(ms / 1000).toFixed(1)} s of translated speech\n`);
+    if (json) process.stdout.write(`${JSON.stringify(result.summary)}\n`);
+    else printSummary(result.summary);
     return 0;
   },
 };
+
+/** The replay's options from the command line, checked. */
+function replayArgs(values: Record<string, unknown>, positionals: string[]) {
+  const file = requiredPositional(positionals, 'give the WAV file to replay');
+  if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
+  const speed = values.speed === undefined ? 1 : Number(values.speed);
+  if (!(speed > 0)) throw new UsageError(`--speed must be a positive number, got "${values.speed}"`);
+  const settle = values.settle === undefined ? undefined : Number(values.settle);
+  if (settle !== undefined && !(settle >= 0)) throw new UsageError('--settle must be a number of ms');
+  const mode = values.mode as string | undefined;
+  if (mode !== undefined && mode !== 'simultaneous' && mode !== 'sentence')
+    throw new UsageError(`--mode must be simultaneous or sentence, got "${mode}"`);
+  if (mode !== undefined && values.server)
+    throw new UsageError('--mode applies to the server started here; an existing --server keeps its own');
+  const engines = enginePreset(values.engines);
+  const listen = commaList(values.listen ?? 'es') ?? [];
+  let server: { url: string; token: string } | undefined;
+  if (values.server) {
+    const token = (values.token as string | undefined) ?? process.env.BABELCAST_TOKEN;
+    if (!token) throw new UsageError('--server needs a speaker token (--token or BABELCAST_TOKEN)');
+    server = { url: values.server as string, token };
+  }
+  return {
+    file,
+    source: (values.source as string | undefined) ?? 'en',
+    listen,
+    server,
+    engines,
+    configFile: values.config as string | undefined,
+    mode: mode as 'simultaneous' | 'sentence' | undefined,
+    speed,
+    settleMs: settle,
+  };
+}
+
+/** Each event as a JSON line, or (for people) each final and translation with its arrival time. */
+function showEvent(e: ReplayEvent, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${eventLine(e)}\n`);
+    return;
+  }
+  if (e.type === 'final' || e.type === 'translation') {
+    process.stdout.write(
+      `${(e.receivedMs / 1000).toFixed(1).padStart(6)}s  ${e.lang.padEnd(3)} #${e.segment}  ${e.text}\n`,
+    );
+  }
+}
+
+const figure = (x: number | null, w = 7) => (x === null ? '-' : String(Math.round(x))).padStart(w);
+
+/** The summary as tables: latency per stage, from the last word, and lag per language. */
+function printSummary(s: ReplaySummary): void {
+  const f = figure;
+  process.stdout.write('\nFrom the end of each span (ms)  n     p50     p95\n');
+  for (const [stage, p] of Object.entries(s.latencyMs))
+    process.stdout.write(`  ${stage.padEnd(12)} ${String(p.n).padStart(5)} ${f(p.p50)} ${f(p.p95)}\n`);
+  process.stdout.write('From the last word (ms)        n    mean     p50     p95\n');
+  for (const [stage, p] of Object.entries(s.fromLastWordMs)) {
+    if (typeof p === 'string') continue;
+    process.stdout.write(
+      `  ${stage.padEnd(12)} ${String(p.n).padStart(5)} ${f(p.mean)} ${f(p.p50)} ${f(p.p95)}\n`,
+    );
+  }
+  process.stdout.write(
+    `Behind the speaker (ms, over ${s.speechMoments} moments of speech)\n` +
+      '  lang  text mean / p50 / p95   voice mean / p50 / p95   voice drift  unvoiced  erasure\n',
+  );
+  const trio = (p: { mean: number | null; p50: number | null; p95: number | null }) =>
+    `${f(p.mean, 6)} /${f(p.p50, 6)} /${f(p.p95, 6)}`;
+  for (const [lang, l] of Object.entries(s.lagMs)) {
+    process.stdout.write(
+      `  ${lang.padEnd(4)} ${trio(l.text)}   ${trio(l.voice)}   ${f(s.voiceDriftMs[lang] ?? null, 11)}  ${String(s.unvoicedMoments[lang]).padStart(8)}  ${String(s.erasure[lang] ?? '-').padStart(7)}\n`,
+    );
+  }
+  for (const [lang, ms] of Object.entries(s.audioMs))
+    process.stdout.write(`  audio ${lang}: ${(ms / 1000).toFixed(1)} s of translated speech\n`);
+}

@@ -4,6 +4,7 @@
  */
 import type { SessionInfo } from '@babelcast/protocol';
 import { type Command, UsageError } from '../command.ts';
+import { requiredPositional } from './command-inputs.ts';
 
 const serverOptions = {
   server: { type: 'string' as const },
@@ -59,8 +60,7 @@ export const sessionsEnd: Command = {
   allowPositionals: true,
   help: serverHelp,
   async run({ values, positionals }) {
-    const id = positionals[0];
-    if (!id) throw new UsageError('give the session id');
+    const id = requiredPositional(positionals, 'give the session id');
     const s = (await call(values, 'POST', `/api/sessions/${encodeURIComponent(id)}/end`)) as SessionInfo;
     console.log(`${s.id} ${s.state}`);
     return 0;

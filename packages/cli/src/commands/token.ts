@@ -1,12 +1,22 @@
 import { resolve } from 'node:path';
 import { createApiTokenIn, loadConfig, openStore } from '@babelcast/server';
 import { type Command, UsageError } from '../command.ts';
+import { requiredPositional } from './command-inputs.ts';
 
 const dataDirOption = { 'data-dir': { type: 'string' as const } };
 const dataDirHelp = "      --data-dir DIR       the server's data directory (default .babelcast)";
 
-function dataDir(values: Record<string, unknown>): string {
-  return resolve((values['data-dir'] as string | undefined) ?? loadConfig().dataDir);
+type Store = Awaited<ReturnType<typeof openStore>>;
+
+/** `use` with the store of the server's data directory, closed when it is done. */
+async function withStore(values: Record<string, unknown>, use: (store: Store) => Promise<number>) {
+  const dataDir = resolve((values['data-dir'] as string | undefined) ?? loadConfig().dataDir);
+  const store = await openStore(dataDir, loadConfig().store);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
 }
 
 export const tokenCreate: Command = {
@@ -20,14 +30,10 @@ export const tokenCreate: Command = {
     const name = positionals[0];
     if (!name || positionals.length > 1 || !/^[\w.@-]{1,64}$/.test(name))
       throw new UsageError('give one name: letters, digits, . _ - @');
-    const store = await openStore(dataDir(values), loadConfig().store);
-    try {
-      const token = await createApiTokenIn(store, name, values.operator ? 'operator' : 'speaker');
-      console.log(token);
+    return withStore(values, async (store) => {
+      console.log(await createApiTokenIn(store, name, values.operator ? 'operator' : 'speaker'));
       return 0;
-    } finally {
-      await store.close();
-    }
+    });
   },
 };
 
@@ -38,16 +44,13 @@ export const tokenList: Command = {
   options: dataDirOption,
   help: dataDirHelp,
   async run({ values }) {
-    const store = await openStore(dataDir(values), loadConfig().store);
-    try {
+    return withStore(values, async (store) => {
       for (const t of await store.listApiTokens()) {
         const state = t.revokedAt ? `revoked ${new Date(t.revokedAt).toISOString()}` : 'active';
         console.log(`${t.id}  ${t.name.padEnd(20)} ${t.speakerId.padEnd(28)} ${state}`);
       }
       return 0;
-    } finally {
-      await store.close();
-    }
+    });
   },
 };
 
@@ -59,18 +62,14 @@ export const tokenRevoke: Command = {
   allowPositionals: true,
   help: dataDirHelp,
   async run({ values, positionals }) {
-    const id = positionals[0];
-    if (!id) throw new UsageError('give the token id (see "babelcast token list")');
-    const store = await openStore(dataDir(values), loadConfig().store);
-    try {
+    const id = requiredPositional(positionals, 'give the token id (see "babelcast token list")');
+    return withStore(values, async (store) => {
       if (!(await store.revokeApiToken(id, Date.now()))) {
         console.error(`no active token with id ${id}`);
         return 1;
       }
       console.log(`revoked ${id}`);
       return 0;
-    } finally {
-      await store.close();
-    }
+    });
   },
 };

@@ -1,7 +1,7 @@
 /** `babelcast transcribe`: the configured VAD + ASR on a recording, one line per segment. */
-import { closeEngines } from '@babelcast/server';
-import { type Command, UsageError } from '../command.ts';
-import { configuredEngines, loadSpeakerAudio, transcribeSamples } from '../replay/index.ts';
+import type { Command } from '../command.ts';
+import { loadSpeakerAudio, transcribeSamples, withConfiguredEngines } from '../replay/index.ts';
+import { enginePreset, requiredPositional } from './command-inputs.ts';
 
 export const transcribe: Command = {
   name: 'transcribe',
@@ -21,19 +21,13 @@ export const transcribe: Command = {
     '  -c, --config FILE        JSON config file (engine choice and options, endpointing)',
   ].join('\n'),
   async run({ values, positionals }) {
-    const file = positionals[0];
-    if (!file) throw new UsageError('give the WAV file to transcribe');
-    const preset = values.engines as string | undefined;
-    if (preset !== undefined && preset !== 'embedded' && preset !== 'fake')
-      throw new UsageError(`--engines must be embedded or fake, got "${preset}"`);
+    const file = requiredPositional(positionals, 'give the WAV file to transcribe');
+    const preset = enginePreset(values.engines);
     const lang = (values.lang as string | undefined) ?? 'en';
     const audio = loadSpeakerAudio(file);
     if (audio.converted) process.stderr.write(`${file}: ${audio.converted}\n`);
-    const { engines, config } = await configuredEngines(
-      { configFile: values.config as string | undefined, preset: preset as 'embedded' | 'fake' | undefined },
-      ['vad', 'asr'],
-    );
-    try {
+    const choice = { configFile: values.config as string | undefined, preset };
+    return withConfiguredEngines(choice, ['vad', 'asr'], async (engines, config) => {
       const result = await transcribeSamples(engines, audio.samples, lang, config.pipeline);
       for (const s of result.segments)
         process.stdout.write(`${values.json ? JSON.stringify({ type: 'segment', ...s }) : s.text}\n`);
@@ -50,8 +44,6 @@ export const transcribe: Command = {
           `${result.segments.length} segments, ${(result.audioMs / 1000).toFixed(1)} s of audio, real-time factor ${summary.rtf} (${summary.engines.asr} + ${summary.engines.vad})\n`,
         );
       return 0;
-    } finally {
-      await closeEngines(engines);
-    }
+    });
   },
 };

@@ -1,8 +1,8 @@
 /** `babelcast translate`: stdin → stdout through the configured MT engine, one sentence per line. */
 import { createInterface } from 'node:readline';
-import { closeEngines } from '@babelcast/server';
 import { type Command, UsageError } from '../command.ts';
-import { checkPair, configuredEngines } from '../replay/index.ts';
+import { checkPair, withConfiguredEngines } from '../replay/index.ts';
+import { enginePreset } from './command-inputs.ts';
 
 export const translate: Command = {
   name: 'translate',
@@ -26,14 +26,8 @@ export const translate: Command = {
     const from = (values.from as string | undefined) ?? 'en';
     const to = values.to as string | undefined;
     if (!to) throw new UsageError('give the target language with --to');
-    const preset = values.engines as string | undefined;
-    if (preset !== undefined && preset !== 'embedded' && preset !== 'fake')
-      throw new UsageError(`--engines must be embedded or fake, got "${preset}"`);
-    const { engines } = await configuredEngines(
-      { configFile: values.config as string | undefined, preset: preset as 'embedded' | 'fake' | undefined },
-      ['mt'],
-    );
-    try {
+    const choice = { configFile: values.config as string | undefined, preset: enginePreset(values.engines) };
+    return withConfiguredEngines(choice, ['mt'], async (engines) => {
       checkPair(engines.mt, from, to);
       const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
       for await (const line of lines) {
@@ -42,8 +36,6 @@ export const translate: Command = {
         process.stdout.write(`${out.replace(/\s*\n\s*/g, ' ')}\n`);
       }
       return 0;
-    } finally {
-      await closeEngines(engines);
-    }
+    });
   },
 };

@@ -13,7 +13,14 @@ import {
   supportsPair,
 } from '@babelcast/core';
 import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
-import { type BabelcastConfig, createEngines, engineNames, initEngines, loadConfig } from '@babelcast/server';
+import {
+  type BabelcastConfig,
+  closeEngines,
+  createEngines,
+  engineNames,
+  initEngines,
+  loadConfig,
+} from '@babelcast/server';
 
 /** Cheap stand-ins for the engine kinds a command does not use, so it never loads their models. */
 const UNUSED: Record<EngineKind, string> = {
@@ -51,6 +58,20 @@ export async function configuredEngines(
   const engines = await createEngines(config);
   await initEngines(engines);
   return { engines, config, names: engineNames(config) };
+}
+
+/** `use` with the configured engines of the kinds in `needed`; they are closed when it is done. */
+export async function withConfiguredEngines<T>(
+  choice: EngineChoice,
+  needed: EngineKind[],
+  use: (engines: EngineSet, config: BabelcastConfig) => Promise<T>,
+): Promise<T> {
+  const { engines, config } = await configuredEngines(choice, needed);
+  try {
+    return await use(engines, config);
+  } finally {
+    await closeEngines(engines);
+  }
 }
 
 export interface TranscribedSegment {

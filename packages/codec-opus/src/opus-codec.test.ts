@@ -52,6 +52,8 @@ describe('OpusCodec round trip', () => {
     const decoder = new OpusPacketDecoder(24000);
     const output = decoder.decodeAll(packets);
     decoder.close();
+    decoder.close();
+    expect(() => decoder.decode(packets[0]!)).toThrow(/decode\(\) on a closed stream/);
     expect(output.length).toBe(input.length);
     const steady = output.subarray(2400); // skip the encoder's start-up
     expect(Math.max(...steady.map(Math.abs))).toBeGreaterThan(4000);
@@ -65,6 +67,18 @@ describe('OpusCodec round trip', () => {
     encoder.close();
     encoder.close();
     expect(() => encoder.encodeFrame(new Int16Array(480))).toThrow(/closed/);
+  });
+
+  it('closes its open encoders when the engine closes, and refuses new ones until init', async () => {
+    const own = new OpusCodec();
+    await own.init();
+    const encoder = own.createEncoder();
+    await own.close();
+    expect(() => encoder.encodeFrame(new Int16Array(480))).toThrow(/encodeFrame\(\) on a closed stream/);
+    expect(() => own.createEncoder()).toThrow(/init\(\) was not called or the engine is closed/);
+    await own.init();
+    expect(own.createEncoder().encodeFrame(new Int16Array(480)).byteLength).toBeGreaterThan(0);
+    await own.close();
   });
 
   it('rejects an invalid complexity at construction', () => {

@@ -1,4 +1,4 @@
-import { concatInt16 } from '@babelcast/core/engines';
+import { concatInt16, StreamGuard } from '@babelcast/core/engines';
 import type { OpusSampleRate } from './opus-codec.ts';
 import { bytesToInt16, loadOpusScript, type OpusScriptInstance } from './opusscript-module.ts';
 
@@ -7,7 +7,8 @@ import { bytesToInt16, loadOpusScript, type OpusScriptInstance } from './opusscr
  * hears (end-to-end tests, the replay client). Not used on the server's hot path.
  */
 export class OpusPacketDecoder {
-  private handle: OpusScriptInstance | undefined;
+  private readonly handle: OpusScriptInstance;
+  private readonly guard = new StreamGuard('opus');
 
   constructor(readonly sampleRate: OpusSampleRate = 24000) {
     const OpusScript = loadOpusScript('opus');
@@ -16,7 +17,7 @@ export class OpusPacketDecoder {
 
   /** One packet → its mono samples (20 ms at 24 kHz = 480 samples). */
   decode(packet: Uint8Array): Int16Array {
-    if (!this.handle) throw new Error('OpusPacketDecoder is closed');
+    this.guard.assertOpen('decode');
     return bytesToInt16(this.handle.decode(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength)));
   }
 
@@ -26,7 +27,6 @@ export class OpusPacketDecoder {
   }
 
   close(): void {
-    this.handle?.delete();
-    this.handle = undefined;
+    if (this.guard.close()) this.handle.delete();
   }
 }

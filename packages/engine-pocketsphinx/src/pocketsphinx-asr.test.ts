@@ -101,6 +101,27 @@ describe('PocketsphinxAsr on real speech', () => {
   });
 });
 
+describe('PocketsphinxAsr lifecycle', () => {
+  it('closes its open streams when the engine closes, and loads afresh on the next init', async () => {
+    const asr = new PocketsphinxAsr();
+    await asr.init();
+    const stream = asr.createStream({ language: 'en' });
+    stream.write(new Int16Array(1600));
+    await asr.close();
+    expect(() => stream.write(new Int16Array(160))).toThrow(/write\(\) on a closed stream/);
+    expect(() => asr.createStream({ language: 'en' })).toThrow(
+      /init\(\) was not called or the engine is closed/,
+    );
+    await asr.init();
+    const again = asr.createStream({ language: 'en' });
+    const samples = readWavFile(speechClip('ljspeech-04.wav')).samples;
+    for (let at = 0; at < samples.length; at += 1600) again.write(samples.subarray(at, at + 1600));
+    expect((await again.finishUtterance()).text).toMatch(/block/);
+    again.close();
+    await asr.close();
+  }, 60_000);
+});
+
 describe('PocketsphinxAsr when the model is missing', () => {
   it('rejects init with EngineUnavailableError naming the Debian packages', async () => {
     const asr = new PocketsphinxAsr({ modelDir: '/nonexistent/pocketsphinx-model' });

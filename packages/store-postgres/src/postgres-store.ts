@@ -5,17 +5,7 @@
  *
  * Same semantics as the SQLite store (the shared conformance suite runs against both).
  */
-import type {
-  ApiTokenRecord,
-  SegmentFilter,
-  SessionFilter,
-  SessionRecord,
-  SessionStatePatch,
-  SpeakerRecord,
-  Store,
-  TranscriptSegment,
-} from '@babelcast/core';
-import type { SessionState } from '@babelcast/protocol';
+import type * as contract from '@babelcast/core/store-rows';
 import * as layout from '@babelcast/core/store-rows';
 import pg from 'pg';
 import { connectError, describeTarget, PostgresConnectError } from './connect-error.ts';
@@ -58,7 +48,7 @@ const types = {
 /** Ended before the cutoff (parameter `param`); a session ended without endedAt counts from its last update. */
 const expired = (param: string) => `state = 'ended' AND COALESCE(ended_at, updated_at) < ${param}::bigint`;
 
-export class PostgresStore implements Store {
+export class PostgresStore implements contract.Store {
   private purging: Promise<unknown> = Promise.resolve();
   private closing = false;
   private closed: Promise<void> | null = null;
@@ -166,7 +156,7 @@ export class PostgresStore implements Store {
     }
   }
 
-  async createSession(s: SessionRecord): Promise<void> {
+  async createSession(s: contract.SessionRecord): Promise<void> {
     await this.pool.query(
       `INSERT INTO ${this.t.sessions} (${layout.SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [
@@ -185,7 +175,7 @@ export class PostgresStore implements Store {
     );
   }
 
-  async getSession(id: string): Promise<SessionRecord | null> {
+  async getSession(id: string): Promise<contract.SessionRecord | null> {
     const [row] = await this.rows<layout.SessionRow>(
       `SELECT ${layout.SESSION_COLUMNS} FROM ${this.t.sessions} WHERE id = $1`,
       [id],
@@ -193,7 +183,7 @@ export class PostgresStore implements Store {
     return row ? layout.sessionFromRow(row) : null;
   }
 
-  async listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
+  async listSessions(filter: contract.SessionFilter = {}): Promise<contract.SessionRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.state) {
@@ -215,9 +205,9 @@ export class PostgresStore implements Store {
 
   async updateSessionState(
     id: string,
-    state: SessionState,
+    state: contract.SessionState,
     at: number,
-    patch: SessionStatePatch = {},
+    patch: contract.SessionStatePatch = {},
   ): Promise<void> {
     await this.pool.query(
       `UPDATE ${this.t.sessions} SET state = $2::text, updated_at = $3::bigint,
@@ -237,7 +227,7 @@ export class PostgresStore implements Store {
     );
   }
 
-  async upsertSpeaker(sp: SpeakerRecord): Promise<void> {
+  async upsertSpeaker(sp: contract.SpeakerRecord): Promise<void> {
     await this.pool.query(
       `INSERT INTO ${this.t.speakers} (id, name, created_at) VALUES ($1, $2, $3)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name`,
@@ -245,7 +235,7 @@ export class PostgresStore implements Store {
     );
   }
 
-  async getSpeaker(id: string): Promise<SpeakerRecord | null> {
+  async getSpeaker(id: string): Promise<contract.SpeakerRecord | null> {
     const [row] = await this.rows<layout.SpeakerRow>(
       `SELECT id, name, created_at FROM ${this.t.speakers} WHERE id = $1`,
       [id],
@@ -253,14 +243,14 @@ export class PostgresStore implements Store {
     return row ? layout.speakerFromRow(row) : null;
   }
 
-  async createApiToken(t: ApiTokenRecord): Promise<void> {
+  async createApiToken(t: contract.ApiTokenRecord): Promise<void> {
     await this.pool.query(
       `INSERT INTO ${this.t.tokens} (${layout.TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`,
       [t.id, t.name, t.speakerId, t.tokenHash, t.createdAt, t.revokedAt],
     );
   }
 
-  async findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | null> {
+  async findApiTokenByHash(tokenHash: string): Promise<contract.ApiTokenRecord | null> {
     const [row] = await this.rows<layout.ApiTokenRow>(
       `SELECT ${layout.TOKEN_COLUMNS} FROM ${this.t.tokens} WHERE token_hash = $1`,
       [tokenHash],
@@ -268,7 +258,7 @@ export class PostgresStore implements Store {
     return row ? layout.apiTokenFromRow(row) : null;
   }
 
-  async listApiTokens(): Promise<ApiTokenRecord[]> {
+  async listApiTokens(): Promise<contract.ApiTokenRecord[]> {
     const rows = await this.rows<layout.ApiTokenRow>(
       `SELECT ${layout.TOKEN_COLUMNS} FROM ${this.t.tokens} ORDER BY created_at, ord`,
     );
@@ -313,7 +303,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  async appendSegment(seg: TranscriptSegment): Promise<void> {
+  async appendSegment(seg: contract.TranscriptSegment): Promise<void> {
     await this.pool.query(
       `INSERT INTO ${this.t.segments} (${layout.SEGMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
@@ -330,7 +320,10 @@ export class PostgresStore implements Store {
     );
   }
 
-  async listSegments(sessionId: string, filter: SegmentFilter = {}): Promise<TranscriptSegment[]> {
+  async listSegments(
+    sessionId: string,
+    filter: contract.SegmentFilter = {},
+  ): Promise<contract.TranscriptSegment[]> {
     const params: unknown[] = [sessionId];
     let where = 'session_id = $1';
     if (filter.lang) {

@@ -5,17 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type {
-  ApiTokenRecord,
-  SegmentFilter,
-  SessionFilter,
-  SessionRecord,
-  SessionStatePatch,
-  SpeakerRecord,
-  Store,
-  TranscriptSegment,
-} from '@babelcast/core';
-import type { SessionState } from '@babelcast/protocol';
+import type * as contract from '@babelcast/core/store-rows';
 import * as layout from '@babelcast/core/store-rows';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.ts';
@@ -35,7 +25,7 @@ const PURGE_BATCH = 2000;
 
 /** SQLite has no array type: a session's target languages are JSON text. */
 type StoredSessionRow = Omit<layout.SessionRow, 'target_languages'> & { target_languages: string | null };
-const toSession = (r: StoredSessionRow): SessionRecord =>
+const toSession = (r: StoredSessionRow): contract.SessionRecord =>
   layout.sessionFromRow({
     ...r,
     target_languages: r.target_languages === null ? null : (JSON.parse(r.target_languages) as string[]),
@@ -44,7 +34,7 @@ const toSession = (r: StoredSessionRow): SessionRecord =>
 /** Ended before the cutoff; a session ended without endedAt counts from its last update. */
 const EXPIRED = "state = 'ended' AND COALESCE(ended_at, updated_at) < ?";
 
-export class SqliteStore implements Store {
+export class SqliteStore implements contract.Store {
   private readonly statements = new Map<string, Database.Statement>();
   private purging: Promise<unknown> = Promise.resolve();
   private closing = false;
@@ -81,7 +71,7 @@ export class SqliteStore implements Store {
     return s;
   }
 
-  async createSession(s: SessionRecord): Promise<void> {
+  async createSession(s: contract.SessionRecord): Promise<void> {
     this.stmt(
       `INSERT INTO sessions (${layout.SESSION_COLUMNS}) VALUES
        (@id, @title, @sourceLanguage, @state, @ownerId, @createdAt, @updatedAt, @endedAt,
@@ -89,14 +79,14 @@ export class SqliteStore implements Store {
     ).run({ ...s, targetLanguages: s.targetLanguages === null ? null : JSON.stringify(s.targetLanguages) });
   }
 
-  async getSession(id: string): Promise<SessionRecord | null> {
+  async getSession(id: string): Promise<contract.SessionRecord | null> {
     const row = this.stmt(`SELECT ${layout.SESSION_COLUMNS} FROM sessions WHERE id = ?`).get(id) as
       | StoredSessionRow
       | undefined;
     return row ? toSession(row) : null;
   }
 
-  async listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
+  async listSessions(filter: contract.SessionFilter = {}): Promise<contract.SessionRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.state) {
@@ -115,9 +105,9 @@ export class SqliteStore implements Store {
 
   async updateSessionState(
     id: string,
-    state: SessionState,
+    state: contract.SessionState,
     at: number,
-    patch: SessionStatePatch = {},
+    patch: contract.SessionStatePatch = {},
   ): Promise<void> {
     this.stmt(
       `UPDATE sessions SET state = @state, updated_at = @at,
@@ -136,35 +126,35 @@ export class SqliteStore implements Store {
     });
   }
 
-  async upsertSpeaker(sp: SpeakerRecord): Promise<void> {
+  async upsertSpeaker(sp: contract.SpeakerRecord): Promise<void> {
     this.stmt(
       `INSERT INTO speakers (id, name, created_at) VALUES (@id, @name, @createdAt)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name`,
     ).run(sp);
   }
 
-  async getSpeaker(id: string): Promise<SpeakerRecord | null> {
+  async getSpeaker(id: string): Promise<contract.SpeakerRecord | null> {
     const row = this.stmt('SELECT id, name, created_at FROM speakers WHERE id = ?').get(id) as
       | layout.SpeakerRow
       | undefined;
     return row ? layout.speakerFromRow(row) : null;
   }
 
-  async createApiToken(t: ApiTokenRecord): Promise<void> {
+  async createApiToken(t: contract.ApiTokenRecord): Promise<void> {
     this.stmt(
       `INSERT INTO api_tokens (${layout.TOKEN_COLUMNS}) VALUES
        (@id, @name, @speakerId, @tokenHash, @createdAt, @revokedAt)`,
     ).run(t);
   }
 
-  async findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | null> {
+  async findApiTokenByHash(tokenHash: string): Promise<contract.ApiTokenRecord | null> {
     const row = this.stmt(`SELECT ${layout.TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?`).get(
       tokenHash,
     ) as layout.ApiTokenRow | undefined;
     return row ? layout.apiTokenFromRow(row) : null;
   }
 
-  async listApiTokens(): Promise<ApiTokenRecord[]> {
+  async listApiTokens(): Promise<contract.ApiTokenRecord[]> {
     const rows = this.stmt(`SELECT ${layout.TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, rowid`).all();
     return (rows as layout.ApiTokenRow[]).map(layout.apiTokenFromRow);
   }
@@ -200,14 +190,17 @@ export class SqliteStore implements Store {
     return renames.length;
   }
 
-  async appendSegment(seg: TranscriptSegment): Promise<void> {
+  async appendSegment(seg: contract.TranscriptSegment): Promise<void> {
     this.stmt(
       `INSERT INTO segments (${layout.SEGMENT_COLUMNS}) VALUES
        (@sessionId, @segmentId, @seq, @lang, @kind, @text, @mediaStartMs, @mediaEndMs, @createdAt)`,
     ).run(seg);
   }
 
-  async listSegments(sessionId: string, filter: SegmentFilter = {}): Promise<TranscriptSegment[]> {
+  async listSegments(
+    sessionId: string,
+    filter: contract.SegmentFilter = {},
+  ): Promise<contract.TranscriptSegment[]> {
     const params: unknown[] = [sessionId];
     let where = 'session_id = ?';
     if (filter.lang) {

@@ -1,35 +1,26 @@
-import type { SessionState, TranscriptSegment } from '@babelcast/protocol';
-import type {
-  ApiTokenRecord,
-  SegmentFilter,
-  SessionFilter,
-  SessionRecord,
-  SessionStatePatch,
-  SpeakerRecord,
-  Store,
-} from './store.ts';
+import type * as contract from './contract.ts';
 
-const copySession = (s: SessionRecord): SessionRecord => ({
+const copySession = (s: contract.SessionRecord): contract.SessionRecord => ({
   ...s,
   targetLanguages: s.targetLanguages ? [...s.targetLanguages] : null,
 });
 
 /** In-memory Store for tests and throwaway runs. Same semantics as the SQLite store. */
-export class MemoryStore implements Store {
-  private readonly sessions = new Map<string, SessionRecord>();
-  private readonly speakers = new Map<string, SpeakerRecord>();
-  private readonly tokens = new Map<string, ApiTokenRecord>();
-  private segments: TranscriptSegment[] = [];
+export class MemoryStore implements contract.Store {
+  private readonly sessions = new Map<string, contract.SessionRecord>();
+  private readonly speakers = new Map<string, contract.SpeakerRecord>();
+  private readonly tokens = new Map<string, contract.ApiTokenRecord>();
+  private segments: contract.TranscriptSegment[] = [];
 
-  async createSession(s: SessionRecord): Promise<void> {
+  async createSession(s: contract.SessionRecord): Promise<void> {
     if (this.sessions.has(s.id)) throw new Error(`session ${s.id} exists`);
     this.sessions.set(s.id, copySession(s));
   }
-  async getSession(id: string): Promise<SessionRecord | null> {
+  async getSession(id: string): Promise<contract.SessionRecord | null> {
     const s = this.sessions.get(id);
     return s ? copySession(s) : null;
   }
-  async listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
+  async listSessions(filter: contract.SessionFilter = {}): Promise<contract.SessionRecord[]> {
     return [...this.sessions.values()]
       .filter(
         (s) =>
@@ -41,9 +32,9 @@ export class MemoryStore implements Store {
   }
   async updateSessionState(
     id: string,
-    state: SessionState,
+    state: contract.SessionState,
     at: number,
-    patch: SessionStatePatch = {},
+    patch: contract.SessionStatePatch = {},
   ): Promise<void> {
     const s = this.sessions.get(id);
     if (!s) return;
@@ -53,22 +44,22 @@ export class MemoryStore implements Store {
     if (patch.pauseReason !== undefined) s.pauseReason = patch.pauseReason;
     if (patch.lastAudioSeq !== undefined) s.lastAudioSeq = patch.lastAudioSeq;
   }
-  async upsertSpeaker(sp: SpeakerRecord): Promise<void> {
+  async upsertSpeaker(sp: contract.SpeakerRecord): Promise<void> {
     if (!this.speakers.has(sp.id)) this.speakers.set(sp.id, { ...sp });
     else this.speakers.get(sp.id)!.name = sp.name;
   }
-  async getSpeaker(id: string): Promise<SpeakerRecord | null> {
+  async getSpeaker(id: string): Promise<contract.SpeakerRecord | null> {
     const sp = this.speakers.get(id);
     return sp ? { ...sp } : null;
   }
-  async createApiToken(t: ApiTokenRecord): Promise<void> {
+  async createApiToken(t: contract.ApiTokenRecord): Promise<void> {
     this.tokens.set(t.id, { ...t });
   }
-  async findApiTokenByHash(hash: string): Promise<ApiTokenRecord | null> {
+  async findApiTokenByHash(hash: string): Promise<contract.ApiTokenRecord | null> {
     for (const t of this.tokens.values()) if (t.tokenHash === hash) return { ...t };
     return null;
   }
-  async listApiTokens(): Promise<ApiTokenRecord[]> {
+  async listApiTokens(): Promise<contract.ApiTokenRecord[]> {
     return [...this.tokens.values()].map((t) => ({ ...t }));
   }
   async revokeApiToken(id: string, at: number): Promise<boolean> {
@@ -98,10 +89,10 @@ export class MemoryStore implements Store {
     }
     return changed;
   }
-  async appendSegment(seg: TranscriptSegment): Promise<void> {
+  async appendSegment(seg: contract.TranscriptSegment): Promise<void> {
     this.segments.push({ ...seg });
   }
-  async listSegments(sessionId: string, filter: SegmentFilter = {}) {
+  async listSegments(sessionId: string, filter: contract.SegmentFilter = {}) {
     const all = this.segments
       .filter(
         (s) =>

@@ -3,9 +3,14 @@
  * row-to-record mapping per table, so the two stores cannot drift apart. A store keeps only what
  * its database does differently (SQLite holds target languages as JSON text, PostgreSQL as an
  * array; placeholders; BIGINT parsing).
+ *
+ * It also re-exports the Store contract (contract.ts), so a SQL store reaches both through the
+ * one package entry it imports, @babelcast/core/store-rows.
  */
 import type { SessionState, TranscriptSegment } from '@babelcast/protocol';
 import type { ApiTokenRecord, PauseReason, SessionRecord, SpeakerRecord } from './store.ts';
+
+export type * from './contract.ts';
 
 export interface SessionRow {
   id: string;

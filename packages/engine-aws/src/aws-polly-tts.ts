@@ -1,22 +1,19 @@
 import {
-  EngineBase,
   EngineError,
-  type EngineInfo,
   type SynthesizeRequest,
   type TtsCapabilities,
   type TtsChunk,
   type TtsEngine,
 } from '@babelcast/core/engines';
-import { BabelcastError, ErrorCode } from '@babelcast/protocol';
 import { type LanguageCode, PollyClient, SynthesizeSpeechCommand, type VoiceId } from '@aws-sdk/client-polly';
 import {
   type AwsClientOptions,
   http2HandlerConfig,
   sdkClientConfig,
   toEngineError,
-  verifiedClient,
   usdPerMillion,
 } from './aws-client.ts';
+import { AwsEngine, offeredLanguages } from './aws-engine.ts';
 import { DEFAULT_POLLY_VOICES, type PollyVoice } from './polly-voices.ts';
 
 export interface AwsPollyTtsOptions extends AwsClientOptions {
@@ -40,28 +37,18 @@ export const POLLY_PCM_SAMPLE_RATE = 16_000;
  * arrives, so the first audio plays before the whole sentence is synthesised. Verified against a
  * local fake that speaks Polly's REST-JSON protocol and checks SigV4 signatures, not against AWS.
  */
-export class AwsPollyTts extends EngineBase implements TtsEngine {
-  readonly info: EngineInfo = {
-    id: 'aws-polly',
-    kind: 'tts',
-    description: 'Amazon Polly (cloud, billed per character)',
-    local: false,
-  };
+export class AwsPollyTts extends AwsEngine<PollyClient> implements TtsEngine {
   readonly capabilities: TtsCapabilities;
   private readonly voices: Record<string, PollyVoice>;
-  private client: PollyClient | undefined;
 
   constructor(private readonly options: AwsPollyTtsOptions = {}) {
-    super();
+    super({ id: 'aws-polly', kind: 'tts', description: 'Amazon Polly (cloud, billed per character)' });
     this.voices = { ...DEFAULT_POLLY_VOICES, ...options.voices };
-    const languages = options.languages ?? Object.keys(this.voices);
-    const voiceless = languages.filter((l) => !this.voices[l]);
-    if (voiceless.length)
-      throw new BabelcastError(
-        ErrorCode.ENGINE_CONFIG,
-        `aws-polly: no voice configured for ${voiceless.join(', ')}; add them to "voices"`,
-      );
-    this.capabilities = { languages: [...languages].sort(), streaming: true };
+    const languages = offeredLanguages(this.info.id, this.voices, options.languages, {
+      what: 'voice configured',
+      field: 'voices',
+    });
+    this.capabilities = { languages, streaming: true };
   }
 
   async *synthesize({
@@ -75,8 +62,7 @@ export class AwsPollyTts extends EngineBase implements TtsEngine {
     signal?.throwIfAborted();
     const voice = this.capabilities.languages.includes(language) ? this.voices[language] : undefined;
     if (!voice) throw new EngineError(this.info.id, `no Polly voice for ${language}`, false);
-    this.assertOpen();
-    const client = this.client!;
+    const client = this.client;
     if (!text.trim()) return;
     // Pitch only on standard voices: neural, long-form and generative ones refuse the attribute.
     const prosody = prosodyAttributes({
@@ -113,18 +99,13 @@ export class AwsPollyTts extends EngineBase implements TtsEngine {
     yield* pcmChunks(body, this.info.id, signal);
   }
 
-  protected async stop(): Promise<void> {
-    this.client?.destroy();
-    this.client = undefined;
-  }
-
-  protected async start(): Promise<void> {
+  protected createClient() {
     const client = new PollyClient({
       ...sdkClientConfig(this.options),
       // The SDK's default for Polly is HTTP/2 (it also serves the bidirectional StartSpeechSynthesisStream).
       requestHandler: http2HandlerConfig(this.options),
     });
-    this.client = await verifiedClient(this.info.id, client);
+    return { client, owned: true };
   }
 }
 

@@ -6,11 +6,9 @@ import {
   type AsrStream,
   type AsrStreamOptions,
   type AsrWord,
-  EngineBase,
   EngineError,
-  type EngineInfo,
 } from '@babelcast/core/engines';
-import { BabelcastError, ErrorCode, SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 import {
   type AudioStream,
   type LanguageCode,
@@ -25,8 +23,8 @@ import {
   type ResolvableClientConfig,
   sdkClientConfig,
   toEngineError,
-  verifiedClient,
 } from './aws-client.ts';
+import { AwsEngine, offeredLanguages } from './aws-engine.ts';
 
 /** The slice of TranscribeStreamingClient the engine uses; tests may pass their own. */
 export interface TranscribeSender {
@@ -104,28 +102,22 @@ const CHUNK_SAMPLES = SPEAKER_SAMPLE_RATE / 10;
  * Verified against a local fake HTTP/2 event-stream endpoint (see testing/fake-transcribe.ts),
  * not against AWS.
  */
-export class AwsTranscribeAsr extends EngineBase implements AsrEngine {
-  readonly info: EngineInfo = {
-    id: 'aws-transcribe',
-    kind: 'asr',
-    description: 'Amazon Transcribe Streaming (cloud, billed per second of audio)',
-    local: false,
-  };
+export class AwsTranscribeAsr extends AwsEngine<TranscribeSender> implements AsrEngine {
   readonly capabilities: AsrCapabilities;
   private readonly languageCodes: Record<string, string>;
-  private client: TranscribeSender | undefined;
 
   constructor(private readonly options: AwsTranscribeAsrOptions = {}) {
-    super();
+    super({
+      id: 'aws-transcribe',
+      kind: 'asr',
+      description: 'Amazon Transcribe Streaming (cloud, billed per second of audio)',
+    });
     this.languageCodes = { ...DEFAULT_TRANSCRIBE_LANGUAGES, ...options.languageCodes };
-    const languages = options.languages ?? Object.keys(this.languageCodes);
-    const unknown = languages.filter((l) => !this.languageCodes[l]);
-    if (unknown.length)
-      throw new BabelcastError(
-        ErrorCode.ENGINE_CONFIG,
-        `aws-transcribe: no LanguageCode for ${unknown.join(', ')}; add them to "languageCodes"`,
-      );
-    this.capabilities = { languages: [...languages].sort(), streaming: true, punctuated: true };
+    const languages = offeredLanguages(this.info.id, this.languageCodes, options.languages, {
+      what: 'LanguageCode',
+      field: 'languageCodes',
+    });
+    this.capabilities = { languages, streaming: true, punctuated: true };
   }
 
   createStream({ language, onEvent }: AsrStreamOptions): AsrStream {
@@ -133,10 +125,9 @@ export class AwsTranscribeAsr extends EngineBase implements AsrEngine {
       ? this.languageCodes[language]
       : undefined;
     if (!languageCode) throw new EngineError(this.info.id, `no Transcribe language for ${language}`, false);
-    this.assertOpen();
     return new TranscribeStream({
       engineId: this.info.id,
-      client: this.client!,
+      client: this.client,
       languageCode,
       stability: this.options.partialResultsStability ?? 'high',
       onEvent,
@@ -144,20 +135,14 @@ export class AwsTranscribeAsr extends EngineBase implements AsrEngine {
     });
   }
 
-  protected async stop(): Promise<void> {
-    if (!this.options.client) this.client?.destroy();
-    this.client = undefined;
-  }
-
-  protected async start(): Promise<void> {
-    const client =
-      this.options.client ??
-      new TranscribeStreamingClient({
-        ...sdkClientConfig(this.options),
-        // One HTTP/2 session per request, as the SDK does by default for this service.
-        requestHandler: { ...http2HandlerConfig(this.options, 30_000), disableConcurrentStreams: true },
-      });
-    this.client = await verifiedClient(this.info.id, client, { owned: !this.options.client });
+  protected createClient() {
+    if (this.options.client) return { client: this.options.client, owned: false };
+    const client = new TranscribeStreamingClient({
+      ...sdkClientConfig(this.options),
+      // One HTTP/2 session per request, as the SDK does by default for this service.
+      requestHandler: { ...http2HandlerConfig(this.options, 30_000), disableConcurrentStreams: true },
+    });
+    return { client, owned: true };
   }
 }
 

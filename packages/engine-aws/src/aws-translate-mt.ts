@@ -1,7 +1,5 @@
 import {
-  EngineBase,
   EngineError,
-  type EngineInfo,
   type LanguagePair,
   type MtCapabilities,
   type MtEngine,
@@ -13,9 +11,9 @@ import {
   http1HandlerConfig,
   sdkClientConfig,
   toEngineError,
-  verifiedClient,
   usdPerMillion,
 } from './aws-client.ts';
+import { AwsEngine } from './aws-engine.ts';
 import { AMAZON_TRANSLATE_LANGUAGES } from './translate-languages.ts';
 
 export interface AwsTranslateMtOptions extends AwsClientOptions {
@@ -32,19 +30,12 @@ export const TRANSLATE_USD_PER_MILLION_CHARS = 15;
  * Amazon Translate (TranslateText), one request per sentence. Verified against a local fake that
  * speaks Translate's JSON 1.1 wire protocol and checks SigV4 signatures, not against AWS itself.
  */
-export class AwsTranslateMt extends EngineBase implements MtEngine {
-  readonly info: EngineInfo = {
-    id: 'aws-translate',
-    kind: 'mt',
-    description: 'Amazon Translate (cloud, billed per character)',
-    local: false,
-  };
+export class AwsTranslateMt extends AwsEngine<TranslateClient> implements MtEngine {
   readonly capabilities: MtCapabilities;
   private readonly languages: Set<string>;
-  private client: TranslateClient | undefined;
 
   constructor(private readonly options: AwsTranslateMtOptions = {}) {
-    super();
+    super({ id: 'aws-translate', kind: 'mt', description: 'Amazon Translate (cloud, billed per character)' });
     this.languages = new Set(options.languages ?? AMAZON_TRANSLATE_LANGUAGES);
     const pairs: LanguagePair[] = [];
     for (const from of this.languages)
@@ -56,8 +47,7 @@ export class AwsTranslateMt extends EngineBase implements MtEngine {
     signal?.throwIfAborted();
     if (from === to || !this.languages.has(from) || !this.languages.has(to))
       throw new EngineError(this.info.id, `no Amazon Translate pair ${from}→${to}`, false);
-    this.assertOpen();
-    const client = this.client!;
+    const client = this.client;
     if (!text.trim()) return '';
     try {
       const out = await client.send(
@@ -79,16 +69,11 @@ export class AwsTranslateMt extends EngineBase implements MtEngine {
     }
   }
 
-  protected async start(): Promise<void> {
+  protected createClient() {
     const client = new TranslateClient({
       ...sdkClientConfig(this.options),
       requestHandler: http1HandlerConfig(this.options),
     });
-    this.client = await verifiedClient(this.info.id, client);
-  }
-
-  protected async stop(): Promise<void> {
-    this.client?.destroy();
-    this.client = undefined;
+    return { client, owned: true };
   }
 }

@@ -30,6 +30,12 @@ describe('flite arguments for prosody', () => {
     expect(fliteArgs('slt', text, { pitch: 0.9 })).toContain('int_f0_target_mean=150');
   });
 
+  it("stretches durations for rate, from the voice's own stretch, within 0.3–3×", () => {
+    expect(fliteArgs('kal16', text, { rate: 0.5 })).toContain('duration_stretch=2.200');
+    expect(fliteArgs('slt', text, { rate: 1.25 })).toContain('duration_stretch=0.800');
+    expect(fliteArgs('slt', text, { rate: 10 })).toContain('duration_stretch=0.333');
+  });
+
   it('keeps pitch within an octave, and leaves a voice that ignores the feature alone', () => {
     expect(fliteArgs('kal16', text, { pitch: 5 })).toContain('int_f0_target_mean=190');
     expect(fliteArgs('kal16', text, { pitch: 0.1 })).toContain('int_f0_target_mean=48');

@@ -30,9 +30,10 @@ const VOICE_DURATION_STRETCH: Record<string, number> = { kal: 1.1, kal16: 1.1 };
 const VOICE_F0_MEAN_HZ: Record<string, number> = { kal16: 95, kal: 95, slt: 167, awb: 127 };
 
 /** flite has no rate option; duration_stretch scales every segment (2 = half speed). */
-function rateArgs(voice: string, rate: number): string[] {
-  if (rate === 1) return [];
-  const stretch = (VOICE_DURATION_STRETCH[voice] ?? 1) / Math.min(3, Math.max(0.33, rate));
+function rateArgs(voice: string, rate: number | undefined): string[] {
+  const factor = boundedControl(rate, VOICE_CONTROL_BOUNDS.rate);
+  if (factor === 1) return [];
+  const stretch = (VOICE_DURATION_STRETCH[voice] ?? 1) / factor;
   return ['--setf', `duration_stretch=${stretch.toFixed(3)}`];
 }
 
@@ -52,14 +53,7 @@ export function fliteArgs(
 ): string[] {
   // `-t` takes the next argument verbatim, so text starting with "-" is still text; flite's
   // "-f /dev/stdin" was seen to hang, hence no stdin.
-  return [
-    '-voice',
-    voice,
-    ...rateArgs(voice, request.rate ?? 1),
-    ...pitchArgs(voice, request.pitch),
-    '-t',
-    text,
-  ];
+  return ['-voice', voice, ...rateArgs(voice, request.rate), ...pitchArgs(voice, request.pitch), '-t', text];
 }
 
 /**

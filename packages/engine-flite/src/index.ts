@@ -1,1 +1,1 @@
-export { FliteTts, type FliteTtsOptions, fliteArgs } from './flite-tts.ts';
+export { FliteTts, type FliteTtsOptions } from './flite-tts.ts';

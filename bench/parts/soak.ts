@@ -19,29 +19,19 @@ export interface SoakOptions {
 }
 
 export async function runSoak(options: SoakOptions) {
-  const clip = readWavFile(speechClip('long-en-02.wav')).samples;
-  const want = options.durationS * 16000;
-  const loops: Int16Array[] = [];
-  for (let n = 0; n < want; n += clip.length) loops.push(clip);
-  const samples = concatInt16(loops).subarray(0, want);
-
+  const samples = loopedClip(options.durationS);
   const server = await ServerProcess.start({
     engines: { preset: 'fake', codec: 'opus' },
     config: { rateLimits: LOOPBACK_CROWD },
   });
   const swarms = [await Swarm.start(), await Swarm.start()];
-  const memory: Array<{ s: number; rssMb: number }> = [];
-  let timer: NodeJS.Timeout | null = null;
+  const memory = new MemorySampler(server);
   try {
     let connectedSessions = 0;
     let allConnected!: () => void;
     const everyoneIn = new Promise<void>((r) => {
       allConnected = r;
     });
-    let first: Usage | null = null;
-    // Set before the first await: every session reaches this point together, and only one may
-    // start the memory sampler (a second interval would never be cleared and keep the process alive).
-    let sampling = false;
     const runs: ReplayResult[] = await Promise.all(
       Array.from({ length: options.sessions }, (_, i) =>
         replay({
@@ -56,20 +46,12 @@ export async function runSoak(options: SoakOptions) {
             if (r.failed) options.log(`soak: session ${i}: ${r.failed} listeners failed to connect`);
             if (++connectedSessions === options.sessions) allConnected();
             await everyoneIn; // every speaker starts once all listeners are in
-            if (!sampling) {
-              sampling = true;
-              first = await server.usage();
-              const t0 = Date.now();
-              timer = setInterval(async () => {
-                const u = await server.usage().catch(() => null);
-                if (u) memory.push({ s: Math.round((Date.now() - t0) / 1000), rssMb: mb(u.rss) });
-              }, 5000);
-            }
+            await memory.start();
           },
         }),
       ),
     );
-    if (timer) clearInterval(timer);
+    memory.stop();
     const last = await server.usage();
     const metrics = await server.request<{
       audioDropped: number;
@@ -77,65 +59,118 @@ export async function runSoak(options: SoakOptions) {
       engineFailures: number;
     }>('metrics');
     const reports: SwarmReport[] = await Promise.all(swarms.map((s) => s.report([])));
-    // Reference: what each session's own listener received (all sessions play the same audio).
-    // Captions only: the swarm's listeners do not count drafts (transient, dropped for a slow socket).
-    const refCaptions = Math.min(
-      ...runs.map((r) => r.events.filter((e) => e.type !== 'audio' && e.type !== 'draft').length),
-    );
-    const refAudio = Math.min(...runs.map((r) => r.events.filter((e) => e.type === 'audio').length));
-    const minCaptions = Math.min(...reports.map((r) => r.minCaptions));
-    const minAudio = Math.min(...reports.map((r) => r.minAudio));
-    // Latency over time: translation latency of the first vs the last third of each run.
-    const thirds = (pick: (r: ReplayResult) => Array<{ at: number; v: number }>) => {
-      const early: number[] = [];
-      const late: number[] = [];
-      for (const r of runs) {
-        for (const { at, v } of pick(r)) {
-          if (at < (r.summary.inputMs * 1) / 3) early.push(v);
-          else if (at > (r.summary.inputMs * 2) / 3) late.push(v);
-        }
-      }
-      return { first: percentiles(early), last: percentiles(late) };
-    };
-    const translation = thirds((r) =>
-      r.events
-        .filter((e) => e.type === 'translation')
-        .map((e, i) => ({ at: e.mediaEndMs, v: r.samples.translation[i]! })),
-    );
-    const rssFirst = memory.slice(0, Math.max(1, Math.floor(memory.length / 3)));
-    const rssLast = memory.slice(-Math.max(1, Math.floor(memory.length / 3)));
-    const avg = (xs: Array<{ rssMb: number }>) =>
-      xs.reduce((n, x) => n + x.rssMb, 0) / Math.max(1, xs.length);
-    const growthMb = Math.round((avg(rssLast) - avg(rssFirst)) * 10) / 10;
-    // Listeners are closed with SESSION_ENDED (4410) when each replay ends its session: not a loss.
-    const closed = reports.reduce(
-      (n, r) => n + Object.entries(r.closed).reduce((a, [code, c]) => a + (code === '4410' ? 0 : c), 0),
-      0,
-    );
+    const lost = losses(runs, reports);
     return {
       sessions: options.sessions,
       listenersPerSession: options.listenersPerSession,
       durationS: options.durationS,
-      captionsPerListener: refCaptions,
-      audioPacketsPerListener: refAudio,
-      captionsLostWorstListener: Math.max(0, refCaptions - minCaptions),
-      audioLostWorstListener: Math.max(0, refAudio - minAudio),
-      listenersDisconnected: closed,
+      captionsPerListener: lost.refCaptions,
+      audioPacketsPerListener: lost.refAudio,
+      captionsLostWorstListener: Math.max(0, lost.refCaptions - lost.minCaptions),
+      audioLostWorstListener: Math.max(0, lost.refAudio - lost.minAudio),
+      listenersDisconnected: unexpectedCloses(reports),
       audioDroppedByHub: metrics.audioDropped,
       slowConsumerDisconnects: metrics.slowConsumers,
       engineFailures: metrics.engineFailures,
-      translationLatencyMs: translation,
-      serverCpuPct: first ? cpuPercent(first, last) : null,
-      rss: {
-        samples: memory,
-        firstThirdMb: Math.round(avg(rssFirst)),
-        lastThirdMb: Math.round(avg(rssLast)),
-        growthMb,
-      },
+      translationLatencyMs: translationLatencyByThird(runs),
+      serverCpuPct: memory.first ? cpuPercent(memory.first, last) : null,
+      rss: memoryGrowth(memory.samples),
     };
   } finally {
-    if (timer) clearInterval(timer);
+    memory.stop();
     await Promise.all(swarms.map((s) => s.stop().catch(() => {})));
     await server.stop().catch(() => {});
   }
+}
+
+/** The dev clip looped to `durationS` seconds. */
+function loopedClip(durationS: number): Int16Array {
+  const clip = readWavFile(speechClip('long-en-02.wav')).samples;
+  const want = durationS * 16000;
+  const loops: Int16Array[] = [];
+  for (let n = 0; n < want; n += clip.length) loops.push(clip);
+  return concatInt16(loops).subarray(0, want);
+}
+
+/** The server's RSS every 5 s from when every speaker starts, and its usage at that start. */
+class MemorySampler {
+  readonly samples: Array<{ s: number; rssMb: number }> = [];
+  first: Usage | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private started = false;
+
+  constructor(private readonly server: ServerProcess) {}
+
+  /**
+   * Once, whichever session gets here first. `started` is set before the first await: every
+   * session reaches this together, and a second interval would never be cleared and would keep
+   * the process alive.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.first = await this.server.usage();
+    const t0 = Date.now();
+    this.timer = setInterval(async () => {
+      const u = await this.server.usage().catch(() => null);
+      if (u) this.samples.push({ s: Math.round((Date.now() - t0) / 1000), rssMb: mb(u.rss) });
+    }, 5000);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
+/**
+ * What each session's own listener received (the reference: all sessions play the same audio)
+ * and the least any crowd listener received. Captions only: the swarm's listeners do not count
+ * drafts (transient, dropped for a slow socket).
+ */
+function losses(runs: ReplayResult[], reports: SwarmReport[]) {
+  return {
+    refCaptions: Math.min(
+      ...runs.map((r) => r.events.filter((e) => e.type !== 'audio' && e.type !== 'draft').length),
+    ),
+    refAudio: Math.min(...runs.map((r) => r.events.filter((e) => e.type === 'audio').length)),
+    minCaptions: Math.min(...reports.map((r) => r.minCaptions)),
+    minAudio: Math.min(...reports.map((r) => r.minAudio)),
+  };
+}
+
+/** Latency over time: translation latency of the first vs the last third of each run. */
+function translationLatencyByThird(runs: ReplayResult[]) {
+  const early: number[] = [];
+  const late: number[] = [];
+  for (const r of runs) {
+    const translations = r.events
+      .filter((e) => e.type === 'translation')
+      .map((e, i) => ({ at: e.mediaEndMs, v: r.samples.translation[i]! }));
+    for (const { at, v } of translations) {
+      if (at < (r.summary.inputMs * 1) / 3) early.push(v);
+      else if (at > (r.summary.inputMs * 2) / 3) late.push(v);
+    }
+  }
+  return { first: percentiles(early), last: percentiles(late) };
+}
+
+/** RSS of the first third of the samples against the last third. */
+function memoryGrowth(samples: Array<{ s: number; rssMb: number }>) {
+  const rssFirst = samples.slice(0, Math.max(1, Math.floor(samples.length / 3)));
+  const rssLast = samples.slice(-Math.max(1, Math.floor(samples.length / 3)));
+  const avg = (xs: Array<{ rssMb: number }>) => xs.reduce((n, x) => n + x.rssMb, 0) / Math.max(1, xs.length);
+  return {
+    samples,
+    firstThirdMb: Math.round(avg(rssFirst)),
+    lastThirdMb: Math.round(avg(rssLast)),
+    growthMb: Math.round((avg(rssLast) - avg(rssFirst)) * 10) / 10,
+  };
+}
+
+/** Listeners closed for another reason than SESSION_ENDED (4410: each replay ends its session). */
+function unexpectedCloses(reports: SwarmReport[]): number {
+  return reports.reduce(
+    (n, r) => n + Object.entries(r.closed).reduce((a, [code, c]) => a + (code === '4410' ? 0 : c), 0),
+    0,
+  );
 }

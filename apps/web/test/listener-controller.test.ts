@@ -80,7 +80,13 @@ function packet(seq: number, language: string): Uint8Array {
   return encodeListenerAudioPacket(p);
 }
 
-function setup(language = 'es', offeredNow: string[] = ['es', 'fr']) {
+const VOICES = { es: ['pico:es-ES', 'espeak-ng'], fr: ['espeak-ng'], en: ['flite', 'espeak-ng'] };
+
+function setup(
+  language = 'es',
+  offeredNow: string[] = ['es', 'fr'],
+  voices?: { catalogue: Record<string, string[]>; remembered: Record<string, string> },
+) {
   let socket!: FakeSocket;
   const player = { unlocked: false, pushed: [] as number[], resets: 0 };
   const remembered: string[] = [];
@@ -102,6 +108,15 @@ function setup(language = 'es', offeredNow: string[] = ['es', 'fr']) {
       },
       api: (async () => ({ ...SESSION, targetLanguages: offeredNow })) as never,
       rememberLanguage: (code) => void remembered.push(code),
+      ...(voices && {
+        voices: voices.catalogue,
+        voicePreference: {
+          get: (lang: string) => voices.remembered[lang] ?? null,
+          set: (lang: string, voice: string) => {
+            voices.remembered[lang] = voice;
+          },
+        },
+      }),
     },
     {
       changed: () => void seen.changes++,
@@ -113,10 +128,11 @@ function setup(language = 'es', offeredNow: string[] = ['es', 'fr']) {
   return { controller, socket, player, remembered, seen };
 }
 
-const welcome = (targetLanguage: string) => ({
+const welcome = (targetLanguage: string, voice?: string) => ({
   type: 'welcome',
   session: SESSION,
   targetLanguage,
+  ...(voice && { voice }),
   authenticated: false,
   seq: 0,
   audio: { codec: 'opus', sampleRate: 48000, frameDurationMs: 20 },
@@ -266,5 +282,85 @@ describe('ListenerController', () => {
   it('offers the reader’s own language even when the session does not list it', () => {
     const { controller } = setup('de');
     expect(controller.choices).toEqual({ codes: ['es', 'fr', 'de'], placeholder: false });
+  });
+
+  describe('voices', () => {
+    it('offers a choice only where the language has several voices, never for the speaker’s own', () => {
+      const { controller, socket } = setup('es', ['es', 'fr'], { catalogue: VOICES, remembered: {} });
+      socket.open();
+      socket.receive(welcome('es', 'pico:es-ES'));
+      expect(controller.voiceChoices()).toEqual(['pico:es-ES', 'espeak-ng']);
+      expect(controller.voice).toBe('pico:es-ES');
+      controller.setLanguage('fr', true);
+      expect(controller.voiceChoices()).toEqual([]);
+      controller.setLanguage('en', true);
+      expect(controller.voiceChoices()).toEqual([]);
+      // Without a catalogue (an older server), no choice at all.
+      expect(setup('es').controller.voiceChoices()).toEqual([]);
+    });
+
+    it('switches voice: tells the server, keeps the captions, drops the old voice until confirmed', () => {
+      const remembered: Record<string, string> = {};
+      const { controller, socket, player, seen } = setup('es', ['es', 'fr'], {
+        catalogue: VOICES,
+        remembered,
+      });
+      socket.open();
+      socket.receive(welcome('es', 'pico:es-ES'));
+      socket.receive({
+        type: 'caption',
+        kind: 'translation',
+        seq: 1,
+        segmentId: 1,
+        lang: 'es',
+        text: 'hola',
+        mediaStartMs: 0,
+        mediaEndMs: 1,
+        emittedAt: 0,
+      });
+      socket.handlers.onBinary!(packet(2, 'es'));
+      controller.setVoice('espeak-ng');
+      expect(socket.sent.at(-1)).toEqual({ type: 'setLanguage', targetLanguage: 'es', voice: 'espeak-ng' });
+      expect(remembered).toEqual({ es: 'espeak-ng' });
+      expect(player.resets).toBe(1);
+      // In flight before the server switched: the old voice, not played.
+      socket.handlers.onBinary!(packet(3, 'es'));
+      socket.receive({ type: 'languageChanged', targetLanguage: 'es', voice: 'espeak-ng' });
+      socket.handlers.onBinary!(packet(4, 'es'));
+      expect(player.pushed).toEqual([2, 4]);
+      expect(controller.voice).toBe('espeak-ng');
+      // The language did not change: no redraw of every line, the caption is still there.
+      expect(seen.switches).toBe(0);
+      expect(controller.model.lines().map((l) => l.text)).toEqual(['hola']);
+      // A reconnect asks for the chosen voice at once.
+      socket.start();
+      expect(new URLSearchParams(socket.paths.at(-1)!.split('?')[1]).get('voice')).toBe('espeak-ng');
+    });
+
+    it('asks for the remembered voice on joining and on switching to its language', () => {
+      const { controller, socket } = setup('fr', ['es', 'fr'], {
+        catalogue: VOICES,
+        remembered: { es: 'espeak-ng' },
+      });
+      expect(new URLSearchParams(socket.paths.at(-1)!.split('?')[1]).get('voice')).toBeNull();
+      socket.open();
+      socket.receive(welcome('fr', 'espeak-ng'));
+      controller.setLanguage('es', true);
+      expect(socket.sent.at(-1)).toEqual({ type: 'setLanguage', targetLanguage: 'es', voice: 'espeak-ng' });
+    });
+
+    it('goes back to the confirmed voice when the server refuses one, and says why', () => {
+      const { controller, socket, player } = setup('es', ['es', 'fr'], { catalogue: VOICES, remembered: {} });
+      socket.open();
+      socket.receive(welcome('es', 'pico:es-ES'));
+      controller.setVoice('espeak-ng');
+      socket.receive({ type: 'error', code: ErrorCode.UNSUPPORTED_VOICE, message: 'no such voice' });
+      expect(controller.voice).toBe('pico:es-ES');
+      expect(controller.language).toBe('es');
+      expect(controller.notice).toBe(es.unsupportedVoice);
+      // The old voice plays again: nothing is waiting for a confirmation.
+      socket.handlers.onBinary!(packet(9, 'es'));
+      expect(player.pushed).toEqual([9]);
+    });
   });
 });

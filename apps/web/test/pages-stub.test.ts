@@ -12,6 +12,7 @@ import {
   SCRIPTED_SESSION,
   STUB_SESSION,
   STUB_SPEAKER_TOKEN,
+  STUB_VOICES,
   type StubServer,
   startStubServer,
 } from './stub-server.ts';
@@ -253,6 +254,50 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
     await page.selectOption('#language', 'fr');
     await expect.poll(() => page.locator('#listen').textContent()).toBe('Touchez pour écouter');
     expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(1);
+    await page.close();
+  });
+
+  it('offers a choice of voice where the language has several, labelled, and sends the choice', async () => {
+    const page = await chromium.browser.newPage();
+    const errors = watchPageErrors(page);
+    await page.goto(`${server.url}/join/${SCRIPTED_SESSION.id}?lang=es`);
+    await expect.poll(() => server.scriptedListeners()).toBe(1);
+    // Spanish has two voices (STUB_VOICES): the picker shows, labelled in the reader's language.
+    await expect.poll(() => page.locator('#voice').isVisible()).toBe(true);
+    expect(await page.locator('label[for="voice"]').textContent()).toBe('Voz');
+    expect(
+      await page.locator('#voice option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+    ).toEqual(STUB_VOICES.es);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.selectOption('#voice', 'espeak-ng:es');
+    await expect
+      .poll(() => server.scriptedReceived.filter((m) => m.type === 'setLanguage'))
+      .toEqual([{ type: 'setLanguage', targetLanguage: 'es', voice: 'espeak-ng:es' }]);
+    server.sendScripted({ type: 'languageChanged', targetLanguage: 'es', voice: 'espeak-ng:es' });
+    await expect.poll(() => page.locator('#voice').inputValue()).toBe('espeak-ng:es');
+    // French has one voice: no picker. Back to Spanish, the remembered voice is asked for again.
+    await page.selectOption('#language', 'fr');
+    await expect.poll(() => page.locator('#voice-field').isHidden()).toBe(true);
+    server.sendScripted({ type: 'languageChanged', targetLanguage: 'fr', voice: 'espeak-ng:fr' });
+    await page.selectOption('#language', 'es');
+    await expect
+      .poll(() => server.scriptedReceived.filter((m) => m.type === 'setLanguage').at(-1))
+      .toEqual({ type: 'setLanguage', targetLanguage: 'es', voice: 'espeak-ng:es' });
+    await expect.poll(() => page.locator('#voice').isVisible()).toBe(true);
+    // Remembered for the next visit, as the language is: the page connects with it.
+    await page.reload();
+    await expect.poll(() => server.listenerAttempts(SCRIPTED_SESSION.id).at(-1)?.voice).toBe('espeak-ng:es');
+    await expect.poll(() => page.locator('#voice').inputValue()).toBe('espeak-ng:es');
+    await screenshot(page, 'listener-voice-picker');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows no voice picker for a language with one voice or none', async () => {
+    const page = await chromium.browser.newPage();
+    await page.goto(`${server.url}/join/${SCRIPTED_SESSION.id}?lang=de`);
+    await expect.poll(() => page.locator('#listen').textContent()).toBe('Zum Zuhören tippen');
+    expect(await page.locator('#voice-field').isHidden()).toBe(true);
     await page.close();
   });
 

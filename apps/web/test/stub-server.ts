@@ -13,6 +13,7 @@
  *   protocol, a language not offered), and `PAUSED_SESSION`'s speaker socket refuses audio with
  *   `BC_ERR_SESSION_PAUSED` after a few frames, until `resume`.
  * - POST /api/sessions takes at most `STUB_MAX_LANGUAGES` target languages.
+ * - GET /api/languages lists `STUB_VOICES`: two voices for Spanish, one for French, none for German.
  */
 import type { AddressInfo } from 'node:net';
 import {
@@ -77,6 +78,12 @@ const NARROW_OFFERED = ['es', 'fr'];
 export const PAUSED_SESSION: SessionInfo = { ...refusing('paused-hall-409'), title: 'Paused session' };
 export const PAUSED_AFTER_FRAMES = 5;
 
+/** The voices GET /api/languages lists per language, the default first. */
+export const STUB_VOICES: Record<string, string[]> = {
+  es: ['pico:es-ES', 'espeak-ng:es'],
+  fr: ['espeak-ng:fr'],
+};
+
 /** POST /api/sessions refuses more target languages than this (as limits.maxLanguagesPerSession). */
 export const STUB_MAX_LANGUAGES = 1;
 
@@ -108,7 +115,9 @@ export interface StubServer {
   /** Listener sockets open on SCRIPTED_SESSION. */
   scriptedListeners(): number;
   /** Listener connection attempts per session id (with their targetLanguage), in order. */
-  listenerAttempts(sessionId: string): { at: number; targetLanguage: string | null }[];
+  listenerAttempts(sessionId: string): { at: number; targetLanguage: string | null; voice: string | null }[];
+  /** JSON messages SCRIPTED_SESSION's listener sockets received, in order. */
+  scriptedReceived: Record<string, unknown>[];
   /** Seqs of every audio frame PAUSED_SESSION's speaker socket received, and those it accepted. */
   pausedSpeaker: { received: number[]; accepted: number[] };
   /** Bodies of POST /api/sessions. */
@@ -125,7 +134,8 @@ export async function startStubServer(): Promise<StubServer> {
       s,
     ]),
   );
-  const attempts = new Map<string, { at: number; targetLanguage: string | null }[]>();
+  const attempts = new Map<string, { at: number; targetLanguage: string | null; voice: string | null }[]>();
+  const scriptedReceived: Record<string, unknown>[] = [];
   const pausedSpeaker = { received: [] as number[], accepted: [] as number[] };
   const created: unknown[] = [];
   app.post('/api/sessions', async (req, reply) => {
@@ -175,6 +185,7 @@ export async function startStubServer(): Promise<StubServer> {
         via: 'stub',
       })),
       names: Object.fromEntries(codes.map((c) => [c, { name: known[c]!.name, native: known[c]!.native }])),
+      voices: STUB_VOICES,
     };
   });
   app.get('/api/me', async (req, reply) => {
@@ -196,12 +207,19 @@ export async function startStubServer(): Promise<StubServer> {
           : serveSpeaker(ws, session);
       }
       const tried = attempts.get(session.id) ?? [];
-      tried.push({ at: Date.now(), targetLanguage: url.searchParams.get('targetLanguage') });
+      tried.push({
+        at: Date.now(),
+        targetLanguage: url.searchParams.get('targetLanguage'),
+        voice: url.searchParams.get('voice'),
+      });
       attempts.set(session.id, tried);
       if (refuseListener(ws, session, url)) return;
       if (session === SCRIPTED_SESSION) {
         scripted.add(ws);
         ws.on('close', () => scripted.delete(ws));
+        ws.on('message', (data, isBinary) => {
+          if (!isBinary) scriptedReceived.push(JSON.parse(String(data)) as Record<string, unknown>);
+        });
         return welcome(ws, session, url, 0);
       }
       serveListener(ws, url, sentence);
@@ -217,6 +235,7 @@ export async function startStubServer(): Promise<StubServer> {
       return scripted.size;
     },
     scriptedListeners: () => scripted.size,
+    scriptedReceived,
     listenerAttempts: (id) => attempts.get(id) ?? [],
     pausedSpeaker,
     created,
@@ -300,12 +319,17 @@ function servePausedSpeaker(
 
 function welcome(ws: WebSocket, session: SessionInfo, url: URL, seq: number): string {
   const language = url.searchParams.get('targetLanguage') ?? 'es';
+  // As the server does: the voice asked for if the language has it, else its default.
+  const offered = STUB_VOICES[language] ?? [];
+  const asked = url.searchParams.get('voice');
+  const voice = asked && offered.includes(asked) ? asked : offered[0];
   ws.send(
     JSON.stringify({
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
       session,
       targetLanguage: language,
+      ...(voice && { voice }),
       authenticated: false,
       seq,
       audio: { codec: 'opus', sampleRate: 24_000, frameDurationMs: 20 },

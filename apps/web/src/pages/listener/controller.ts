@@ -1,7 +1,8 @@
 /**
  * What the listener page does, without its DOM: the socket (hello, resume after the last seq on
  * a reconnect), captions into the caption model, voice packets to the player, language switches
- * (a refused one goes back to the language the server confirmed) and what the page should say.
+ * (a refused one goes back to the language the server confirmed), the choice of voice where a
+ * language has several, and what the page should say.
  * The views read its state when it says something changed; tests drive it with a fake socket.
  */
 import {
@@ -51,6 +52,10 @@ export interface ListenerDeps {
   api: typeof api;
   /** Keep the chosen language for the next visit. */
   rememberLanguage(code: string): void;
+  /** Voices per language, the default first (`GET /api/languages` voices); absent: no choice. */
+  voices?: Record<string, string[]>;
+  /** The voice chosen for a language on an earlier visit or before a switch, and keeping one. */
+  voicePreference?: { get(language: string): string | null; set(language: string, voice: string): void };
 }
 
 export interface ListenerEvents {
@@ -79,6 +84,11 @@ export class ListenerController {
   /** Shown briefly when the server skipped part of the voice (only to someone listening). */
   voiceSkipped = false;
   choices: LanguageChoices;
+  /**
+   * The voice chosen for the current language, as the server confirmed it (its default's id when
+   * none was chosen); null when the server named none.
+   */
+  voice: string | null = null;
   readonly model: CaptionModel;
   /** Highest event seq seen (captions and audio share the space): reconnects resume after it. */
   lastSeq = -1;
@@ -87,6 +97,10 @@ export class ListenerController {
   private confirmedLanguage: string | null = null;
   private closeInfo: CloseInfo | null = null;
   private voiceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The voice the server last confirmed: a refused voice switch goes back to it. */
+  private confirmedVoice: string | null = null;
+  /** A voice switch is on its way: packets before the server's `languageChanged` are the old voice's. */
+  private voiceSwitching = false;
 
   constructor(
     initial: SessionInfo,
@@ -136,9 +150,40 @@ export class ListenerController {
     this.events.changed();
   }
 
+  /**
+   * The voices the reader may choose between for the current language: the catalogue's, when it
+   * has more than one (none for the session's own language: listeners hear the speaker).
+   */
+  voiceChoices(): string[] {
+    if (this.language === this.session.sourceLanguage) return [];
+    const voices = this.deps.voices?.[this.language] ?? [];
+    return voices.length > 1 ? voices : [];
+  }
+
+  /** Another voice for the current language: remembered, sent, and the old voice's audio dropped. */
+  setVoice(voice: string): void {
+    if (!this.voiceChoices().includes(voice) || voice === this.voice) return;
+    this.voice = voice;
+    this.deps.voicePreference?.set(this.language, voice);
+    this.deps.player.reset();
+    this.voiceSkipped = false;
+    // Captions stay: the language is the same. The server confirms with `languageChanged`.
+    if (this.socket.sendJson({ type: 'setLanguage', targetLanguage: this.language, voice }))
+      this.voiceSwitching = true;
+    this.events.changed();
+  }
+
+  /** The remembered voice for the current language, if it still has it. */
+  private preferredVoice(): string | null {
+    const voice = this.deps.voicePreference?.get(this.language) ?? null;
+    return voice && this.voiceChoices().includes(voice) ? voice : null;
+  }
+
   /** Switch the reader's language; `tellServer` false when the server already switched it. */
   setLanguage(code: string, tellServer: boolean): void {
     this.language = code;
+    // A voice belongs to a language: the new one's remembered voice, else its default.
+    this.voice = this.preferredVoice();
     this.t = dictionaryFor(code).t;
     this.deps.rememberLanguage(code);
     this.model.switchLanguage(code);
@@ -152,13 +197,20 @@ export class ListenerController {
       this.closeInfo = null;
       this.notice = '';
       this.socket.start();
-    } else this.socket.sendJson({ type: 'setLanguage', targetLanguage: code });
+    } else {
+      const { voice } = this;
+      if (this.socket.sendJson({ type: 'setLanguage', targetLanguage: code, ...(voice && { voice }) }))
+        this.voiceSwitching = true;
+    }
     this.events.changed();
   }
 
   private socketPath(): string {
     const q = new URLSearchParams({ session: this.session.id, targetLanguage: this.language });
     if (this.lastSeq >= 0) q.set('since', String(this.lastSeq));
+    // No voice to choose from: none named, the language's default speaks (as for older pages).
+    const voice = this.voice && this.voiceChoices().includes(this.voice) ? this.voice : this.preferredVoice();
+    if (voice) q.set('voice', voice);
     return `/ws/listener?${q}`;
   }
 
@@ -178,6 +230,7 @@ export class ListenerController {
         this.confirmedLanguage = msg.targetLanguage;
         if (msg.targetLanguage !== this.language) this.setLanguage(msg.targetLanguage, false);
         else this.choices = this.offered();
+        this.confirmVoice(msg.voice);
         break;
       case 'caption':
       case 'draft':
@@ -190,6 +243,7 @@ export class ListenerController {
       case 'languageChanged':
         this.confirmedLanguage = msg.targetLanguage;
         if (msg.targetLanguage !== this.language) this.setLanguage(msg.targetLanguage, false);
+        this.confirmVoice(msg.voice);
         break;
       case 'notice':
         if (msg.code !== ErrorCode.VOICE_SKIPPED) this.notice = msg.message;
@@ -202,6 +256,13 @@ export class ListenerController {
     this.events.changed();
   }
 
+  /** The server says which voice speaks now: every packet from here on is that voice's. */
+  private confirmVoice(voice: string | undefined): void {
+    this.voiceSwitching = false;
+    this.confirmedVoice = voice ?? null;
+    this.voice = voice ?? null;
+  }
+
   private onCaptionOrDraft(ev: CaptionEvent | DraftEvent): void {
     this.lastSeq = Math.max(this.lastSeq, ev.seq);
     const change = this.model.apply(ev);
@@ -211,9 +272,17 @@ export class ListenerController {
 
   /** An `error` on an open socket: a refused switch keeps the language the server confirmed. */
   private onError(code: string, message: string): void {
+    // Whatever was refused or dropped, no confirmation of a switch is coming.
+    this.voiceSwitching = false;
     const key = errorMessageKey(code);
     if (!key) {
       this.notice = message;
+      return;
+    }
+    if (key === 'unsupportedVoice') {
+      // The voice stays the one the server confirmed (a join with an unknown voice gets the default).
+      this.voice = this.confirmedVoice;
+      this.notice = this.t[key];
       return;
     }
     // A dropped message changes nothing; a refused language or a full node keeps the old language.
@@ -241,8 +310,8 @@ export class ListenerController {
       return;
     }
     this.lastSeq = Math.max(this.lastSeq, packet.seq);
-    // Packets still in flight from the previous language after a switch.
-    if (packet.language !== this.language) return;
+    // Packets still in flight from the previous language or voice after a switch.
+    if (packet.language !== this.language || this.voiceSwitching) return;
     this.deps.player.push(packet);
   }
 
@@ -276,6 +345,7 @@ export class ListenerController {
 function errorMessageKey(code: string): MessageKey | null {
   if (code === ErrorCode.RATE_LIMITED) return 'rateLimited';
   if (code === ErrorCode.OVER_CAPACITY) return 'overCapacity';
+  if (code === ErrorCode.UNSUPPORTED_VOICE) return 'unsupportedVoice';
   if (
     code === ErrorCode.LANGUAGE_NOT_OFFERED ||
     code === ErrorCode.UNSUPPORTED_PAIR ||

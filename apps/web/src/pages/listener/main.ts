@@ -5,7 +5,7 @@
  * This file finds the session and the reader's language, then joins controller.ts (socket,
  * captions, language switches) to the views (view.ts, caption-view.ts).
  */
-import type { PublicSessionInfo as SessionInfo } from '@babelcast/protocol';
+import type { LanguagesResponse, PublicSessionInfo as SessionInfo } from '@babelcast/protocol';
 import { ApiError, api, wsUrl } from '../shared/api.ts';
 import { byId, h, testHooks } from '../shared/dom.ts';
 import { dictionaryFor, pickInitialLanguage } from '../shared/i18n.ts';
@@ -15,7 +15,7 @@ import { AudioPlayer } from './audio-player.ts';
 import { CaptionView } from './caption-view.ts';
 import { ListenerController } from './controller.ts';
 import type { DecoderKind } from './decoders.ts';
-import { LANG_KEY, store, stored } from './preferences.ts';
+import { LANG_KEY, store, stored, voicePreference } from './preferences.ts';
 import { type ListenerView, listenerView } from './view.ts';
 
 const app = byId('app');
@@ -49,7 +49,16 @@ async function loadSession(): Promise<SessionInfo | null> {
   }
 }
 
-function join(session: SessionInfo, language: string): void {
+/** Voices per language, for the voice picker; none (no picker) if the server does not say. */
+async function loadVoices(): Promise<Record<string, string[]>> {
+  try {
+    return (await api<LanguagesResponse>('/api/languages')).voices ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function join(session: SessionInfo, language: string, voices: Record<string, string[]>): void {
   const player = new AudioPlayer((params.get('decoder') as DecoderKind | null) ?? null);
   let view: ListenerView | null = null;
   const controller = new ListenerController(
@@ -60,6 +69,8 @@ function join(session: SessionInfo, language: string): void {
       player,
       api,
       rememberLanguage: (code) => store(LANG_KEY, code),
+      voices,
+      voicePreference,
     },
     {
       changed: () => view?.render(),
@@ -76,6 +87,7 @@ function join(session: SessionInfo, language: string): void {
     stats: () => ({
       status: controller.status,
       language: controller.language,
+      voice: controller.voice,
       lastSeq: controller.lastSeq,
       reconnects: controller.reconnects,
       lines: controller.model.lines(),
@@ -87,6 +99,7 @@ function join(session: SessionInfo, language: string): void {
 }
 
 async function main(): Promise<void> {
+  const voices = loadVoices();
   const session = await loadSession();
   if (!session) return;
   const language =
@@ -95,7 +108,7 @@ async function main(): Promise<void> {
       [params.get('lang'), stored(LANG_KEY)],
       navigator.languages,
     ) ?? session.sourceLanguage;
-  join(session, language);
+  join(session, language, await voices);
 }
 
 void main();

@@ -1,11 +1,13 @@
 /**
- * The reader's own choices, kept in localStorage for the next visit: language, caption size and
- * theme. Private browsing may refuse storage; preferences then last for this visit only.
+ * The reader's own choices, kept in localStorage for the next visit: language, voice per
+ * language, caption size and theme. Private browsing may refuse storage; preferences then last for this visit only.
  */
 import { h } from '../shared/dom.ts';
 import type { Dictionary } from '../shared/i18n.ts';
 
 export const LANG_KEY = 'babelcast.listener.lang';
+/** `{ "es": "pico:es-ES" }`: the voice chosen per language. */
+export const VOICES_KEY = 'babelcast.listener.voices';
 const SIZE_KEY = 'babelcast.listener.size';
 const THEME_KEY = 'babelcast.listener.theme';
 const FONT_SIZES = [1.25, 1.5, 1.75, 2, 2.5, 3, 3.75, 4.5];
@@ -24,6 +26,28 @@ export function store(key: string, value: string): void {
     localStorage.setItem(key, value);
   } catch {
     // Refused: the preference lasts for this visit only.
+  }
+}
+
+/** The remembered voice per language (see ListenerDeps.voicePreference). */
+export const voicePreference = {
+  get(language: string): string | null {
+    const voice = readVoices()[language];
+    return typeof voice === 'string' ? voice : null;
+  },
+  set(language: string, voice: string): void {
+    store(VOICES_KEY, JSON.stringify({ ...readVoices(), [language]: voice }));
+  },
+};
+
+function readVoices(): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(stored(VOICES_KEY) ?? '{}');
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
   }
 }
 

@@ -42,6 +42,55 @@ function languagePicker(controller: ListenerController): { select: HTMLSelectEle
   };
 }
 
+/** Engines as listeners know them; the part after `engine:` is the engine's own voice name. */
+const ENGINE_NAMES: Record<string, string> = {
+  pico: 'SVOX Pico',
+  rhvoice: 'RHVoice',
+  'espeak-ng': 'eSpeak NG',
+  flite: 'Flite',
+  polly: 'Amazon Polly',
+};
+
+/** `pico:es-ES` → "SVOX Pico (es-ES)", `espeak-ng` → "eSpeak NG". */
+export function voiceLabel(voice: string): string {
+  const at = voice.indexOf(':');
+  const engine = at < 0 ? voice : voice.slice(0, at);
+  const name = ENGINE_NAMES[engine] ?? engine;
+  return at < 0 ? name : `${name} (${voice.slice(at + 1)})`;
+}
+
+/**
+ * The voice list, shown only where the language has more than one voice; rebuilt only when what
+ * it offers changed, so an open picker stays put.
+ */
+function voicePicker(controller: ListenerController): {
+  field: HTMLElement;
+  label: HTMLLabelElement;
+  render(): void;
+} {
+  const select = h('select', { id: 'voice' });
+  const label = h('label', { for: 'voice' });
+  const field = h('div', { className: 'field', id: 'voice-field', hidden: true }, label, select);
+  let shown = '';
+  select.addEventListener('change', () => {
+    if (select.value) controller.setVoice(select.value);
+  });
+  return {
+    field,
+    label,
+    render() {
+      const voices = controller.voiceChoices();
+      field.hidden = voices.length < 2;
+      const key = JSON.stringify([voices, controller.voice]);
+      if (key === shown) return;
+      shown = key;
+      select.replaceChildren(...voices.map((v) => h('option', { value: v }, voiceLabel(v))));
+      select.value =
+        controller.voice && voices.includes(controller.voice) ? controller.voice : (voices[0] ?? '');
+    },
+  };
+}
+
 export function listenerView(
   app: HTMLElement,
   controller: ListenerController,
@@ -54,6 +103,7 @@ export function listenerView(
   const live = h('p', { className: 'live', id: 'live-indicator', role: 'status' }, dot, liveText);
   const langLabel = h('label', { for: 'language' });
   const picker = languagePicker(controller);
+  const voices = voicePicker(controller);
   const listen = listenControls(controller, player);
   const look = lookControls();
   const notice = h('p', { className: 'error', id: 'notice', role: 'alert' });
@@ -65,6 +115,7 @@ export function listenerView(
       'div',
       { className: 'toolbar' },
       h('div', { className: 'field' }, langLabel, picker.select),
+      voices.field,
       ...listen.elements,
       ...look.elements,
     ),
@@ -81,6 +132,7 @@ export function listenerView(
       notice.textContent = controller.notice;
       voiceNotice.textContent = controller.voiceSkipped ? controller.t.voiceSkipped : '';
       picker.render();
+      voices.render();
     },
     applyLabels() {
       const { t, session } = controller;
@@ -88,6 +140,7 @@ export function listenerView(
       document.title = session.title ? `${session.title} · ${t.pageTitle}` : t.pageTitle;
       if (!session.title) title.textContent = t.pageTitle;
       langLabel.textContent = t.language;
+      voices.label.textContent = t.voice;
       listen.setLabels(t);
       look.setLabels(t);
       captions.setLabels(t.captions, t.emptyCaptions);

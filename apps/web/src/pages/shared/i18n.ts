@@ -6,6 +6,8 @@
 const en = {
   pageTitle: 'Live translation',
   language: 'Language',
+  /** The voice picker's label (shown where a language has several voices). */
+  voice: 'Voice',
   listen: 'Tap to listen',
   listening: 'Listening',
   mute: 'Mute',
@@ -23,6 +25,7 @@ const en = {
   emptyCaptions: 'Captions will appear here when the speaker talks.',
   notFound: 'This session does not exist. Check the link.',
   unsupportedLanguage: 'This language is not available in this session.',
+  unsupportedVoice: 'This voice is not available for this language.',
   audioUnavailable: 'Audio cannot play in this browser; captions still work.',
   connectionLost: 'Connection lost.',
   /** Said briefly when the server skipped part of the voice because it fell far behind the speaker. */
@@ -42,6 +45,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
   es: {
     pageTitle: 'Traducción en directo',
     language: 'Idioma',
+    voice: 'Voz',
     listen: 'Toca para escuchar',
     listening: 'Escuchando',
     mute: 'Silenciar',
@@ -59,6 +63,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     emptyCaptions: 'Los subtítulos aparecerán aquí cuando hable el orador.',
     notFound: 'Esta sesión no existe. Revisa el enlace.',
     unsupportedLanguage: 'Este idioma no está disponible en esta sesión.',
+    unsupportedVoice: 'Esta voz no está disponible para este idioma.',
     audioUnavailable: 'El audio no puede sonar en este navegador; los subtítulos sí funcionan.',
     connectionLost: 'Se perdió la conexión.',
     voiceSkipped: 'La voz ha saltado adelante para no quedarse atrás.',
@@ -69,6 +74,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
   fr: {
     pageTitle: 'Traduction en direct',
     language: 'Langue',
+    voice: 'Voix',
     listen: 'Touchez pour écouter',
     listening: 'Écoute en cours',
     mute: 'Couper le son',
@@ -86,6 +92,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     emptyCaptions: "Les sous-titres s'afficheront ici quand l'orateur parlera.",
     notFound: "Cette session n'existe pas. Vérifiez le lien.",
     unsupportedLanguage: "Cette langue n'est pas disponible pour cette session.",
+    unsupportedVoice: 'Cette voix n’est pas disponible pour cette langue.',
     audioUnavailable: 'Le son ne peut pas être lu dans ce navigateur ; les sous-titres fonctionnent.',
     connectionLost: 'Connexion perdue.',
     voiceSkipped: 'La voix a sauté un passage pour rester à jour.',
@@ -96,6 +103,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
   pt: {
     pageTitle: 'Tradução ao vivo',
     language: 'Idioma',
+    voice: 'Voz',
     listen: 'Toque para ouvir',
     listening: 'A ouvir',
     mute: 'Silenciar',
@@ -113,6 +121,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     emptyCaptions: 'As legendas aparecem aqui quando o orador falar.',
     notFound: 'Esta sessão não existe. Verifique a ligação.',
     unsupportedLanguage: 'Este idioma não está disponível nesta sessão.',
+    unsupportedVoice: 'Esta voz não está disponível para este idioma.',
     audioUnavailable: 'O áudio não pode tocar neste navegador; as legendas funcionam.',
     connectionLost: 'Ligação perdida.',
     voiceSkipped: 'A voz saltou um trecho para acompanhar o orador.',
@@ -123,6 +132,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
   it: {
     pageTitle: 'Traduzione dal vivo',
     language: 'Lingua',
+    voice: 'Voce',
     listen: 'Tocca per ascoltare',
     listening: 'In ascolto',
     mute: 'Disattiva audio',
@@ -140,6 +150,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     emptyCaptions: "I sottotitoli appariranno qui quando l'oratore parla.",
     notFound: 'Questa sessione non esiste. Controlla il link.',
     unsupportedLanguage: 'Questa lingua non è disponibile in questa sessione.',
+    unsupportedVoice: 'Questa voce non è disponibile per questa lingua.',
     audioUnavailable: "L'audio non può essere riprodotto in questo browser; i sottotitoli funzionano.",
     connectionLost: 'Connessione persa.',
     voiceSkipped: 'La voce è andata avanti per stare al passo.',
@@ -150,6 +161,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
   ca: {
     pageTitle: 'Traducció en directe',
     language: 'Llengua',
+    voice: 'Veu',
     listen: 'Toca per escoltar',
     listening: 'Escoltant',
     mute: 'Silencia',
@@ -167,6 +179,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     emptyCaptions: "Els subtítols apareixeran aquí quan parli l'orador.",
     notFound: "Aquesta sessió no existeix. Revisa l'enllaç.",
     unsupportedLanguage: 'Aquesta llengua no està disponible en aquesta sessió.',
+    unsupportedVoice: 'Aquesta veu no està disponible per a aquesta llengua.',
     audioUnavailable: "L'àudio no es pot reproduir en aquest navegador; els subtítols funcionen.",
     connectionLost: "S'ha perdut la connexió.",
     voiceSkipped: 'La veu ha saltat endavant per no quedar-se enrere.',
@@ -177,6 +190,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
   de: {
     pageTitle: 'Live-Übersetzung',
     language: 'Sprache',
+    voice: 'Stimme',
     listen: 'Zum Zuhören tippen',
     listening: 'Wiedergabe läuft',
     mute: 'Stumm',
@@ -194,6 +208,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     emptyCaptions: 'Die Untertitel erscheinen hier, sobald gesprochen wird.',
     notFound: 'Diese Sitzung gibt es nicht. Bitte den Link prüfen.',
     unsupportedLanguage: 'Diese Sprache ist in dieser Sitzung nicht verfügbar.',
+    unsupportedVoice: 'Diese Stimme ist für diese Sprache nicht verfügbar.',
     audioUnavailable: 'Ton kann in diesem Browser nicht abgespielt werden; Untertitel funktionieren.',
     connectionLost: 'Verbindung verloren.',
     voiceSkipped: 'Die Stimme ist vorgesprungen, um Schritt zu halten.',
@@ -204,6 +219,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
   gl: {
     pageTitle: 'Tradución en directo',
     language: 'Idioma',
+    voice: 'Voz',
     listen: 'Toca para escoitar',
     listening: 'Escoitando',
     mute: 'Silenciar',
@@ -221,6 +237,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     emptyCaptions: 'Os subtítulos aparecerán aquí cando fale o orador.',
     notFound: 'Esta sesión non existe. Revisa a ligazón.',
     unsupportedLanguage: 'Este idioma non está dispoñible nesta sesión.',
+    unsupportedVoice: 'Esta voz non está dispoñible para este idioma.',
     audioUnavailable: 'O son non pode reproducirse neste navegador; os subtítulos si funcionan.',
     connectionLost: 'Perdeuse a conexión.',
     voiceSkipped: 'A voz saltou adiante para non quedar atrás.',
@@ -231,6 +248,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
   eo: {
     pageTitle: 'Rekta traduko',
     language: 'Lingvo',
+    voice: 'Voĉo',
     listen: 'Tuŝu por aŭskulti',
     listening: 'Aŭskultante',
     mute: 'Silentigi',
@@ -248,6 +266,7 @@ export const DICTIONARIES: Record<string, Dictionary> = {
     emptyCaptions: 'La subtekstoj aperos ĉi tie kiam la parolanto parolos.',
     notFound: 'Ĉi tiu kunsido ne ekzistas. Kontrolu la ligilon.',
     unsupportedLanguage: 'Ĉi tiu lingvo ne disponeblas en ĉi tiu kunsido.',
+    unsupportedVoice: 'Ĉi tiu voĉo ne disponeblas por ĉi tiu lingvo.',
     audioUnavailable: 'La sono ne povas ludi en ĉi tiu retumilo; la subtekstoj tamen funkcias.',
     connectionLost: 'La konekto perdiĝis.',
     voiceSkipped: 'La voĉo saltis antaŭen por ne postresti.',

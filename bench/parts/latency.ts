@@ -82,11 +82,13 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const errorOf = (err: unknown) => (err as Error)?.message ?? String(err);
 
+type Failures = Array<{ mode: PipelineMode; clip?: string; step: string; error: string }>;
+
 export async function runLatency(options: LatencyOptions) {
   const modes = options.modes ?? ['sentence', 'simultaneous'];
   const speed = options.speed ?? 1;
   const warmUpClip = options.warmUpClip === undefined ? 'ljspeech-02.wav' : options.warmUpClip;
-  const failed: Array<{ mode: PipelineMode; clip?: string; step: string; error: string }> = [];
+  const failed: Failures = [];
   const byMode: Record<string, ModeResult | { error: string }> = {};
   const results: Record<string, ReplayResult[]> = {};
   const clipsByMode: Record<string, ClipOutcome[]> = {};
@@ -103,80 +105,11 @@ export async function runLatency(options: LatencyOptions) {
       continue;
     }
     engines = server.engines;
-    const runs: ReplayResult[] = [];
-    const clips: ClipOutcome[] = [];
     try {
-      const play = (file: string) =>
-        replay({
-          file: speechClip(file),
-          source: 'en',
-          listen: options.listen,
-          server: { url: server.url, token: server.token },
-          speed,
-        });
-      if (warmUpClip) {
-        options.log(`latency: ${mode}: warming up with ${warmUpClip}`);
-        await play(warmUpClip).catch((err) => {
-          options.log(`latency: ${mode}: warm-up failed: ${errorOf(err)}`);
-          failed.push({ mode, clip: warmUpClip, step: 'warm-up', error: errorOf(err) });
-        });
-      }
-      const before = await server.usage();
-      for (const file of options.clips) {
-        options.log(`latency: ${mode}: ${file}`);
-        const u0 = await server.usage();
-        const t0 = treeCpuSeconds(server.child.pid);
-        try {
-          const r = await play(file);
-          const u1 = await server.usage();
-          const t1 = treeCpuSeconds(server.child.pid);
-          runs.push(r);
-          const s = r.summary;
-          clips.push({
-            file,
-            inputMs: s.inputMs,
-            speechMoments: s.speechMoments,
-            lagMs: s.lagMs,
-            voiceDriftMs: s.voiceDriftMs,
-            unshownMoments: s.unshownMoments,
-            unvoicedMoments: s.unvoicedMoments,
-            erasure: s.erasure,
-            fromLastWordMs: s.fromLastWordMs,
-            latencyMs: s.latencyMs,
-            transcript: s.transcript,
-            cpu: {
-              serverSeconds: round3((u1.cpuMs - u0.cpuMs) / 1000),
-              treeSeconds: t0 === null || t1 === null ? null : round3(t1 - t0),
-            },
-          });
-          const lag = Object.entries(s.lagMs)
-            .map(([l, v]) => `${l} text ${v.text.mean}/${v.text.p95} voice ${v.voice.mean}/${v.voice.p95}`)
-            .join('; ');
-          options.log(`  ${lag} (mean/p95 ms); erasure ${JSON.stringify(s.erasure)}`);
-          if (s.speechMoments === 0) {
-            // Nothing recognised: no figure for this talk, which must not pass for a measurement.
-            options.log(`latency: ${mode}: ${file}: no final caption, nothing measured`);
-            failed.push({
-              mode,
-              clip: file,
-              step: 'replay',
-              error: 'no final caption: nothing was measured',
-            });
-          }
-        } catch (err) {
-          options.log(`latency: ${mode}: ${file} failed: ${errorOf(err)}`);
-          failed.push({ mode, clip: file, step: 'replay', error: errorOf(err) });
-          clips.push({ file, error: errorOf(err) });
-        }
-      }
-      const after = await server.usage();
-      results[mode] = runs;
-      clipsByMode[mode] = clips;
-      byMode[mode] = {
-        ...poolMode(runs, clips, options.listen),
-        serverCpuPct: cpuPercent(before, after),
-        serverRssPeakMb: mb(after.rssPeak),
-      };
+      const m = await runMode(server, mode, { ...options, speed, warmUpClip }, failed);
+      results[mode] = m.runs;
+      clipsByMode[mode] = m.clips;
+      byMode[mode] = m.result;
     } finally {
       await server.stop().catch(() => {});
     }
@@ -196,6 +129,96 @@ export async function runLatency(options: LatencyOptions) {
     clips: clipsByMode,
     comparison: compare(results, options.clips, options.listen, byMode),
     failed,
+  };
+}
+
+/** One mode on its own server: warmed up, then every clip replayed and measured, then pooled. */
+async function runMode(
+  server: ServerProcess,
+  mode: PipelineMode,
+  options: LatencyOptions & { speed: number; warmUpClip: string | null },
+  failed: Failures,
+) {
+  const runs: ReplayResult[] = [];
+  const clips: ClipOutcome[] = [];
+  const play = (file: string) =>
+    replay({
+      file: speechClip(file),
+      source: 'en',
+      listen: options.listen,
+      server: { url: server.url, token: server.token },
+      speed: options.speed,
+    });
+  const { warmUpClip } = options;
+  if (warmUpClip) {
+    options.log(`latency: ${mode}: warming up with ${warmUpClip}`);
+    await play(warmUpClip).catch((err) => {
+      options.log(`latency: ${mode}: warm-up failed: ${errorOf(err)}`);
+      failed.push({ mode, clip: warmUpClip, step: 'warm-up', error: errorOf(err) });
+    });
+  }
+  const before = await server.usage();
+  for (const file of options.clips) {
+    options.log(`latency: ${mode}: ${file}`);
+    const cpuBefore = await cpuSample(server);
+    try {
+      const run = await play(file);
+      const clip = clipRun(file, run, cpuBefore, await cpuSample(server));
+      runs.push(run);
+      clips.push(clip);
+      const lag = Object.entries(clip.lagMs)
+        .map(([l, v]) => `${l} text ${v.text.mean}/${v.text.p95} voice ${v.voice.mean}/${v.voice.p95}`)
+        .join('; ');
+      options.log(`  ${lag} (mean/p95 ms); erasure ${JSON.stringify(clip.erasure)}`);
+      if (clip.speechMoments === 0) {
+        // Nothing recognised: no figure for this talk, which must not pass for a measurement.
+        options.log(`latency: ${mode}: ${file}: no final caption, nothing measured`);
+        failed.push({ mode, clip: file, step: 'replay', error: 'no final caption: nothing was measured' });
+      }
+    } catch (err) {
+      options.log(`latency: ${mode}: ${file} failed: ${errorOf(err)}`);
+      failed.push({ mode, clip: file, step: 'replay', error: errorOf(err) });
+      clips.push({ file, error: errorOf(err) });
+    }
+  }
+  const after = await server.usage();
+  const result: ModeResult = {
+    ...poolMode(runs, clips, options.listen),
+    serverCpuPct: cpuPercent(before, after),
+    serverRssPeakMb: mb(after.rssPeak),
+  };
+  return { runs, clips, result };
+}
+
+/** CPU used so far by the server process, and by its whole process tree (null without /proc). */
+async function cpuSample(server: ServerProcess) {
+  return { serverMs: (await server.usage()).cpuMs, treeSeconds: treeCpuSeconds(server.child.pid) };
+}
+
+type CpuSample = Awaited<ReturnType<typeof cpuSample>>;
+
+/** One clip's figures, with the CPU the server (and its process tree) spent replaying it. */
+function clipRun(file: string, run: ReplayResult, before: CpuSample, after: CpuSample): ClipRun {
+  const s = run.summary;
+  return {
+    file,
+    inputMs: s.inputMs,
+    speechMoments: s.speechMoments,
+    lagMs: s.lagMs,
+    voiceDriftMs: s.voiceDriftMs,
+    unshownMoments: s.unshownMoments,
+    unvoicedMoments: s.unvoicedMoments,
+    erasure: s.erasure,
+    fromLastWordMs: s.fromLastWordMs,
+    latencyMs: s.latencyMs,
+    transcript: s.transcript,
+    cpu: {
+      serverSeconds: round3((after.serverMs - before.serverMs) / 1000),
+      treeSeconds:
+        before.treeSeconds === null || after.treeSeconds === null
+          ? null
+          : round3(after.treeSeconds - before.treeSeconds),
+    },
   };
 }
 
@@ -291,40 +314,15 @@ function compare(
   // Clips where a mode failed are left out of the chrF pairing (and said so).
   const paired = clips.filter((f) => transcriptOf('simultaneous', f) && transcriptOf('sentence', f));
   const againstSentence: Record<string, number | null> = {};
-  const againstReference: Record<
-    string,
-    { sentence: number; simultaneous: number; delta: number; clips: number }
-  > = {};
+  const againstReference: Record<string, ReferenceChrF> = {};
   for (const lang of targets) {
     const pairs = paired.map((f) => ({
       hypothesis: transcriptOf('simultaneous', f)!.summary.transcript[lang] ?? '',
       reference: transcriptOf('sentence', f)!.summary.transcript[lang] ?? '',
     }));
     againstSentence[lang] = pairs.length ? round1(chrF(pairs)) : null;
-    const refPairs: Record<string, Array<{ hypothesis: string; reference: string }>> = {
-      sentence: [],
-      simultaneous: [],
-    };
-    for (const f of paired)
-      for (const mode of ['sentence', 'simultaneous']) {
-        const r = transcriptOf(mode, f)!;
-        const aligned = alignToReferences(
-          f,
-          lang,
-          r.events.filter((e) => e.type === 'translation' && e.lang === lang),
-        );
-        if (aligned) refPairs[mode]!.push(...aligned);
-      }
-    if (refPairs.sentence!.length > 0 && refPairs.sentence!.length === refPairs.simultaneous!.length) {
-      const a = round1(chrF(refPairs.sentence!));
-      const b = round1(chrF(refPairs.simultaneous!));
-      againstReference[lang] = {
-        sentence: a,
-        simultaneous: b,
-        delta: round1(b - a),
-        clips: refPairs.sentence!.length,
-      };
-    }
+    const vsReference = chrFAgainstReferences(paired, lang, transcriptOf);
+    if (vsReference) againstReference[lang] = vsReference;
   }
   const ratio = (a: number | null, b: number | null) => (a !== null && b ? round3(a / b) : null);
   return {
@@ -361,6 +359,38 @@ function compare(
 }
 
 const pick = (p: { mean: number | null; p95: number | null }) => ({ mean: p.mean, p95: p.p95 });
+
+type ReferenceChrF = { sentence: number; simultaneous: number; delta: number; clips: number };
+
+/**
+ * Each mode's translations against the clips' reference translations (talks joined from FLEURS
+ * clips only), or undefined where the two modes cannot be compared clip for clip.
+ */
+function chrFAgainstReferences(
+  paired: string[],
+  lang: string,
+  transcriptOf: (mode: string, file: string) => ReplayResult | undefined,
+): ReferenceChrF | undefined {
+  const refPairs: Record<string, Array<{ hypothesis: string; reference: string }>> = {
+    sentence: [],
+    simultaneous: [],
+  };
+  for (const f of paired)
+    for (const mode of ['sentence', 'simultaneous']) {
+      const r = transcriptOf(mode, f)!;
+      const aligned = alignToReferences(
+        f,
+        lang,
+        r.events.filter((e) => e.type === 'translation' && e.lang === lang),
+      );
+      if (aligned) refPairs[mode]!.push(...aligned);
+    }
+  if (!(refPairs.sentence!.length > 0 && refPairs.sentence!.length === refPairs.simultaneous!.length))
+    return undefined;
+  const a = round1(chrF(refPairs.sentence!));
+  const b = round1(chrF(refPairs.simultaneous!));
+  return { sentence: a, simultaneous: b, delta: round1(b - a), clips: refPairs.sentence!.length };
+}
 
 /** The replay summary's from-the-endpoint stages, over several runs together (throughput part). */
 export function poolLatencies(results: ReplayResult[]) {

@@ -41,8 +41,11 @@ export type SessionOutput =
   | { type: 'audio'; packet: ListenerAudioPacket }
   | { type: 'notice'; notice: NoticeMessage; voice?: string }
   | { type: 'draft'; event: DraftEvent }
-  /** Lag behind the speaker for one language (see LagMessage); either figure may be absent. */
-  | { type: 'lag'; lang: string; textMs?: number; voiceMs?: number };
+  /**
+   * Lag behind the speaker for one language (see LagMessage); either figure may be absent.
+   * `voice`: which voice `voiceMs` is of (absent: the default voice, or a worker older than voices).
+   */
+  | { type: 'lag'; lang: string; textMs?: number; voiceMs?: number; voice?: string };
 
 /** What the worker tells gateways about the session itself. */
 export type SessionEvent =

@@ -191,4 +191,25 @@ describe('SessionHub voices', () => {
     expect(high.audio.map((p) => p.segmentId)).toEqual([1, 2]);
     hub.close();
   });
+
+  it('shows the speaker the voice lag of the voice furthest behind, among those still speaking', () => {
+    const now = { t: 0 };
+    const bus = new InMemoryBus();
+    const hub = new SessionHub({ ...TEST_HUB, sessionId: 's', bus, countsDebounceMs: 0, now: () => now.t });
+    const speaker = new FakeSink();
+    hub.addSpeaker(speaker);
+    const lag = (voiceMs: number, voice?: string) =>
+      bus.publish(subjects.output('s'), { type: 'lag', lang: 'es', voiceMs, ...(voice && { voice }) });
+    lag(3000, 'fake:high');
+    lag(1000);
+    now.t = 5_000;
+    lag(1200);
+    now.t = 12_000;
+    // The high voice stopped reporting 12 s ago: no longer counted.
+    lag(900);
+    expect(speaker.of('lag').map((m) => (m.voiceMs as Record<string, number>).es)).toEqual([
+      3000, 3000, 3000, 900,
+    ]);
+    hub.close();
+  });
 });

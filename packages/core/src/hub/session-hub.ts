@@ -60,6 +60,9 @@ export interface HubLimits {
   demandGraceMs: number;
 }
 
+/** A voice's lag counts for the speaker's figure this long after it was reported (ms). */
+export const VOICE_LAG_FRESH_MS = 10_000;
+
 /** Listener-count broadcasts are coalesced over this window (ms): a room joining at once is one message. */
 export const COUNTS_DEBOUNCE_MS = 250;
 
@@ -122,6 +125,8 @@ export class SessionHub {
    */
   private readonly committedUntil = new Map<string, number>();
   private readonly voiced = new Map<string, { previousEnd: number; currentEnd: number }>();
+  /** The latest voice lag of each (language, voice), for the speaker (see voiceLag). */
+  private readonly voiceLags = new Map<string, { ms: number; at: number }>();
   /** A worker took over (a `resumed` event): repeats of what was delivered are dropped from now on. */
   private takenOver = false;
   private lastSeq = 0;
@@ -374,15 +379,32 @@ export class SessionHub {
         return;
       }
       case 'lag': {
+        const voiceMs =
+          out.voiceMs === undefined ? undefined : this.voiceLag(out.lang, out.voice, out.voiceMs);
         const text = JSON.stringify({
           type: 'lag',
           textMs: out.textMs === undefined ? {} : { [out.lang]: Math.round(out.textMs) },
-          voiceMs: out.voiceMs === undefined ? {} : { [out.lang]: Math.round(out.voiceMs) },
+          voiceMs: voiceMs === undefined ? {} : { [out.lang]: Math.round(voiceMs) },
         });
         for (const s of this.speakers) s.sendText(text);
         return;
       }
     }
+  }
+
+  /**
+   * The speaker sees one voice lag per language: with several voices, the furthest behind of those
+   * that reported in the last VOICE_LAG_FRESH_MS (a voice nobody hears any more stops reporting).
+   */
+  private voiceLag(lang: string, voice: string | undefined, ms: number): number {
+    const now = this.opts.now();
+    this.voiceLags.set(voiceKey(lang, voice ?? DEFAULT_VOICE_ID), { ms, at: now });
+    let furthest = ms;
+    for (const [key, lag] of this.voiceLags) {
+      if (now - lag.at > VOICE_LAG_FRESH_MS) this.voiceLags.delete(key);
+      else if (splitVoiceKey(key)[0] === lang) furthest = Math.max(furthest, lag.ms);
+    }
+    return furthest;
   }
 
   /** A committed caption whose media ends before one already delivered is a takeover's repeat. */

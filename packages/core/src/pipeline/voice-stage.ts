@@ -293,7 +293,8 @@ export class VoiceStage {
     ctx.observer.stageLatency('tts_first_audio', this.language, (now - started) / 1000);
     ctx.observer.stageLatency('audio_first_packet_e2e', this.language, (now - chunk.committedWallMs) / 1000);
     ctx.observer.stageLatency('voice_lag', this.language, lagMs / 1000);
-    this.publish({ type: 'lag', lang: this.language, voiceMs: lagMs });
+    const { voice } = this.options;
+    this.publish({ type: 'lag', lang: this.language, voiceMs: lagMs, ...(voice && { voice }) });
   }
 }
 

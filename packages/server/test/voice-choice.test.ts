@@ -3,8 +3,15 @@
  * server on a random port, real WebSockets, a real speech clip, fake engines whose two voices
  * sound apart (FakeTts: the second speaks 1.5 times as long, at twice the pitch).
  */
+import { randomBytes } from 'node:crypto';
+import { NatsBus } from '@babelcast/bus-nats';
 import { createFakeEngines, FakeTts } from '@babelcast/core';
-import { ErrorCode, type ListenerAudioPacket, PROTOCOL_VERSION } from '@babelcast/protocol';
+import {
+  encodeSpeakerAudioFrame,
+  ErrorCode,
+  type ListenerAudioPacket,
+  PROTOCOL_VERSION,
+} from '@babelcast/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { sendClip, startTestServer } from './test-server.ts';
@@ -29,7 +36,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function listener(sessionId: string, lang: string, voice?: string): Promise<TestClient> {
+async function listener(wsUrl: string, sessionId: string, lang: string, voice?: string): Promise<TestClient> {
   const q = new URLSearchParams({ session: sessionId, targetLanguage: lang, ...(voice && { voice }) });
   const c = new TestClient(`${wsUrl}/ws/listener?${q}`);
   await c.until(() => c.messages('welcome').length === 1, `${lang} ${voice ?? 'default'} welcome`);
@@ -51,6 +58,59 @@ function framesBySegment(audio: ListenerAudioPacket[]): Map<number, number> {
   return out;
 }
 
+/**
+ * Two Spanish listeners, one in the default voice, one in the other; a speaker says a clip. Each
+ * gets the same captions and its own voice's audio.
+ */
+async function twoListenersTwoVoices(server: RunningServer, token: string): Promise<void> {
+  const wsUrl = server.url.replace(/^http/, 'ws');
+  const sessionId = await createSession(server.url, token);
+  const low = await listener(wsUrl, sessionId, 'es');
+  const high = await listener(wsUrl, sessionId, 'es', 'fake:high');
+  expect(low.messages('welcome')[0]!.voice).toBe('fake:low');
+  expect(high.messages('welcome')[0]!.voice).toBe('fake:high');
+  const sp = await connectSpeaker(server.url, sessionId, token);
+  await sp.until(() => sp.messages('ready').length === 1, 'ready');
+  // A moment of silence first, as a speaker's page sends: on a network bus the pipeline reads the
+  // listeners' voices a moment after it starts, on the first frame.
+  sp.send(encodeSpeakerAudioFrame({ seq: 1, captureTimeMs: Date.now(), samples: new Int16Array(3200) }));
+  await sp.until(() => sp.messages('ack').some((a) => a.seq === 1), 'the silence');
+  await new Promise((r) => setTimeout(r, 300));
+  const last = sendClip(sp, 'long-en-01.wav', { afterSeq: 1 });
+  await sp.until(() => sp.messages('ack').some((a) => a.seq === last), 'all frames acknowledged');
+  for (const c of [low, high]) {
+    await c.until(() => {
+      const tr = c.messages('caption').filter((m) => m.kind === 'translation');
+      return (
+        tr.length >= 3 &&
+        c.received.audio.some((a) => a.segmentId === tr.at(-1)!.segmentId && (a.flags & 2) !== 0)
+      );
+    }, 'translations and their voice');
+  }
+  // Let both voices finish the same sentences.
+  await new Promise((r) => setTimeout(r, 500));
+  expect(translations(low).length).toBeGreaterThanOrEqual(3);
+  expect(translations(high).slice(0, translations(low).length)).toEqual(translations(low));
+  const lowFrames = framesBySegment(low.received.audio);
+  const highFrames = framesBySegment(high.received.audio);
+  const both = [...lowFrames.keys()].filter((id) => highFrames.has(id));
+  expect(both.length).toBeGreaterThanOrEqual(3);
+  // Same sentences, each in its own voice: the high voice lasts 1.5 times as long, every time.
+  for (const id of both) {
+    const ratio = highFrames.get(id)! / lowFrames.get(id)!;
+    expect(ratio).toBeGreaterThan(1.35);
+    expect(ratio).toBeLessThan(1.65);
+  }
+  // Each voice is its own track: packet numbering per segment from 0, without gaps.
+  for (const c of [low, high]) {
+    for (const id of both) {
+      const packets = c.received.audio.filter((p) => p.segmentId === id);
+      expect(packets.map((p) => p.packetIndex)).toEqual(packets.map((_, i) => i));
+    }
+  }
+  for (const c of [low, high, sp]) c.close();
+}
+
 describe('choosing a voice', () => {
   it('lists the voices of each language in GET /api/languages', async () => {
     const body = (await (await fetch(`${server.url}/api/languages`)).json()) as {
@@ -60,51 +120,12 @@ describe('choosing a voice', () => {
   });
 
   it('gives two listeners of one language each their own voice’s audio and the same captions', async () => {
-    const sessionId = await createSession(server.url, token);
-    const low = await listener(sessionId, 'es');
-    const high = await listener(sessionId, 'es', 'fake:high');
-    expect(low.messages('welcome')[0]!.voice).toBe('fake:low');
-    expect(high.messages('welcome')[0]!.voice).toBe('fake:high');
-    const sp = await connectSpeaker(server.url, sessionId, token);
-    await sp.until(() => sp.messages('ready').length === 1, 'ready');
-    const last = sendClip(sp, 'long-en-01.wav');
-    await sp.until(() => sp.messages('ack').some((a) => a.seq === last), 'all frames acknowledged');
-    for (const c of [low, high]) {
-      await c.until(() => {
-        const tr = c.messages('caption').filter((m) => m.kind === 'translation');
-        return (
-          tr.length >= 3 &&
-          c.received.audio.some((a) => a.segmentId === tr.at(-1)!.segmentId && (a.flags & 2) !== 0)
-        );
-      }, 'translations and their voice');
-    }
-    // Let both voices finish the same sentences.
-    await new Promise((r) => setTimeout(r, 500));
-    expect(translations(low).length).toBeGreaterThanOrEqual(3);
-    expect(translations(high).slice(0, translations(low).length)).toEqual(translations(low));
-    const lowFrames = framesBySegment(low.received.audio);
-    const highFrames = framesBySegment(high.received.audio);
-    const both = [...lowFrames.keys()].filter((id) => highFrames.has(id));
-    expect(both.length).toBeGreaterThanOrEqual(3);
-    // Same sentences, each in its own voice: the high voice lasts 1.5 times as long, every time.
-    for (const id of both) {
-      const ratio = highFrames.get(id)! / lowFrames.get(id)!;
-      expect(ratio).toBeGreaterThan(1.35);
-      expect(ratio).toBeLessThan(1.65);
-    }
-    // Each voice is its own track: packet numbering per segment from 0, without gaps.
-    for (const c of [low, high]) {
-      for (const id of both) {
-        const packets = c.received.audio.filter((p) => p.segmentId === id);
-        expect(packets.map((p) => p.packetIndex)).toEqual(packets.map((_, i) => i));
-      }
-    }
-    for (const c of [low, high, sp]) c.close();
+    await twoListenersTwoVoices(server, token);
   });
 
   it('switches voice without losing captions, and refuses a voice the language lacks with a stable code', async () => {
     const sessionId = await createSession(server.url, token);
-    const c = await listener(sessionId, 'es');
+    const c = await listener(wsUrl, sessionId, 'es');
     c.send({ type: 'setLanguage', targetLanguage: 'es', voice: 'nobody:x' });
     await c.until(() => c.messages('error').length === 1, 'refusal');
     expect(c.messages('error')[0]!.code).toBe(ErrorCode.UNSUPPORTED_VOICE);
@@ -138,5 +159,27 @@ describe('choosing a voice', () => {
     await en.until(() => en.messages('welcome').length === 1, 'en welcome');
     expect(en.messages('welcome')[0]!.voice).toBeUndefined();
     en.close();
+  });
+});
+
+describe('choosing a voice on the NATS bus (voices in the demand KV, voice ids in the audio packets)', () => {
+  const NATS_URL = process.env.BABELCAST_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+  const prefix = `bctest_${randomBytes(5).toString('hex')}`;
+  let natsServer: RunningServer;
+
+  beforeAll(async () => {
+    natsServer = await startTestServer({
+      engineSet: { ...createFakeEngines(), tts: new FakeTts({ voices: VOICES }) },
+      bus: { kind: 'nats', natsUrl: NATS_URL, natsPrefix: prefix, audioMaxAgeSeconds: 600 },
+      pipeline: { mode: 'sentence' },
+    });
+  });
+  afterAll(async () => {
+    await natsServer?.close();
+    await NatsBus.destroy(NATS_URL, prefix);
+  });
+
+  it('gives two listeners of one language each their own voice’s audio and the same captions', async () => {
+    await twoListenersTwoVoices(natsServer, await natsServer.createApiToken('nats'));
   });
 });

@@ -113,46 +113,48 @@ export function tally(listeners: ReceivedLog[], published: Published[]): Record<
 
 type Summary = ReturnType<Histogram['summary']>;
 
-export interface LanguageAccount {
-  /** Listeners of this language that connected (each is expected to receive everything below). */
-  listeners: number;
-  /** Per listener: source captions + this language's translations. */
+/** Distinct messages published, by kind (for one language: what each of its listeners should get). */
+export interface PublishedCounts {
   captionsPublished: number;
   audioPublished: number;
   draftsPublished: number;
-  captionsReceived: number;
-  audioReceived: number;
-  draftsReceived: number;
+}
+
+/** What did not arrive, as every fan-out figure reports it (per language, per step, per gateway). */
+export interface Losses {
   captionsLost: number;
+  /** Audio packets a listener should have had but did not (the hub drops audio first, by design). */
   audioDropped: number;
   audioDroppedPct: number;
   /** Drafts the hub may skip for a listener that is behind: reported, not a loss. */
   draftsDropped: number;
+  /** Messages of another language a listener received (a routing bug if not 0). */
   wrongLanguage: number;
+  /** Messages no reference received (so their publish time is unknown). */
   unmatched: number;
-  minCaptions: number | null;
-  minAudio: number | null;
+}
+
+/** Delay from publish to a listener's receipt, by kind. */
+export interface Delays {
   captionDelayMs: Summary;
   audioDelayMs: Summary;
   draftDelayMs: Summary;
 }
 
-export interface FanoutAccount {
+export interface LanguageAccount extends PublishedCounts, Losses, Delays {
+  /** Listeners of this language that connected (each is expected to receive everything below). */
+  listeners: number;
+  captionsReceived: number;
+  audioReceived: number;
+  draftsReceived: number;
+  minCaptions: number | null;
+  minAudio: number | null;
+}
+
+/** Over all languages: captionsPublished counts source captions + every language's translations. */
+export interface FanoutAccount extends PublishedCounts, Losses, Delays {
   byLanguage: Record<string, LanguageAccount>;
-  /** Distinct caption messages published: source captions + every language's translations. */
-  captionsPublished: number;
   sourceCaptionsPublished: number;
-  audioPublished: number;
-  draftsPublished: number;
-  captionsLost: number;
-  audioDropped: number;
-  audioDroppedPct: number;
-  draftsDropped: number;
-  wrongLanguage: number;
-  unmatched: number;
-  captionDelayMs: Summary;
-  audioDelayMs: Summary;
-  draftDelayMs: Summary;
 }
 
 const pct = (part: number, whole: number) => (whole ? Math.round(((100 * part) / whole) * 100) / 100 : 0);
@@ -169,60 +171,20 @@ export function account(
 ): FanoutAccount {
   const count = (kind: Kind, lang: string) => published.filter((p) => p[2] === kind && p[3] === lang).length;
   const source = count(KIND.caption, '');
-  const all = { caption: new Histogram(), audio: new Histogram(), draft: new Histogram() };
+  const all = histograms();
   const byLanguage: Record<string, LanguageAccount> = {};
   let audioExpected = 0;
   const langs = [...new Set([...Object.keys(connected), ...tallies.flatMap((t) => Object.keys(t))])].sort();
   for (const lang of langs) {
     const n = connected[lang] ?? 0;
-    const h = { caption: new Histogram(), audio: new Histogram(), draft: new Histogram() };
-    const sum = { captions: 0, audio: 0, drafts: 0, wrong: 0, unmatched: 0 };
-    let minCaptions: number | null = null;
-    let minAudio: number | null = null;
-    for (const t of tallies) {
-      const x = t[lang];
-      if (!x) continue;
-      h.caption.merge(x.caption);
-      h.audio.merge(x.audio);
-      h.draft.merge(x.draft);
-      all.caption.merge(x.caption);
-      all.audio.merge(x.audio);
-      all.draft.merge(x.draft);
-      sum.captions += x.captionsReceived;
-      sum.audio += x.audioReceived;
-      sum.drafts += x.draftsReceived;
-      sum.wrong += x.wrongLanguage;
-      sum.unmatched += x.unmatched;
-      if (x.listeners > 0) {
-        minCaptions = Math.min(minCaptions ?? Number.POSITIVE_INFINITY, x.minCaptions);
-        minAudio = Math.min(minAudio ?? Number.POSITIVE_INFINITY, x.minAudio);
-      }
-    }
-    const captionsPublished = source + count(KIND.caption, lang);
-    const audioPublished = count(KIND.audio, lang);
-    const draftsPublished = count(KIND.draft, lang);
-    const audioDropped = Math.max(0, n * audioPublished - sum.audio);
-    audioExpected += n * audioPublished;
-    byLanguage[lang] = {
-      listeners: n,
-      captionsPublished,
-      audioPublished,
-      draftsPublished,
-      captionsReceived: sum.captions,
-      audioReceived: sum.audio,
-      draftsReceived: sum.drafts,
-      captionsLost: Math.max(0, n * captionsPublished - sum.captions),
-      audioDropped,
-      audioDroppedPct: pct(audioDropped, n * audioPublished),
-      draftsDropped: Math.max(0, n * draftsPublished - sum.drafts),
-      wrongLanguage: sum.wrong,
-      unmatched: sum.unmatched,
-      minCaptions,
-      minAudio,
-      captionDelayMs: h.caption.summary(),
-      audioDelayMs: h.audio.summary(),
-      draftDelayMs: h.draft.summary(),
+    const expected: PublishedCounts = {
+      captionsPublished: source + count(KIND.caption, lang),
+      audioPublished: count(KIND.audio, lang),
+      draftsPublished: count(KIND.draft, lang),
     };
+    const mine = tallies.map((t) => t[lang]).filter((x): x is LanguageTally => x !== undefined);
+    byLanguage[lang] = languageAccount(n, expected, mine, all);
+    audioExpected += n * expected.audioPublished;
   }
   const total = (k: 'captionsLost' | 'audioDropped' | 'draftsDropped' | 'wrongLanguage' | 'unmatched') =>
     Object.values(byLanguage).reduce((a, l) => a + l[k], 0);
@@ -242,6 +204,58 @@ export function account(
     captionDelayMs: all.caption.summary(),
     audioDelayMs: all.audio.summary(),
     draftDelayMs: all.draft.summary(),
+  };
+}
+
+const histograms = () => ({ caption: new Histogram(), audio: new Histogram(), draft: new Histogram() });
+
+/**
+ * One language: its listeners' tallies (one per listener process) pooled, against what each of
+ * its `n` listeners should have received. Their delays are pooled into `all` too.
+ */
+function languageAccount(
+  n: number,
+  expected: PublishedCounts,
+  tallies: LanguageTally[],
+  all: ReturnType<typeof histograms>,
+): LanguageAccount {
+  const h = histograms();
+  const sum = { captions: 0, audio: 0, drafts: 0, wrong: 0, unmatched: 0 };
+  let minCaptions: number | null = null;
+  let minAudio: number | null = null;
+  for (const x of tallies) {
+    for (const kind of ['caption', 'audio', 'draft'] as const) {
+      h[kind].merge(x[kind]);
+      all[kind].merge(x[kind]);
+    }
+    sum.captions += x.captionsReceived;
+    sum.audio += x.audioReceived;
+    sum.drafts += x.draftsReceived;
+    sum.wrong += x.wrongLanguage;
+    sum.unmatched += x.unmatched;
+    if (x.listeners > 0) {
+      minCaptions = Math.min(minCaptions ?? Number.POSITIVE_INFINITY, x.minCaptions);
+      minAudio = Math.min(minAudio ?? Number.POSITIVE_INFINITY, x.minAudio);
+    }
+  }
+  const audioDropped = Math.max(0, n * expected.audioPublished - sum.audio);
+  return {
+    listeners: n,
+    ...expected,
+    captionsReceived: sum.captions,
+    audioReceived: sum.audio,
+    draftsReceived: sum.drafts,
+    captionsLost: Math.max(0, n * expected.captionsPublished - sum.captions),
+    audioDropped,
+    audioDroppedPct: pct(audioDropped, n * expected.audioPublished),
+    draftsDropped: Math.max(0, n * expected.draftsPublished - sum.drafts),
+    wrongLanguage: sum.wrong,
+    unmatched: sum.unmatched,
+    minCaptions,
+    minAudio,
+    captionDelayMs: h.caption.summary(),
+    audioDelayMs: h.audio.summary(),
+    draftDelayMs: h.draft.summary(),
   };
 }
 

@@ -45,6 +45,11 @@ export class Swarm {
     return this.request<{ ok: number; failed: number; ms: number }>({ cmd: 'connect', url, count, parallel });
   }
 
+  /** The listener process's CPU time so far and its wall clock. */
+  usage() {
+    return this.request<{ cpuMs: number; wallMs: number }>({ cmd: 'usage' });
+  }
+
   report(published: Published[]) {
     return this.request<SwarmReport>({ cmd: 'report', published });
   }

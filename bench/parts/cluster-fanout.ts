@@ -3,7 +3,14 @@
  * between the languages), held by the fan-out part's listener processes, for growing N. Caption
  * delay = listener receive time − the caption's emittedAt (see cluster.ts for the whole part).
  */
-import { account, KIND, type Published, splitEvenly } from '../lib/fanout-accounting.ts';
+import {
+  account,
+  KIND,
+  type Losses,
+  type Published,
+  type PublishedCounts,
+  splitEvenly,
+} from '../lib/fanout-accounting.ts';
 import { Histogram } from '../lib/histogram.ts';
 import { type Cluster, type ClusterNode, RecordingListener, settle, Speaker } from '../lib/cluster-client.ts';
 import { cpuPercent, mb, type Usage } from '../lib/server-client.ts';
@@ -25,7 +32,8 @@ export interface ClusterFanoutOptions {
 export const CLUSTER_GOAL = { listeners: 20_000, captionP95Ms: 300 };
 export const BREAK = { captionP99Ms: 1000, connectFailedPct: 1 };
 
-export interface ClusterFanoutStep {
+/** Losses over both gateways; captionsPublished: distinct captions the reference listeners got. */
+export interface ClusterFanoutStep extends Losses, Pick<PublishedCounts, 'captionsPublished'> {
   listeners: number;
   perGateway: number[];
   languages: string[];
@@ -40,15 +48,6 @@ export interface ClusterFanoutStep {
     captionDelayMs: ReturnType<Histogram['summary']>;
     captionsLost: number;
   }>;
-  captionsPublished: number;
-  captionsLost: number;
-  /** Audio packets a listener should have had but did not (the hub drops audio first, by design). */
-  audioDropped: number;
-  audioDroppedPct: number;
-  draftsDropped: number;
-  wrongLanguage: number;
-  /** Messages no reference listener received (so their publish time is unknown). */
-  unmatched: number;
   /**
    * The same delay at the reference listeners (a handful, in the benchmark process): when it is
    * as large as the crowd's, the time is spent before the gateway's fan-out (worker, NATS, gateway
@@ -134,7 +133,7 @@ const usageOf = (cluster: Cluster, swarms: Swarm[]) =>
   Promise.all([
     Promise.all(cluster.gateways.map((g) => g.usage())),
     Promise.all(cluster.liveWorkers().map((w) => w.usage())),
-    Promise.all(swarms.map((s) => s.request<{ cpuMs: number; wallMs: number }>({ cmd: 'usage' }))),
+    Promise.all(swarms.map((s) => s.usage())),
   ]);
 
 export async function fanoutStep(

@@ -10,32 +10,26 @@
  */
 import { replay } from '@babelcast/cli/replay';
 import { speechClip } from '@babelcast/core/testing';
-import { account, type LanguageAccount, type Published, splitEvenly } from '../lib/fanout-accounting.ts';
-import type { Histogram } from '../lib/histogram.ts';
+import {
+  account,
+  type Delays,
+  type LanguageAccount,
+  type Losses,
+  type Published,
+  type PublishedCounts,
+  splitEvenly,
+} from '../lib/fanout-accounting.ts';
 import { cpuPercent, mb, ServerProcess } from '../lib/server-client.ts';
 import { Swarm, type SwarmReport } from '../lib/swarm-client.ts';
 
-export interface FanoutStep {
+/** Published counts are distinct messages (source captions + every language's translations, etc.). */
+export interface FanoutStep extends PublishedCounts, Omit<Losses, 'unmatched'>, Delays {
   listeners: number;
   /** Target languages the listeners were split between (evenly). */
   languages: string[];
   connected: number;
   connectFailed: number;
   connectMs: number;
-  captionDelayMs: ReturnType<Histogram['summary']>;
-  audioDelayMs: ReturnType<Histogram['summary']>;
-  /** Distinct messages published (source captions + every language's translations, etc.). */
-  captionsPublished: number;
-  audioPublished: number;
-  draftsPublished: number;
-  captionsLost: number;
-  audioDropped: number;
-  audioDroppedPct: number;
-  /** Drafts the hub skipped for a listener behind (by design): counted apart, not a loss. */
-  draftsDropped: number;
-  draftDelayMs: ReturnType<Histogram['summary']>;
-  /** Messages of another language a listener received (a routing bug if not 0). */
-  wrongLanguage: number;
   /** Per target language: expected per listener, received, lost, delays. */
   byLanguage: Record<string, LanguageAccount>;
   slowConsumerDisconnects: number;
@@ -121,6 +115,8 @@ export async function runFanout(options: FanoutOptions): Promise<{
   return { steps, engines, limits: LIMITS, failed };
 }
 
+const swarmUsage = (swarms: Swarm[]) => Promise.all(swarms.map((s) => s.usage()));
+
 async function runStep(
   n: number,
   options: FanoutOptions,
@@ -134,12 +130,12 @@ async function runStep(
   const swarms: Swarm[] = [];
   try {
     for (let i = 0; i < options.processes; i++) swarms.push(await Swarm.start());
-    const connected: Record<string, number> = {};
-    let connect = { ok: 0, failed: 0, ms: 0 };
+    let crowd: Awaited<ReturnType<typeof connectCrowd>> = {
+      connected: {},
+      connect: { ok: 0, failed: 0, ms: 0 },
+    };
     let before = await server.usage();
-    let swarmBefore = await Promise.all(
-      swarms.map((s) => s.request<{ cpuMs: number; wallMs: number }>({ cmd: 'usage' })),
-    );
+    let swarmBefore = await swarmUsage(swarms);
     await replay({
       file: speechClip(options.clip),
       source: 'en',
@@ -148,35 +144,17 @@ async function runStep(
       server: { url: server.url, token: server.token },
       settleMs: 2000,
       beforeStreaming: async (sessionId) => {
-        const perLanguage = splitEvenly(n, languages.length);
-        const parallel = Math.max(1, Math.ceil(50 / languages.length));
-        const results = await Promise.all(
-          languages.flatMap((lang, li) => {
-            const url = `${server.url.replace(/^http/, 'ws')}/ws/listener?session=${sessionId}&targetLanguage=${encodeURIComponent(lang)}`;
-            const shares = splitEvenly(perLanguage[li]!, swarms.length);
-            return swarms.map(async (s, i) => ({ lang, r: await s.connect(url, shares[i]!, parallel) }));
-          }),
-        );
-        for (const lang of languages) connected[lang] = 0;
-        for (const { lang, r } of results) connected[lang]! += r.ok;
-        connect = {
-          ok: results.reduce((a, { r }) => a + r.ok, 0),
-          failed: results.reduce((a, { r }) => a + r.failed, 0),
-          ms: Math.max(...results.map(({ r }) => r.ms)),
-        };
+        crowd = await connectCrowd(server.url, sessionId, n, languages, swarms);
+        // Measure from here: what was published and used while connecting does not count.
         await server.request('published');
         await server.request('resetPeak');
         await Promise.all(swarms.map((s) => s.request({ cmd: 'reset' })));
         before = await server.usage();
-        swarmBefore = await Promise.all(
-          swarms.map((s) => s.request<{ cpuMs: number; wallMs: number }>({ cmd: 'usage' })),
-        );
+        swarmBefore = await swarmUsage(swarms);
       },
     });
     const after = await server.usage();
-    const swarmAfter = await Promise.all(
-      swarms.map((s) => s.request<{ cpuMs: number; wallMs: number }>({ cmd: 'usage' })),
-    );
+    const swarmAfter = await swarmUsage(swarms);
     const published = await server.request<Published[]>('published');
     const metrics = await server.request<{ audioDropped: number; slowConsumers: number }>('metrics');
     const reports: SwarmReport[] = await Promise.all(swarms.map((s) => s.report(published)));
@@ -185,8 +163,8 @@ async function runStep(
       result: fanoutStep({
         n,
         languages,
-        connect,
-        connected,
+        connect: crowd.connect,
+        connected: crowd.connected,
         published,
         tallies: reports.map((r) => r.byLanguage),
         slowConsumerDisconnects: metrics.slowConsumers,
@@ -202,6 +180,28 @@ async function runStep(
     await Promise.all(swarms.map((s) => s.stop().catch(() => {})));
     await server.stop().catch(() => {});
   }
+}
+
+/** `n` listeners split evenly over the languages, and each language's share over the processes. */
+async function connectCrowd(url: string, sessionId: string, n: number, languages: string[], swarms: Swarm[]) {
+  const perLanguage = splitEvenly(n, languages.length);
+  const parallel = Math.max(1, Math.ceil(50 / languages.length));
+  const results = await Promise.all(
+    languages.flatMap((lang, li) => {
+      const listenerUrl = `${url.replace(/^http/, 'ws')}/ws/listener?session=${sessionId}&targetLanguage=${encodeURIComponent(lang)}`;
+      const shares = splitEvenly(perLanguage[li]!, swarms.length);
+      return swarms.map(async (s, i) => ({ lang, r: await s.connect(listenerUrl, shares[i]!, parallel) }));
+    }),
+  );
+  const connected: Record<string, number> = {};
+  for (const lang of languages) connected[lang] = 0;
+  for (const { lang, r } of results) connected[lang]! += r.ok;
+  const connect = {
+    ok: results.reduce((a, { r }) => a + r.ok, 0),
+    failed: results.reduce((a, { r }) => a + r.failed, 0),
+    ms: Math.max(...results.map(({ r }) => r.ms)),
+  };
+  return { connected, connect };
 }
 
 /**

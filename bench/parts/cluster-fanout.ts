@@ -171,17 +171,7 @@ export async function fanoutStep(
       reports.map((r) => r.byLanguage),
       sumByLanguage(connectedBy),
     );
-    const byGateway = gateways.map((g, gi) => {
-      const ga = account(published, [reports[gi]!.byLanguage], connectedBy[gi]!);
-      return {
-        gateway: g.name,
-        listeners: Object.values(connectedBy[gi]!).reduce((x, y) => x + y, 0),
-        captionDelayMs: ga.captionDelayMs,
-        captionsLost: ga.captionsLost,
-      };
-    });
-    const cpu = (b: Array<Usage | null>, e: Array<Usage | null>) =>
-      b.map((x, i) => (x && e[i] ? cpuPercent(x, e[i]!) : Number.NaN));
+    const byGateway = gatewayAccounts(gateways, published, reports, connectedBy);
     const c = a.captionDelayMs;
     const why = stepProblems(n, connect.failed, a, gateways);
     const meetsGoal =
@@ -208,13 +198,7 @@ export async function fanoutStep(
       unmatched: a.unmatched,
       audioDelayVsReferenceMs: a.audioDelayMs,
       referenceCaptionDelayMs: referenceDelay(refs),
-      gatewayCpuPct: cpu(before[0], after[0]),
-      gatewayRssMb: after[0].map((u) => (u ? mb(u.rss) : Number.NaN)),
-      gatewayRssPeakMb: after[0].map((u) => (u ? mb(u.rssPeak) : Number.NaN)),
-      workerCpuPct: cpu(before[1], after[1]),
-      listenerProcessCpuPct: after[2].map((x, i) =>
-        cpuPercent({ ...before[2][i]!, rss: 0, rssPeak: 0 }, { ...x, rss: 0, rssPeak: 0 }),
-      ),
+      ...processUsage(before, after),
       workerTakeovers: moved.takeovers,
       workerGapFrames: moved.gapFrames,
       loadAverage1m: [loadBefore, load1m()],
@@ -229,6 +213,41 @@ export async function fanoutStep(
     for (const l of refs) l.close();
     await cluster.endSession(id);
   }
+}
+
+/** Per gateway: its listeners, their caption delay and the captions they lost. */
+function gatewayAccounts(
+  gateways: ClusterNode[],
+  published: Published[],
+  reports: SwarmReport[],
+  connectedBy: Array<Record<string, number>>,
+) {
+  return gateways.map((g, gi) => {
+    const ga = account(published, [reports[gi]!.byLanguage], connectedBy[gi]!);
+    return {
+      gateway: g.name,
+      listeners: Object.values(connectedBy[gi]!).reduce((x, y) => x + y, 0),
+      captionDelayMs: ga.captionDelayMs,
+      captionsLost: ga.captionsLost,
+    };
+  });
+}
+
+type ProcessUsage = Awaited<ReturnType<typeof usageOf>>;
+
+/** CPU % of each gateway, worker and listener process over the step; the gateways' memory at its end. */
+function processUsage(before: ProcessUsage, after: ProcessUsage) {
+  const cpu = (b: Array<Usage | null>, e: Array<Usage | null>) =>
+    b.map((x, i) => (x && e[i] ? cpuPercent(x, e[i]!) : Number.NaN));
+  return {
+    gatewayCpuPct: cpu(before[0], after[0]),
+    gatewayRssMb: after[0].map((u) => (u ? mb(u.rss) : Number.NaN)),
+    gatewayRssPeakMb: after[0].map((u) => (u ? mb(u.rssPeak) : Number.NaN)),
+    workerCpuPct: cpu(before[1], after[1]),
+    listenerProcessCpuPct: after[2].map((x, i) =>
+      cpuPercent({ ...before[2][i]!, rss: 0, rssPeak: 0 }, { ...x, rss: 0, rssPeak: 0 }),
+    ),
+  };
 }
 
 /** Listeners connected per language, over all gateways. */

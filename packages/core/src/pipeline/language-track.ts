@@ -429,10 +429,13 @@ export class LanguageTrack {
     // pay that now, not on the first listener's first sentence. Failures show up on real work.
     try {
       const text = await this.translateText(WARM_UP_PHRASE);
-      if (this.options.voice && !this.closed) {
+      // Every voice the track starts with (usually the default one alone), one after another.
+      for (const voice of this.voices.keys()) {
+        if (this.closed) break;
         await synthesizeAndDiscard(this.engines.tts, {
           text,
           language: this.language,
+          ...(voice && { voice }),
           signal: this.abort.signal,
         });
       }

@@ -141,6 +141,11 @@ describe('choosing a voice', () => {
       ErrorCode.VALIDATION,
     ]);
     expect(c.messages('languageChanged')[1]).toMatchObject({ targetLanguage: 'es', voice: 'fake:low' });
+    // Naming in hello the voice it already has changes nothing (no second replay, no confirmation).
+    c.send({ type: 'hello', protocol: PROTOCOL_VERSION, voice: 'fake:low' });
+    c.send({ type: 'ping', t: 1 });
+    await c.until(() => c.messages('pong').length === 1, 'pong');
+    expect(c.messages('languageChanged')).toHaveLength(2);
     expect(c.received.closed).toBeNull();
     const hub = (await server.manager.get(sessionId))!.hub;
     expect(hub.demandedVoices).toEqual({ es: [''] });

@@ -230,7 +230,13 @@ export class ListenerConnection extends SocketConnection {
           return;
         }
         await this.identify(msg.token, session);
-        if (msg.voice !== undefined) this.switchTo(session, this.language, msg.voice);
+        // A voice in hello is a switch only if it is another voice (a page may name the one it
+        // already asked for in the query string: no second join replay for that).
+        if (
+          msg.voice !== undefined &&
+          this.deps.manager.admitVoice(session, this.language, msg.voice) !== this.voice
+        )
+          this.switchTo(session, this.language, msg.voice);
         return;
       case 'setLanguage':
         this.switchTo(session, msg.targetLanguage, msg.voice);

@@ -1,8 +1,9 @@
 /**
  * Per-session fan-out on a gateway: takes the pipeline's output from the bus and delivers it to
  * every listener socket, by language (captions) and by language and voice (audio: a listener gets
- * only the packets of the voice it chose, DEFAULT_VOICE_ID for the language's default). Each message is serialised once and the same bytes go to
- * every socket (per-message cost dominates fan-out, not bytes).
+ * only the packets of the voice it chose, DEFAULT_VOICE_ID for the language's default). Each
+ * message is serialised once and the same bytes go to every socket (per-message cost dominates
+ * fan-out, not bytes).
  *
  * Slow listeners: a listener's send buffer is its queue. Audio is dropped for a listener whose
  * buffer is above `audioDropBytes` (it loses audio first, never captions); one that stays behind

@@ -45,6 +45,7 @@ import {
   type StreamConfig,
   StorageType,
 } from 'nats';
+import { type AudioPosition, AudioPositions } from './audio-positions.ts';
 import { decodeMessage, encodeMessage } from './codec.ts';
 import { NatsLeases } from './nats-leases.ts';
 
@@ -102,15 +103,6 @@ export function hostPorts(url: string): string[] {
         return s;
       }
     });
-}
-
-interface AudioPosition {
-  /** Speaker seq of the last frame acknowledged as processed. */
-  seq: number;
-  /** Its sequence in the stream: replay starts right after it. */
-  streamSeq: number;
-  /** What the worker needs to resume its numbering and media clock there. */
-  mark?: ResumeMark | null;
 }
 
 export class NatsBus implements MessageBus {
@@ -412,12 +404,7 @@ export class NatsBus implements MessageBus {
     await this.audioConsumers.get(sessionId)?.close();
     const entry = await this.kv.get(positionKey);
     const from: AudioPosition | null = entry?.operation === 'PUT' ? entry.json<AudioPosition>() : null;
-    let delivered = from?.seq ?? 0;
-    /** Stream position reached: a consumer made again (after a reconnect) goes on from there. */
-    let streamSeq = from?.streamSeq ?? 0;
-    let acked: AudioPosition = from ?? { seq: 0, streamSeq: 0 };
-    /** Frames handed out and not acknowledged yet. */
-    const inFlight: AudioPosition[] = [];
+    const positions = new AudioPositions(from);
     let closed = false;
     let generation = 0;
     let messages: ConsumerMessages | null = null;
@@ -432,27 +419,15 @@ export class NatsBus implements MessageBus {
       await previous?.close().catch(() => {});
       const consumer = await this.js.consumers.get(this.streamName, {
         filterSubjects: subject,
-        opt_start_seq: streamSeq + 1,
+        opt_start_seq: positions.streamSeq + 1,
       });
       const m = await consumer.consume({
         max_messages: 256,
         callback: (msg) => {
           if (closed || gen !== generation) return;
-          streamSeq = msg.seq;
-          let frame: SpeakerFrame;
-          try {
-            frame = decodeMessage('audio', msg.data);
-          } catch (err) {
-            this.logger.warn(
-              { err, session: sessionId, streamSeq: msg.seq },
-              'undecodable audio frame skipped',
-            );
-            return;
-          }
-          // A frame stored twice (resent after the duplicate window) is handed out once.
-          if (frame.seq <= delivered) return;
-          delivered = frame.seq;
-          inFlight.push({ seq: frame.seq, streamSeq: msg.seq });
+          positions.streamSeq = msg.seq;
+          const frame = this.audioFrame(msg.data, sessionId, msg.seq);
+          if (!frame || !positions.deliver(frame.seq, msg.seq)) return;
           try {
             handler(frame);
           } catch (err) {
@@ -477,17 +452,8 @@ export class NatsBus implements MessageBus {
       resumeMark: from?.mark ?? null,
       ack: async (seq: number, mark?: ResumeMark) => {
         if (closed) return;
-        let last = -1;
-        while (last + 1 < inFlight.length && inFlight[last + 1]!.seq <= seq) last++;
-        let position: AudioPosition = acked;
-        if (last >= 0) {
-          position = inFlight[last]!;
-          inFlight.splice(0, last + 1);
-        }
-        if (position.streamSeq < acked.streamSeq) return;
-        if (position === acked && !mark) return;
-        acked = { seq: position.seq, streamSeq: position.streamSeq, mark: mark ?? acked.mark ?? null };
-        await this.kv.put(positionKey, JSON.stringify(acked));
+        const position = positions.ack(seq, mark);
+        if (position) await this.kv.put(positionKey, JSON.stringify(position));
       },
       close: async () => {
         if (closed) return;
@@ -500,6 +466,16 @@ export class NatsBus implements MessageBus {
     this.restarters.add(reopen);
     this.audioConsumers.set(sessionId, handle);
     return handle;
+  }
+
+  /** A stored audio frame, or undefined (logged) when it cannot be decoded: it is skipped. */
+  private audioFrame(data: Uint8Array, sessionId: string, streamSeq: number): SpeakerFrame | undefined {
+    try {
+      return decodeMessage('audio', data);
+    } catch (err) {
+      this.logger.warn({ err, session: sessionId, streamSeq }, 'undecodable audio frame skipped');
+      return undefined;
+    }
   }
 
   async lastAudioSeq(sessionId: string): Promise<number | null> {

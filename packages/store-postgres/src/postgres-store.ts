@@ -49,7 +49,7 @@ const types = {
 const expired = (param: string) => `state = 'ended' AND COALESCE(ended_at, updated_at) < ${param}::bigint`;
 
 export class PostgresStore implements contract.Store {
-  private purging: Promise<unknown> = Promise.resolve();
+  private readonly purges = new layout.OneAtATime();
   private closing = false;
   private closed: Promise<void> | null = null;
   /** Tables, schema-qualified and quoted. */
@@ -368,9 +368,7 @@ export class PostgresStore implements contract.Store {
    * race over the same rows. Only transaction-scoped locks, so PgBouncer in transaction mode works.
    */
   purgeOlderThan(cutoff: number): Promise<{ sessions: number; segments: number }> {
-    const run = this.purging.then(() => this.purge(cutoff));
-    this.purging = run.catch(() => {});
-    return run;
+    return this.purges.run(() => this.purge(cutoff));
   }
 
   private async purge(cutoff: number): Promise<{ sessions: number; segments: number }> {
@@ -428,7 +426,7 @@ export class PostgresStore implements contract.Store {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
-      await this.purging;
+      await this.purges.idle();
       await this.pool.end();
     })();
     return this.closed;

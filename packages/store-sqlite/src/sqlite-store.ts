@@ -36,7 +36,7 @@ const EXPIRED = "state = 'ended' AND COALESCE(ended_at, updated_at) < ?";
 
 export class SqliteStore implements contract.Store {
   private readonly statements = new Map<string, Database.Statement>();
-  private purging: Promise<unknown> = Promise.resolve();
+  private readonly purges = new layout.OneAtATime();
   private closing = false;
 
   private constructor(private readonly db: Database.Database) {}
@@ -238,9 +238,7 @@ export class SqliteStore implements contract.Store {
    * the next run. Concurrent calls are serialised.
    */
   purgeOlderThan(cutoff: number): Promise<{ sessions: number; segments: number }> {
-    const run = this.purging.then(() => this.purge(cutoff));
-    this.purging = run.catch(() => {});
-    return run;
+    return this.purges.run(() => this.purge(cutoff));
   }
 
   private async purge(cutoff: number): Promise<{ sessions: number; segments: number }> {
@@ -275,7 +273,7 @@ export class SqliteStore implements contract.Store {
   /** Stops a running purge at its next batch, then closes the file. Safe to call twice. */
   async close(): Promise<void> {
     this.closing = true;
-    await this.purging;
+    await this.purges.idle();
     if (this.db.open) this.db.close();
   }
 }

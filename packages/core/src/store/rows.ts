@@ -4,13 +4,15 @@
  * its database does differently (SQLite holds target languages as JSON text, PostgreSQL as an
  * array; placeholders; BIGINT parsing).
  *
- * It also re-exports the Store contract (contract.ts), so a SQL store reaches both through the
- * one package entry it imports, @babelcast/core/store-rows.
+ * It also re-exports the Store contract (contract.ts) and the queue both run their purges through
+ * (one-at-a-time.ts), so a SQL store reaches all it shares through the one package entry it
+ * imports, @babelcast/core/store-rows.
  */
 import type { SessionState, TranscriptSegment } from '@babelcast/protocol';
 import type { ApiTokenRecord, PauseReason, SessionRecord, SpeakerRecord } from './store.ts';
 
 export type * from './contract.ts';
+export { OneAtATime } from './one-at-a-time.ts';
 
 export interface SessionRow {
   id: string;

@@ -6,10 +6,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFakeEngines, encodeWav, MemoryStore, readWavFile } from '@babelcast/core';
+import { encodeWav, readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
 import { CloseCode } from '@babelcast/protocol';
-import { type RunningServer, startServer } from '@babelcast/server';
+import type { RunningServer } from '@babelcast/server';
+import { startTestServer } from '@babelcast/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { speakerAudioFrom } from '../src/replay/index.ts';
 import { runCli } from './run-cli.ts';
@@ -189,13 +190,8 @@ describe('babelcast replay refusals', () => {
   let server: RunningServer;
   let token: string;
   beforeAll(async () => {
-    server = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      engineSet: createFakeEngines(),
-      store: new MemoryStore(),
-    });
+    // The server tests' own test server: fake engines, memory store, a free port, no logs.
+    server = await startTestServer();
     token = await server.createApiToken('replayer');
   });
   afterAll(async () => {

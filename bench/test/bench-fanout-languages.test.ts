@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KIND, type Published, type ReceivedLog, splitEvenly, tally } from '../lib/fanout-accounting.ts';
-import { machine } from '../lib/results.ts';
 import { xmlProblems } from '../lib/xml-check.ts';
 import { DEFAULT_FANOUT_LANGUAGES, fanoutStep, runFanout } from '../parts/fanout.ts';
 import { renderChart, renderMarkdown } from '../report.ts';
+import { quickRun } from './results-fixture.ts';
 
 const T0 = 1_000_000;
 // One simultaneous-mode segment per language: source partial + final (to everyone), for each of
@@ -184,21 +184,13 @@ describe('fan-out report', () => {
   it('names the languages and shows the per-language split', () => {
     const fr = perfect('fr', 1, [8]);
     const s = step([tally([perfect('es', 1), fr], published)], { es: 1, fr: 1 });
-    const results = {
-      machine: machine(),
-      quick: true,
-      engines: { preset: 'fake' },
-      substituted: [],
-      totalSeconds: 1,
-      failedSteps: [],
-      parts: {
-        fanout: {
-          engines: {},
-          limits: { captionP99Ms: 1000, audioDroppedPct: 1, connectFailedPct: 1 },
-          steps: [s],
-        },
+    const results = quickRun({
+      fanout: {
+        engines: {},
+        limits: { captionP99Ms: 1000, audioDroppedPct: 1, connectFailedPct: 1 },
+        steps: [s],
       },
-    };
+    });
     const md = renderMarkdown(results, 'chart.svg');
     expect(md).toContain('Listeners split evenly between es and fr');
     expect(md).toContain('| language |');

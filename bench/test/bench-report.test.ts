@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type FanoutStep, runFanout } from '../parts/fanout.ts';
-import { machine } from '../lib/results.ts';
 import { xmlProblems } from '../lib/xml-check.ts';
 import { renderChart, renderMarkdown } from '../report.ts';
+import { quickRun } from './results-fixture.ts';
 
 const lag = (mean: number, p95: number) => ({ n: 100, mean, p50: mean, p95 });
 const mode = (text: number, voice: number) => ({
@@ -30,14 +30,8 @@ const mode = (text: number, voice: number) => ({
 });
 const delay = (p50: number) => ({ n: 10, p50, p95: 2 * p50, p99: 3 * p50, max: 4 * p50, mean: p50 });
 
-const results = {
-  machine: machine(),
-  quick: true,
-  engines: { preset: 'fake' },
-  substituted: [],
-  totalSeconds: 1,
-  failedSteps: [{ part: 'fanout', step: '1000 listeners', error: 'listener process exited (1)' }],
-  parts: {
+const results = quickRun(
+  {
     latency: {
       definitions: { instant: 'From the send time.', moments: 'Every 100 ms.' },
       data: {
@@ -79,7 +73,8 @@ const results = {
       ],
     },
   },
-};
+  [{ part: 'fanout', step: '1000 listeners', error: 'listener process exited (1)' }],
+);
 
 describe('xml well-formedness check', () => {
   it('accepts a well-formed document and finds what browsers reject', () => {

@@ -384,48 +384,62 @@ function writeResults(): void {
     for (const f of failedSteps) md.push(`- ${f.step}: ${f.error.split('\n')[0]}`);
     md.push('');
   }
-  if (runs('speed'))
-    md.push(
-      `## Speed (${results.data.speed})`,
-      '',
-      '| voice | language | first audio p50 / p95 (ms) | RTF | CPU s per hour of speech |',
-      '| --- | --- | --- | --- | --- |',
-    );
-  for (const s of speed as {
-    voice: string;
-    language: string;
-    firstAudioMs: { p50: number; p95: number };
-    rtf: number;
-    cpuSecondsPerHourOfSpeech: number;
-  }[])
-    md.push(
-      `| ${s.voice} | ${s.language} | ${s.firstAudioMs.p50} / ${s.firstAudioMs.p95} | ${s.rtf} | ${s.cpuSecondsPerHourOfSpeech} |`,
-    );
-  if (runs('roundtrip'))
-    md.push('', `## Round trip (${results.data.roundtrip})`, '', '| voice | WER |', '| --- | --- |');
-  for (const r of roundtrip as { voice: string; wer: number }[])
-    md.push(`| ${r.voice} | ${(r.wer * 100).toFixed(1)} % |`);
-  if (runs('prosody'))
-    md.push(
-      '',
-      `## Prosody (${results.data.prosody})`,
-      '',
-      '| prosody | chunks | rate correlation | loudness correlation | requested rate | requested volume |',
-      '| --- | --- | --- | --- | --- | --- |',
-    );
-  for (const p of prosodyResults as {
-    prosody: string;
-    chunks: number;
-    rateCorrelation: number | null;
-    loudnessCorrelation: number | null;
-    requestedRate: { min: number; max: number } | null;
-    requestedVolume: { min: number; max: number } | null;
-  }[])
-    md.push(
-      `| ${p.prosody} | ${p.chunks} | ${p.rateCorrelation ?? '—'} | ${p.loudnessCorrelation ?? '—'} | ${p.requestedRate ? `${p.requestedRate.min}–${p.requestedRate.max}` : '—'} | ${p.requestedVolume ? `${p.requestedVolume.min}–${p.requestedVolume.max}` : '—'} |`,
-    );
+  md.push(
+    ...table(
+      runs('speed'),
+      [
+        `## Speed (${results.data.speed})`,
+        '',
+        '| voice | language | first audio p50 / p95 (ms) | RTF | CPU s per hour of speech |',
+        '| --- | --- | --- | --- | --- |',
+      ],
+      speed as SpeedRow[],
+      (s) =>
+        `| ${s.voice} | ${s.language} | ${s.firstAudioMs.p50} / ${s.firstAudioMs.p95} | ${s.rtf} | ${s.cpuSecondsPerHourOfSpeech} |`,
+    ),
+    ...table(
+      runs('roundtrip'),
+      ['', `## Round trip (${results.data.roundtrip})`, '', '| voice | WER |', '| --- | --- |'],
+      roundtrip as { voice: string; wer: number }[],
+      (r) => `| ${r.voice} | ${(r.wer * 100).toFixed(1)} % |`,
+    ),
+    ...table(
+      runs('prosody'),
+      [
+        '',
+        `## Prosody (${results.data.prosody})`,
+        '',
+        '| prosody | chunks | rate correlation | loudness correlation | requested rate | requested volume |',
+        '| --- | --- | --- | --- | --- | --- |',
+      ],
+      prosodyResults as ProsodyRow[],
+      (p) =>
+        `| ${p.prosody} | ${p.chunks} | ${p.rateCorrelation ?? '—'} | ${p.loudnessCorrelation ?? '—'} | ${p.requestedRate ? `${p.requestedRate.min}–${p.requestedRate.max}` : '—'} | ${p.requestedVolume ? `${p.requestedVolume.min}–${p.requestedVolume.max}` : '—'} |`,
+    ),
+  );
   writeFileSync(`${base}.md`, `${md.join('\n')}\n`);
 }
+type SpeedRow = {
+  voice: string;
+  language: string;
+  firstAudioMs: { p50: number; p95: number };
+  rtf: number;
+  cpuSecondsPerHourOfSpeech: number;
+};
+type ProsodyRow = {
+  prosody: string;
+  chunks: number;
+  rateCorrelation: number | null;
+  loudnessCorrelation: number | null;
+  requestedRate: { min: number; max: number } | null;
+  requestedVolume: { min: number; max: number } | null;
+};
+
+/** A part's heading and table head when it ran, then its rows (none when it did not). */
+function table<T>(ran: boolean, heading: string[], rows: T[], row: (r: T) => string): string[] {
+  return [...(ran ? heading : []), ...rows.map(row)];
+}
+
 writeResults();
 const base = resultsBase();
 console.log(`wrote ${base}.json and .md${failedSteps.length ? ` (${failedSteps.length} failed steps)` : ''}`);

@@ -324,16 +324,7 @@ export class PostgresStore implements contract.Store {
     sessionId: string,
     filter: contract.SegmentFilter = {},
   ): Promise<contract.TranscriptSegment[]> {
-    const params: unknown[] = [sessionId];
-    let where = 'session_id = $1';
-    if (filter.lang) {
-      params.push(filter.lang);
-      where += ` AND lang = $${params.length}`;
-    }
-    if (filter.kind) {
-      params.push(filter.kind);
-      where += ` AND kind = $${params.length}`;
-    }
+    const { where, params } = layout.segmentWhere(sessionId, filter, (n) => `$${n}`);
     if (filter.last !== undefined) {
       // The newest N, read backwards through the (session_id, seq, id) index, then put back in order.
       params.push(Math.max(0, Math.trunc(filter.last)));

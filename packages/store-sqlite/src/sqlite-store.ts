@@ -201,16 +201,7 @@ export class SqliteStore implements contract.Store {
     sessionId: string,
     filter: contract.SegmentFilter = {},
   ): Promise<contract.TranscriptSegment[]> {
-    const params: unknown[] = [sessionId];
-    let where = 'session_id = ?';
-    if (filter.lang) {
-      where += ' AND lang = ?';
-      params.push(filter.lang);
-    }
-    if (filter.kind) {
-      where += ' AND kind = ?';
-      params.push(filter.kind);
-    }
+    const { where, params } = layout.segmentWhere(sessionId, filter, () => '?');
     if (filter.last !== undefined) {
       // The newest N, read backwards through the (session_id, seq) index, then put back in order.
       const rows = this.stmt(

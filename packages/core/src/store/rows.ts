@@ -9,7 +9,7 @@
  * imports, @babelcast/core/store-rows.
  */
 import type { SessionState, TranscriptSegment } from '@babelcast/protocol';
-import type { ApiTokenRecord, PauseReason, SessionRecord, SpeakerRecord } from './store.ts';
+import type { ApiTokenRecord, PauseReason, SegmentFilter, SessionRecord, SpeakerRecord } from './store.ts';
 
 export type * from './contract.ts';
 export { OneAtATime } from './one-at-a-time.ts';
@@ -102,3 +102,25 @@ export const segmentFromRow = (r: SegmentRow): TranscriptSegment => ({
   mediaEndMs: r.media_end_ms,
   createdAt: r.created_at,
 });
+
+/**
+ * The WHERE clause and parameters of a segment listing (a session's segments, by language and
+ * kind), written with the database's placeholder for the n-th parameter: SQLite `?`, PostgreSQL `$n`.
+ */
+export function segmentWhere(
+  sessionId: string,
+  filter: SegmentFilter,
+  placeholder: (n: number) => string,
+): { where: string; params: unknown[] } {
+  const params: unknown[] = [sessionId];
+  const clauses = [`session_id = ${placeholder(1)}`];
+  for (const [column, value] of [
+    ['lang', filter.lang],
+    ['kind', filter.kind],
+  ] as const) {
+    if (!value) continue;
+    params.push(value);
+    clauses.push(`${column} = ${placeholder(params.length)}`);
+  }
+  return { where: clauses.join(' AND '), params };
+}

@@ -4,7 +4,7 @@
  *
  * With BENCH_PROBE=1 it also records when each caption and audio packet is published on the
  * session bus (before the hub sends it to any socket), so listener processes can compute the
- * delay the hub and the network stack add. This reaches into SessionManager's private options:
+ * delay the hub and the network stack add. This reaches into SessionRegistry's private options:
  * bench-only instrumentation, never used by the product.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,7 +44,7 @@ const token = await server.createApiToken('bench');
  */
 const published = new Map<number, [number, Kind, string]>();
 if (probe) {
-  const bus = (server.manager as unknown as { options: { bus: MessageBus } }).options.bus;
+  const bus = (server.sessions as unknown as { options: { bus: MessageBus } }).options.bus;
   const publish = bus.publish.bind(bus);
   bus.publish = (subject, message) => {
     if (message.type === 'caption') {

@@ -127,7 +127,7 @@ describe('speaker and listener pages in Chromium', () => {
     await expect.poll(() => speaker.locator('.qr svg').count()).toBe(1);
 
     // Record what the server receives, to check later that the outage left no gap.
-    const live = await server.manager.require(sessionId);
+    const live = await server.sessions.require(sessionId);
     const accept = live.acceptAudio.bind(live);
     live.acceptAudio = (frame: SpeakerAudioFrame) => {
       received.push(frame.seq);

@@ -22,7 +22,7 @@ export * from './session/capacity.ts';
 export * from './session/live-session.ts';
 export * from './session/session-runtime.ts';
 export * from './session/session-id.ts';
-export * from './session/session-manager.ts';
+export * from './session/session-registry.ts';
 export * from './session/transcript-export.ts';
 export * from './store/memory-store.ts';
 export * from './store/store.ts';

@@ -1,5 +1,5 @@
 /**
- * Assembles a Babelcast node: config → store → engines → session manager → HTTP API + WebSockets.
+ * Assembles a Babelcast node: config → store → engines → session sessions → HTTP API + WebSockets.
  * `startServer` is what the CLI runs and what end-to-end tests start on a random port.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import {
   type MessageBus,
   MemoryStore,
   Metrics,
-  SessionManager,
+  SessionRegistry,
   type SessionLeases,
   type SessionRuntimeOptions,
   type Store,
@@ -60,7 +60,7 @@ export interface RunningServer {
   port: number;
   config: BabelcastConfig;
   app: FastifyInstance;
-  manager: SessionManager;
+  sessions: SessionRegistry;
   metrics: Metrics;
   store: Store;
   engines: EngineSet;
@@ -227,7 +227,7 @@ function createApp(config: BabelcastConfig, logger: Logger) {
   return { app, connections, scheme: https ? 'https' : 'http' };
 }
 
-interface ManagerParts {
+interface RegistryParts {
   gatewayId: string;
   /** Role gateway: who holds each session's lease (the workers run the pipelines). */
   leases: SessionLeases | null;
@@ -240,9 +240,9 @@ interface ManagerParts {
   publicUrl: () => string;
 }
 
-function createSessionManager(config: BabelcastConfig, parts: ManagerParts): SessionManager {
+function createSessionRegistry(config: BabelcastConfig, parts: RegistryParts): SessionRegistry {
   const { gatewayId, leases, engines, bus, store, logger, metrics } = parts;
-  return new SessionManager({
+  return new SessionRegistry({
     gatewayId,
     pipelines: leases ? { kind: 'workers', leases } : { kind: 'local' },
     engines,
@@ -271,7 +271,7 @@ function createSessionManager(config: BabelcastConfig, parts: ManagerParts): Ses
 
 /** What the API needs besides the config. */
 interface HttpParts {
-  manager: SessionManager;
+  sessions: SessionRegistry;
   store: Store;
   auth: Authenticator;
   metrics: Metrics;
@@ -322,11 +322,17 @@ async function registerHttp(app: FastifyInstance, config: BabelcastConfig, parts
  */
 async function startBackgroundWork(
   config: BabelcastConfig,
-  parts: { manager: SessionManager; metrics: Metrics; store: Store; logger: Logger; storeInjected: boolean },
+  parts: {
+    sessions: SessionRegistry;
+    metrics: Metrics;
+    store: Store;
+    logger: Logger;
+    storeInjected: boolean;
+  },
 ): Promise<() => void> {
-  const { manager, metrics, store, logger } = parts;
+  const { sessions, metrics, store, logger } = parts;
   const liveTicker = setInterval(() => {
-    const live = manager.liveSessions();
+    const live = sessions.liveSessions();
     metrics.sessions.reset();
     for (const s of live) metrics.sessions.inc({ state: s.state });
     metrics.sessionSeconds.inc(live.filter((s) => s.state === 'live').length * 5);
@@ -366,12 +372,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // Role gateway: pipelines run on workers, which hold leases; this node only asks who holds one.
   const leases = config.role === 'gateway' ? await gatewayLeases(bus, gatewayId) : null;
   const parts = { gatewayId, leases, engines, bus, store, logger, metrics, publicUrl: () => publicUrl };
-  const manager = createSessionManager(config, parts);
+  const sessions = createSessionRegistry(config, parts);
   const auth = new Authenticator(config.auth, store);
   await migrateLegacyJwtIds(store, config.auth.jwt, logger);
 
   await registerHttp(app, config, {
-    manager,
+    sessions,
     store,
     auth,
     metrics,
@@ -381,11 +387,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     started: () => ready,
   });
   // WebSockets share the HTTP port; the upgrade is routed by path (see ws/gateway.ts).
-  const deps = { manager, bus, auth, metrics, logger, config, codec: engines.codec.capabilities };
+  const deps = { sessions, bus, auth, metrics, logger, config, codec: engines.codec.capabilities };
   const gateway = new WsGateway(app.server, deps);
   const storeInjected = start.injected.store !== undefined;
   const stopBackground = await startBackgroundWork(config, {
-    manager,
+    sessions,
     metrics,
     store,
     logger,
@@ -408,7 +414,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const shutdown = (): Promise<void> => {
     ready = false;
     stopBackground();
-    return shutdownServer(config, { ...parts, app, connections, manager, gateway });
+    return shutdownServer(config, { ...parts, app, connections, sessions, gateway });
   };
   let closing: Promise<void> | null = null;
   return {
@@ -416,7 +422,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     port,
     config,
     app,
-    manager,
+    sessions,
     metrics,
     store,
     engines,
@@ -433,7 +439,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 interface ShutdownParts {
   app: FastifyInstance;
   connections: Set<Socket>;
-  manager: SessionManager;
+  sessions: SessionRegistry;
   gateway: WsGateway;
   engines: EngineSet;
   leases: SessionLeases | null;
@@ -447,14 +453,14 @@ interface ShutdownParts {
  * doing, this returns within limits.shutdownTimeoutMs (plus what closing the store takes).
  */
 async function shutdownServer(config: BabelcastConfig, parts: ShutdownParts): Promise<void> {
-  const { app, connections, manager, gateway, engines, leases, bus, store, logger } = parts;
+  const { app, connections, sessions, gateway, engines, leases, bus, store, logger } = parts;
   const deadline = Date.now() + config.limits.shutdownTimeoutMs;
   // The last part of the budget is kept for dropping sockets and closing engines and store.
   const reserve = Math.min(1000, config.limits.shutdownTimeoutMs / 5);
   const left = (keep = 0) => Math.max(0, deadline - keep - Date.now());
   // Stops listening and closes idle keep-alive connections; resolves once every connection is gone.
   const appClosed = app.close();
-  if (!(await within(manager.shutdown(), left(reserve))))
+  if (!(await within(sessions.shutdown(), left(reserve))))
     logger.warn('sessions did not finish flushing before the shutdown deadline');
   gateway.beginShutdown();
   while (connections.size > 0 && left(reserve) > 0) {

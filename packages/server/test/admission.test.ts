@@ -90,7 +90,7 @@ describe('admission control', () => {
     const closed = await second.closedWith();
     expect(closed.code).toBe(CloseCode.OVER_CAPACITY);
     expect(second.messages('error')[0]?.code).toBe(ErrorCode.OVER_CAPACITY);
-    expect((await server.manager.require(b)).state).toBe('created');
+    expect((await server.sessions.require(b)).state).toBe('created');
 
     // Pause the first: now the second may go live; then resuming the first is refused.
     expect((await post(server, `/api/sessions/${a}/pause`, token)).status).toBe(200);

@@ -433,7 +433,7 @@ describe('stuck listeners', () => {
       const id = await createSession(server.url, token);
       const healthy = await connectListener(server.url, id, 'es');
       const stuck = await connectListener(server.url, id, 'es');
-      const session = await server.manager.require(id);
+      const session = await server.sessions.require(id);
       expect(session.hub.listenerCount).toBe(2);
       stopReading(stuck);
       const stoppedAt = Date.now();

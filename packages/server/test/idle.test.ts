@@ -81,8 +81,8 @@ describe('idle sessions', () => {
       );
     speaker.send({ type: 'inputStats', rmsDbfs: -20, peakDbfs: -3, snrDb: 25, clipping: false });
     await speaker.until(() => speaker.messages('ack').some((a) => a.seq === 5), 'acks');
-    const session = await server.manager.require(id);
-    const runtime = server.manager.runtimeOf(id);
+    const session = await server.sessions.require(id);
+    const runtime = server.sessions.runtimeOf(id);
     expect(runtime?.hasPipeline).toBe(true);
     expect(counted.open()).toBeGreaterThan(0);
     await eventually(async () => (await metricsText()).includes(`session="${id}"`), 'per-session series');

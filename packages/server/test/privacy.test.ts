@@ -175,7 +175,7 @@ describe('replay to anonymous listeners', () => {
   it('is bounded to the recent window; the owner gets the whole history', async () => {
     const id = await createSession(server.url, token);
     // The hub exists once the session is loaded; old captions (an hour ago), then recent ones.
-    await server.manager.require(id);
+    await server.sessions.require(id);
     publishFinals(id, 10, Date.now() - 3_600_000, 1);
     publishFinals(id, 5, Date.now(), 11);
 
@@ -201,7 +201,7 @@ describe('replay to anonymous listeners', () => {
 
   it('an owner who identifies by hello gets the whole history on the next replay', async () => {
     const id = await createSession(server.url, token);
-    await server.manager.require(id);
+    await server.sessions.require(id);
     publishFinals(id, 6, Date.now(), 1);
     const l = new TestClient(`${wsUrl()}/ws/listener?session=${id}&targetLanguage=es&since=0`);
     await l.until(() => l.messages('caption').length === 3, 'three');

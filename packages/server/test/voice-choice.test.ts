@@ -147,7 +147,7 @@ describe('choosing a voice', () => {
     await c.until(() => c.messages('pong').length === 1, 'pong');
     expect(c.messages('languageChanged')).toHaveLength(2);
     expect(c.received.closed).toBeNull();
-    const hub = (await server.manager.get(sessionId))!.hub;
+    const hub = (await server.sessions.get(sessionId))!.hub;
     expect(hub.demandedVoices).toEqual({ es: [''] });
     c.close();
   });

@@ -15,8 +15,8 @@ export const TEST_PIPELINE: PipelineSettings = {
 /** A SessionHub's settings apart from its session, bus and clock. */
 export const TEST_HUB = { ...DEFAULT_HUB, gatewayId: 'local', countsDebounceMs: COUNTS_DEBOUNCE_MS };
 
-/** A SessionManager's node settings: one process (role all), transcripts not logged. */
-export const TEST_MANAGER = {
+/** A SessionRegistry's node settings: one process (role all), transcripts not logged. */
+export const TEST_REGISTRY = {
   gatewayId: 'local',
   pipelines: { kind: 'local' } as const,
   pipeline: TEST_PIPELINE,

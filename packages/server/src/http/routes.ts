@@ -1,7 +1,7 @@
 /** The HTTP API (see docs/protocol.md). */
 import {
   exportTranscript,
-  type SessionManager,
+  type SessionRegistry,
   type Store,
   storeStatusEvery,
   TRANSCRIPT_CONTENT_TYPE,
@@ -23,7 +23,7 @@ import { type Authenticator, bearerFrom, type Principal, tokensEqual } from '../
 import type { Metrics } from '@babelcast/core';
 
 export interface RouteDeps {
-  manager: SessionManager;
+  sessions: SessionRegistry;
   store: Store;
   auth: Authenticator;
   metrics: Metrics;
@@ -108,13 +108,13 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
 
 /** Health, readiness (with capacity) and metrics. */
 function operationsRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { manager } = deps;
+  const { sessions } = deps;
   app.get('/healthz', async () => ({ ok: true }));
   // Ready while engines are up, also when full: a full node still serves its listeners. The
   // capacity figures say whether it can take another session (see docs/protocol.md, Capacity).
   const storeStatus = storeStatusEvery(deps.store);
   app.get('/readyz', async (_req, reply) => {
-    const capacity = manager.capacity();
+    const capacity = sessions.capacity();
     const bus = deps.busStatus?.();
     // PostgreSQL: a node that cannot reach its store cannot create or load a session.
     const store = await storeStatus();
@@ -124,7 +124,7 @@ function operationsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
   app.get('/metrics', async (request, reply) => {
     assertMetricsAccess(request, deps.metricsToken);
-    const capacity = manager.capacity();
+    const capacity = sessions.capacity();
     if (capacity) deps.metrics.capacity(capacity);
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
@@ -132,9 +132,9 @@ function operationsRoutes(app: FastifyInstance, deps: RouteDeps): void {
 }
 
 function languageRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { manager } = deps;
+  const { sessions } = deps;
   app.get('/api/languages', async (): Promise<LanguagesResponse> => {
-    const { sources, pairs } = manager.served;
+    const { sources, pairs } = sessions.served;
     const codes = new Set([...sources, ...pairs.map((p) => p.target)]);
     const names: LanguagesResponse['names'] = {};
     for (const c of codes) {
@@ -146,13 +146,13 @@ function languageRoutes(app: FastifyInstance, deps: RouteDeps): void {
       const list = deps.voices?.(c) ?? [];
       if (list.length > 0) voices[c] = list;
     }
-    return { sources, pairs, names, voices, limits: { maxLanguagesPerSession: manager.maxLanguages } };
+    return { sources, pairs, names, voices, limits: { maxLanguagesPerSession: sessions.maxLanguages } };
   });
 }
 
 /** Sessions: create, list, look up, pause / resume / end. */
 function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  const { manager, store, auth } = deps;
+  const { sessions, store, auth } = deps;
   app.get('/api/me', async (request) => {
     const p = await speaker(deps, request);
     return { speaker: { id: p.id, name: p.name } };
@@ -161,10 +161,10 @@ function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post('/api/sessions', async (request, reply) => {
     const p = await speaker(deps, request);
     const body = createSessionBody.parse(request.body ?? {});
-    const session = await manager
+    const session = await sessions
       .create(p.id, body.sourceLanguage, body.title ?? null, body.targetLanguages)
       .catch(countOverCapacity(deps.metrics, 'session'));
-    return reply.status(201).send(await manager.info(session.snapshot));
+    return reply.status(201).send(await sessions.info(session.snapshot));
   });
 
   app.get('/api/sessions', async (request) => {
@@ -175,7 +175,7 @@ function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
       state: q.state,
       limit: 200,
     });
-    return { sessions: await Promise.all(records.map((r) => manager.info(r))) };
+    return { sessions: await Promise.all(records.map((r) => sessions.info(r))) };
   });
 
   // Anybody with the link learns what a listener needs; the owner and operators get everything.
@@ -184,16 +184,18 @@ function sessionRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const record = await store.getSession(id);
     if (!record) throw new BabelcastError(ErrorCode.SESSION_NOT_FOUND, `no session with id "${id}"`);
     const p = await auth.authenticate(bearerFrom(request.headers.authorization));
-    if (p && (p.operator || p.id === record.ownerId)) return manager.info(record);
-    return manager.publicInfo(record);
+    if (p && (p.operator || p.id === record.ownerId)) return sessions.info(record);
+    return sessions.publicInfo(record);
   });
 
   const actions = { pause: 'paused', resume: 'live', end: 'ended' } as const;
   for (const [action, state] of Object.entries(actions)) {
     app.post(`/api/sessions/:id/${action}`, async (request) => {
       const record = await owned(deps, request);
-      const after = await manager.transition(record.id, state).catch(countOverCapacity(deps.metrics, 'live'));
-      return manager.info(after);
+      const after = await sessions
+        .transition(record.id, state)
+        .catch(countOverCapacity(deps.metrics, 'live'));
+      return sessions.info(after);
     });
   }
 }

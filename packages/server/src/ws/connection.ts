@@ -3,7 +3,7 @@
  * with a counted close code, and the answer to a message that cannot be taken (an `error` message,
  * counted against the socket's budget of invalid messages; past it the socket is closed).
  */
-import type { CodecCapabilities, LiveSession, MessageBus, Metrics, SessionManager } from '@babelcast/core';
+import type { CodecCapabilities, LiveSession, MessageBus, Metrics, SessionRegistry } from '@babelcast/core';
 import { BabelcastError, CloseCode, closeCodeOf, ErrorCode } from '@babelcast/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -13,7 +13,7 @@ import { closeHard, sendError, sendJson } from './socket-messages.ts';
 
 /** What both kinds of connection need from the server. */
 export interface SocketDeps {
-  manager: SessionManager;
+  sessions: SessionRegistry;
   /** Sockets hear about their session here (the speaker socket: ASR backlog events). */
   bus: MessageBus;
   auth: Authenticator;
@@ -117,7 +117,7 @@ export abstract class SocketConnection {
    */
   protected async sessionOrRefuse(id: string): Promise<LiveSession | null> {
     try {
-      return await this.deps.manager.require(id);
+      return await this.deps.sessions.require(id);
     } catch (err) {
       if (!(err instanceof BabelcastError)) throw err;
       this.refuse(closeCodeOf(err), err.message);

@@ -8,7 +8,7 @@ import {
   DEFAULT_VOICE_ID,
   type LiveSession,
   type Metrics,
-  type SessionManager,
+  type SessionRegistry,
   targetsFor,
 } from '@babelcast/core';
 import {
@@ -40,11 +40,16 @@ const MAX_EARLY_MESSAGES = 20;
  * Throws the reason a target language cannot be served (UNSUPPORTED_LANGUAGE, UNSUPPORTED_PAIR,
  * LANGUAGE_NOT_OFFERED, OVER_CAPACITY; the error table gives each its close code).
  */
-function admitTarget(manager: SessionManager, metrics: Metrics, session: LiveSession, target: string): void {
+function admitTarget(
+  sessions: SessionRegistry,
+  metrics: Metrics,
+  session: LiveSession,
+  target: string,
+): void {
   if (!languageCode.safeParse(target).success || !isKnownLanguage(target.split('-')[0]!))
     throw new BabelcastError(ErrorCode.UNSUPPORTED_LANGUAGE, `unsupported language "${target}"`);
   const source = session.snapshot.sourceLanguage;
-  if (!targetsFor(manager.served, source).includes(target)) {
+  if (!targetsFor(sessions.served, source).includes(target)) {
     throw new BabelcastError(
       ErrorCode.UNSUPPORTED_PAIR,
       `cannot translate ${source}→${target} with the configured engines`,
@@ -52,7 +57,7 @@ function admitTarget(manager: SessionManager, metrics: Metrics, session: LiveSes
   }
   // Offered by this session (the speaker's choice), and room on the node if it is a new language.
   try {
-    manager.admitLanguage(session, target);
+    sessions.admitLanguage(session, target);
   } catch (err) {
     if (err instanceof BabelcastError && err.code === ErrorCode.OVER_CAPACITY)
       metrics.overCapacity.inc({ what: 'language' });
@@ -145,11 +150,11 @@ export class ListenerConnection extends SocketConnection {
   }
 
   private async join(query: ListenerQuery): Promise<void> {
-    const { manager, metrics, config } = this.deps;
+    const { sessions, metrics, config } = this.deps;
     const s = await this.sessionOrRefuse(query.sessionId);
     if (!s) return;
     try {
-      admitTarget(manager, metrics, s, query.target);
+      admitTarget(sessions, metrics, s, query.target);
     } catch (err) {
       if (!(err instanceof BabelcastError)) throw err;
       sendError(this.ws, err);
@@ -157,7 +162,7 @@ export class ListenerConnection extends SocketConnection {
       return;
     }
     try {
-      this.voice = manager.admitVoice(s, query.target, query.voice);
+      this.voice = sessions.admitVoice(s, query.target, query.voice);
     } catch (err) {
       if (!(err instanceof BabelcastError)) throw err;
       // A voice is a preference (a page may remember one the server no longer has): said, and the
@@ -172,7 +177,7 @@ export class ListenerConnection extends SocketConnection {
     this.send({
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
-      session: this.privileged ? await manager.info(s.snapshot) : manager.publicInfo(s.snapshot),
+      session: this.privileged ? await sessions.info(s.snapshot) : sessions.publicInfo(s.snapshot),
       targetLanguage: this.language,
       ...this.voiceField(s),
       authenticated: this.authenticated,
@@ -234,7 +239,7 @@ export class ListenerConnection extends SocketConnection {
         // already asked for in the query string: no second join replay for that).
         if (
           msg.voice !== undefined &&
-          this.deps.manager.admitVoice(session, this.language, msg.voice) !== this.voice
+          this.deps.sessions.admitVoice(session, this.language, msg.voice) !== this.voice
         )
           this.switchTo(session, this.language, msg.voice);
         return;
@@ -263,9 +268,9 @@ export class ListenerConnection extends SocketConnection {
    * language replays its recent captions; a new voice alone changes no caption, so none follow.
    */
   private switchTo(session: LiveSession, language: string, voice: string | undefined): void {
-    const { manager, metrics, config } = this.deps;
-    admitTarget(manager, metrics, session, language);
-    const track = manager.admitVoice(session, language, voice);
+    const { sessions, metrics, config } = this.deps;
+    admitTarget(sessions, metrics, session, language);
+    const track = sessions.admitVoice(session, language, voice);
     const voiceOnly = language === this.language && track !== this.voice;
     this.language = language;
     this.voice = track;
@@ -276,7 +281,7 @@ export class ListenerConnection extends SocketConnection {
 
   /** `voice` for welcome and languageChanged: the chosen voice's id, else the default's, if named. */
   private voiceField(session: LiveSession): { voice?: string } {
-    const voice = this.voice || this.deps.manager.voicesFor(session, this.language)[0];
+    const voice = this.voice || this.deps.sessions.voicesFor(session, this.language)[0];
     return voice ? { voice } : {};
   }
 

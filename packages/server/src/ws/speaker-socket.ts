@@ -138,7 +138,7 @@ export class SpeakerConnection extends SocketConnection {
 
   /** Authenticate, join the session (it goes live if it may), then say `ready`. */
   private async start(helloToken: string | undefined, protocol: number): Promise<void> {
-    const { manager, auth } = this.deps;
+    const { sessions, auth } = this.deps;
     if (protocol !== PROTOCOL_VERSION) {
       return this.refuse(
         CloseCode.UNSUPPORTED_PROTOCOL,
@@ -160,7 +160,7 @@ export class SpeakerConnection extends SocketConnection {
     this.send({
       type: 'ready',
       protocol: PROTOCOL_VERSION,
-      session: await manager.info(s.snapshot),
+      session: await sessions.info(s.snapshot),
       lastSeq: s.lastSpeakerSeq,
     });
     this.state = 'ready';
@@ -175,7 +175,7 @@ export class SpeakerConnection extends SocketConnection {
    */
   private async goLive(s: LiveSession): Promise<boolean> {
     try {
-      await this.deps.manager.speakerConnected(s);
+      await this.deps.sessions.speakerConnected(s);
       return true;
     } catch (err) {
       if (!(err instanceof BabelcastError) || err.code !== ErrorCode.OVER_CAPACITY) throw err;
@@ -253,18 +253,18 @@ export class SpeakerConnection extends SocketConnection {
   private async onControl(msg: SpeakerClientMessage): Promise<void> {
     const session = this.session;
     if (!session) return;
-    const { manager, metrics } = this.deps;
+    const { sessions, metrics } = this.deps;
     switch (msg.type) {
       case 'hello':
         throw new BabelcastError(ErrorCode.BAD_MESSAGE, 'hello was already received');
       case 'pause':
-        await manager.transition(session.id, 'paused');
+        await sessions.transition(session.id, 'paused');
         return;
       case 'resume':
-        await manager.transition(session.id, 'live');
+        await sessions.transition(session.id, 'live');
         return;
       case 'end':
-        await manager.transition(session.id, 'ended');
+        await sessions.transition(session.id, 'ended');
         return;
       case 'inputStats':
         metrics.speakerLevel(session.id, 'rms', msg.rmsDbfs);

@@ -6,10 +6,10 @@ import { InMemoryBus } from '../bus/bus.ts';
 import type { ClientSink } from '../hub/session-hub.ts';
 import { nullObserver } from '../pipeline/types.ts';
 import { MemoryStore } from '../store/memory-store.ts';
-import { TEST_MANAGER } from '../testing/defaults.ts';
+import { TEST_REGISTRY } from '../testing/defaults.ts';
 import { sessionRecord, transcriptSegment } from '../testing/store-conformance.ts';
 import { CapacityPlanner } from './capacity.ts';
-import { SessionManager, type SessionManagerOptions } from './session-manager.ts';
+import { SessionRegistry, type SessionRegistryOptions } from './session-registry.ts';
 
 const observer = {
   ...nullObserver,
@@ -18,10 +18,10 @@ const observer = {
   slowConsumerClosed() {},
 };
 
-function manager(over: Partial<SessionManagerOptions> = {}) {
+function sessions(over: Partial<SessionRegistryOptions> = {}) {
   const store = (over.store as MemoryStore | undefined) ?? new MemoryStore();
-  const m = new SessionManager({
-    ...TEST_MANAGER,
+  const m = new SessionRegistry({
+    ...TEST_REGISTRY,
     engines: createFakeEngines(),
     bus: new InMemoryBus(),
     store,
@@ -35,9 +35,9 @@ function manager(over: Partial<SessionManagerOptions> = {}) {
 
 const sink = (): ClientSink => ({ bufferedAmount: 0, sendText() {}, sendBinary() {}, close() {} });
 
-describe('SessionManager: offered languages', () => {
+describe('SessionRegistry: offered languages', () => {
   it('offers the source plus the chosen targets, validated against what is served and the limit', () => {
-    const { m } = manager({ maxLanguagesPerSession: 2 });
+    const { m } = sessions({ maxLanguagesPerSession: 2 });
     expect(m.offerFor('en', ['es', 'fr', 'es', 'en'])).toEqual(['en', 'es', 'fr']);
     expect(() => m.offerFor('en', ['es', 'ja'])).toThrow(
       expect.objectContaining({ code: ErrorCode.UNSUPPORTED_PAIR }),
@@ -49,7 +49,7 @@ describe('SessionManager: offered languages', () => {
   });
 
   it('a legacy record without offered languages offers what is served (up to the limit)', () => {
-    const { m } = manager();
+    const { m } = sessions();
     expect(m.offered(sessionRecord('a-a-001'))).toEqual(m.offerFor('en'));
     expect(m.offered(sessionRecord('a-a-002', { targetLanguages: ['en', 'es', 'ja'] }))).toEqual([
       'en',
@@ -66,7 +66,7 @@ describe('SessionManager: offered languages', () => {
       maxSessions: 10,
       maxLiveSessions: 10,
     });
-    const { m } = manager({ capacity });
+    const { m } = sessions({ capacity });
     const s = await m.create('owner', 'en', null, ['es', 'fr', 'de']);
     expect(() => m.admitLanguage(s, 'pt')).toThrow(
       expect.objectContaining({ code: ErrorCode.LANGUAGE_NOT_OFFERED }),
@@ -86,7 +86,7 @@ describe('SessionManager: offered languages', () => {
   });
 });
 
-describe('SessionManager: restarts', () => {
+describe('SessionRegistry: restarts', () => {
   it('reloads replay history from the store and resumes a server-paused session for its speaker', async () => {
     const store = new MemoryStore();
     await store.createSession(
@@ -96,7 +96,7 @@ describe('SessionManager: restarts', () => {
     await store.appendSegment(
       transcriptSegment('a-a-001', 2, { lang: 'es', kind: 'translation', text: 'antes' }),
     );
-    const { m } = manager({ store });
+    const { m } = sessions({ store });
     const s = await m.require('a-a-001');
     expect(s.lastSpeakerSeq).toBe(42);
     expect(s.hub.seq).toBe(2);
@@ -111,7 +111,7 @@ describe('SessionManager: restarts', () => {
   });
 
   it('a session its speaker paused stays paused when the speaker reconnects; audio is refused', async () => {
-    const { m, store } = manager();
+    const { m, store } = sessions();
     const s = await m.create('owner', 'en', null);
     await m.speakerConnected(s);
     expect(s.state).toBe('live');
@@ -124,7 +124,7 @@ describe('SessionManager: restarts', () => {
   });
 
   it('shutdown pauses live sessions as server-paused, with their last audio seq', async () => {
-    const { m, store } = manager();
+    const { m, store } = sessions();
     const s = await m.create('owner', 'en', null);
     await m.speakerConnected(s);
     expect(await s.acceptAudio({ seq: 7, captureTimeMs: 0, samples: new Int16Array(160) })).toBe('accepted');
@@ -137,7 +137,7 @@ describe('SessionManager: restarts', () => {
   });
 });
 
-describe('SessionManager: idle sessions', () => {
+describe('SessionRegistry: idle sessions', () => {
   it('pauses (reason idle) and releases a speakerless session, ends it later; ends stale stored ones', async () => {
     const now = { t: 1_000_000 };
     const store = new MemoryStore();
@@ -145,7 +145,7 @@ describe('SessionManager: idle sessions', () => {
     // Live on another node sharing the store, perhaps: not this node's to end.
     await store.createSession(sessionRecord('elsewhere-002', { state: 'live', updatedAt: now.t - 10_000 }));
     const idle: string[] = [];
-    const { m } = manager({
+    const { m } = sessions({
       store,
       now: () => now.t,
       idlePauseMs: 1000,
@@ -181,7 +181,7 @@ describe('SessionManager: idle sessions', () => {
   });
 
   it('numbers segments on after a released pipeline restarts', async () => {
-    const { m, store } = manager();
+    const { m, store } = sessions();
     const s = await m.create('owner', 'en', null);
     await m.speakerConnected(s);
     const speech = new Int16Array(16000 * 2).map((_, i) => Math.round(8000 * Math.sin(i / 5)));

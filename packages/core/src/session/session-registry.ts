@@ -33,7 +33,7 @@ import { LiveSession, type LiveSessionOptions } from './live-session.ts';
 import { SessionRuntime, type SessionRuntimeOptions } from './session-runtime.ts';
 import { generateSessionId } from './session-id.ts';
 
-export interface SessionManagerOptions {
+export interface SessionRegistryOptions {
   engines: EngineSet;
   bus: MessageBus;
   store: Store;
@@ -87,7 +87,7 @@ export function segmentToCaption(segment: TranscriptSegment): CaptionEvent {
 /** How long a gateway waits for the worker's `ended` (its last output) when a session ends. */
 const END_WAIT_MS = 15_000;
 
-export class SessionManager {
+export class SessionRegistry {
   private readonly live = new Map<string, LiveSession>();
   /** Role all: the pipeline side of each live session, in this process. */
   private readonly runtimes = new Map<string, SessionRuntime>();
@@ -100,7 +100,7 @@ export class SessionManager {
   private sweeping: Promise<void> | null = null;
   private lastStoreSweep = 0;
 
-  constructor(private readonly options: SessionManagerOptions) {
+  constructor(private readonly options: SessionRegistryOptions) {
     this.served = servedPairs(options.engines);
     this.now = options.now ?? Date.now;
     this.maxLanguages = options.maxLanguagesPerSession;

@@ -22,10 +22,11 @@ import {
   type NativePointer,
   type PocketsphinxLibrary,
 } from './native-library.ts';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/core/engines';
 
 const ENGINE_ID = 'pocketsphinx';
 const INSTALL_HINT = 'install the Debian packages: apt-get install pocketsphinx-en-us libpocketsphinx3';
-const SAMPLE_RATE = 16000;
+const SAMPLE_RATE = SPEAKER_SAMPLE_RATE;
 
 export interface PocketsphinxAsrOptions {
   /** Folder holding the acoustic model, language model and dictionary (Debian's en-us by default). */

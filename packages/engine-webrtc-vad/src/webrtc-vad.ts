@@ -9,6 +9,7 @@ import {
   type VadEngine,
   type VadStream,
 } from '@babelcast/core/engines';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/core/engines';
 
 const ENGINE_ID = 'webrtc';
 
@@ -52,7 +53,10 @@ export class WebRtcVad extends EngineBase implements VadEngine {
     super();
     const frameMs = options.frameMs ?? 30;
     if (![10, 20, 30].includes(frameMs)) throw new RangeError('WebRTC VAD frames are 10, 20 or 30 ms');
-    this.capabilities = { sampleRate: 16000, frameSamples: (16000 * frameMs) / 1000 };
+    this.capabilities = {
+      sampleRate: SPEAKER_SAMPLE_RATE,
+      frameSamples: (SPEAKER_SAMPLE_RATE * frameMs) / 1000,
+    };
   }
 
   protected async start(): Promise<void> {
@@ -88,7 +92,7 @@ export class WebRtcVad extends EngineBase implements VadEngine {
     }
     const configure = () => {
       if (
-        m._fvad_set_sample_rate(inst, 16000) < 0 ||
+        m._fvad_set_sample_rate(inst, SPEAKER_SAMPLE_RATE) < 0 ||
         m._fvad_set_mode(inst, this.options.aggressiveness ?? 2) < 0
       ) {
         throw new EngineError(ENGINE_ID, 'libfvad rejected the sample rate or mode', false);

@@ -17,6 +17,7 @@
  * speech ending at `m`. The same moments are used for every language and for both pipeline
  * modes, since they depend only on the audio and the source segmentation.
  */
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 import { mean, type MeanPercentiles, meanPercentiles } from './stats.ts';
 
 export type MetricEventType = 'partial' | 'final' | 'translation' | 'draft' | 'audio';
@@ -97,7 +98,11 @@ export function silenceSpeechBounds(silenceMs: number): SpeechBounds {
  * recordings (some FLEURS clips peak around −55 dBFS) and to digital silence alike. A span with no
  * level contrast (under 10 dB) is kept whole.
  */
-export function energySpeechBounds(samples: Int16Array, sampleRate = 16_000, frameMs = 10): SpeechBounds {
+export function energySpeechBounds(
+  samples: Int16Array,
+  sampleRate = SPEAKER_SAMPLE_RATE,
+  frameMs = 10,
+): SpeechBounds {
   const frame = Math.round((sampleRate * frameMs) / 1000);
   const count = Math.floor(samples.length / frame);
   const db = new Float64Array(count);

@@ -8,3 +8,5 @@ export * from '../audio/index.ts';
 export * from './index.ts';
 export * from './stream-guard.ts';
 export * from './child-synth/index.ts';
+/** The speaker's rate: every recogniser and VAD takes audio at it. */
+export { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';

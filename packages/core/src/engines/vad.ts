@@ -1,8 +1,9 @@
 import type { Engine } from './engine.ts';
+import type { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 
 export interface VadCapabilities {
-  /** Input sample rate; always 16 kHz in Babelcast. */
-  sampleRate: 16000;
+  /** Input sample rate: the speaker's, always 16 kHz in Babelcast. */
+  sampleRate: typeof SPEAKER_SAMPLE_RATE;
   /** `process` takes exactly this many samples (Silero: 512, WebRTC VAD: 160/320/480). */
   frameSamples: number;
 }

@@ -43,8 +43,9 @@ import type {
 } from './tuning.ts';
 import type { PipelineContext, PipelineObserver, TranscriptSegment } from './types.ts';
 import { nullObserver } from './types.ts';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 
-const RATE = 16000;
+const RATE = SPEAKER_SAMPLE_RATE;
 
 /** Committed chunks waiting for translation per language; beyond it the oldest is dropped. */
 export const MAX_PENDING_TRANSLATIONS = 50;

@@ -15,6 +15,7 @@ import type { TtsChunk, TtsEngine } from '../engines/tts.ts';
 import type { VadEngine } from '../engines/vad.ts';
 import { checkMtKeepsOrder } from './mt-order.ts';
 import { speechClip } from './shared-data.ts';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 
 function lifecycle<E extends Engine>(factory: () => E | Promise<E>): { get(): E } {
   let engine: E | undefined;
@@ -37,7 +38,7 @@ function lifecycle<E extends Engine>(factory: () => E | Promise<E>): { get(): E 
 
 function clipSamples(name: string): Int16Array {
   const wav = readWavFile(speechClip(name));
-  expect(wav.sampleRate).toBe(16000);
+  expect(wav.sampleRate).toBe(SPEAKER_SAMPLE_RATE);
   return wav.samples;
 }
 
@@ -46,7 +47,7 @@ export function describeVadConformance(name: string, factory: () => VadEngine | 
     const e = lifecycle(factory);
     it('declares info and a 16 kHz frame size', () => {
       expect(e.get().info.kind).toBe('vad');
-      expect(e.get().capabilities.sampleRate).toBe(16000);
+      expect(e.get().capabilities.sampleRate).toBe(SPEAKER_SAMPLE_RATE);
       expect(e.get().capabilities.frameSamples).toBeGreaterThan(0);
     });
     it('reports silence as non-speech and real speech as speech', () => {
@@ -95,7 +96,7 @@ export function describeAsrConformance(
       expect(result.text.trim().length).toBeGreaterThan(0);
       if (options.expectWords) expect(result.text.toLowerCase()).toMatch(options.expectWords);
       // Spans are utterance-relative and never beyond the audio written.
-      const durationMs = (samples.length * 1000) / 16000;
+      const durationMs = (samples.length * 1000) / SPEAKER_SAMPLE_RATE;
       expect(result.endMs).toBeGreaterThan(result.startMs);
       expect(result.endMs).toBeLessThanOrEqual(durationMs + 50);
       if (asr.capabilities.streaming) {
@@ -108,7 +109,7 @@ export function describeAsrConformance(
         expect([...ends].sort((a, b) => a - b)).toEqual(ends);
       }
       // The stream is reusable for the next utterance and silence gives no words.
-      stream.write(new Int16Array(16000));
+      stream.write(new Int16Array(SPEAKER_SAMPLE_RATE));
       const silent = await stream.finishUtterance();
       expect(silent.text.trim()).toBe('');
       stream.close();

@@ -1,5 +1,6 @@
 import type { EngineInfo } from '../engine.ts';
 import type { VadCapabilities, VadEngine, VadStream } from '../vad.ts';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 
 /**
  * Energy-threshold VAD with an adaptive noise floor. Deterministic and dependency-free: the fake
@@ -12,7 +13,7 @@ export class EnergyVad implements VadEngine {
     description: 'energy threshold with adaptive noise floor (no model)',
     local: true,
   };
-  readonly capabilities: VadCapabilities = { sampleRate: 16000, frameSamples: 320 };
+  readonly capabilities: VadCapabilities = { sampleRate: SPEAKER_SAMPLE_RATE, frameSamples: 320 };
 
   constructor(private readonly options: { thresholdDb?: number } = {}) {}
 

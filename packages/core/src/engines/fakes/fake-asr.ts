@@ -1,5 +1,6 @@
 import type { AsrCapabilities, AsrEngine, AsrFinal, AsrStream, AsrStreamOptions, AsrWord } from '../asr.ts';
 import type { EngineInfo } from '../engine.ts';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
 
@@ -35,12 +36,12 @@ export class FakeAsr implements AsrEngine {
   async close(): Promise<void> {}
 
   createStream(options: AsrStreamOptions): AsrStream {
-    const samplesPerWord = ((this.options.msPerWord ?? 400) * 16000) / 1000;
+    const samplesPerWord = ((this.options.msPerWord ?? 400) * SPEAKER_SAMPLE_RATE) / 1000;
     let samples = 0;
     let written = 0;
     let words = 0;
     let closed = false;
-    const msOf = (n: number) => Math.round((n * 1000) / 16000);
+    const msOf = (n: number) => Math.round((n * 1000) / SPEAKER_SAMPLE_RATE);
     const wordList = (n: number): AsrWord[] =>
       Array.from({ length: n }, (_, i) => ({
         word: i < WORDS.length ? WORDS[i]! : `x${i + 1}`,

@@ -4,6 +4,7 @@
  * relative values leave here, so a quiet microphone or a naturally fast talker is neutral.
  */
 import { speechFeatures } from './speech-features.ts';
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
 
 /** One chunk compared with the speaker's running average; all neutral = { 1, 0, 1 }. */
 export interface SpeakerProsody {
@@ -17,7 +18,7 @@ export interface SpeakerProsody {
 
 export const NEUTRAL_SPEAKER: SpeakerProsody = Object.freeze({ rate: 1, loudnessDb: 0, pitchMovement: 1 });
 
-const RATE = 16000;
+const RATE = SPEAKER_SAMPLE_RATE;
 /** Speaker audio kept for measuring: commits can trail the audio by the ASR backlog (up to 20 s). */
 const KEEP_SECONDS = 60;
 /** Chunks averaged plainly before the average becomes exponential (a steady start). */

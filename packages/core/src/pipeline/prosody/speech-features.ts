@@ -4,6 +4,8 @@
  * costs a few ms: pitch is tracked at 8 kHz on 40 ms windows every 20 ms).
  */
 
+import { SPEAKER_SAMPLE_RATE } from '@babelcast/protocol';
+
 export interface SpeechFeatures {
   /** Mean power of the frames that carry speech, dBFS; undefined when nothing is audible. */
   loudnessDb: number | undefined;
@@ -13,7 +15,7 @@ export interface SpeechFeatures {
   voicedFrames: number;
 }
 
-const RATE = 16000;
+const RATE = SPEAKER_SAMPLE_RATE;
 const HOP = 320; // 20 ms
 const WINDOW = 640; // 40 ms: two periods of a 50 Hz voice
 /** Frames more than this below the loudest frame of the stretch are pauses, not speech. */

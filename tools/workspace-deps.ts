@@ -20,7 +20,7 @@ interface Manifest {
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir)) {
-    if (entry === 'node_modules' || entry === 'dist') continue;
+    if (entry === 'node_modules' || entry === 'dist' || entry === 'results') continue;
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
     else if (/\.(ts|js|mjs)$/.test(entry)) out.push(path);
@@ -30,25 +30,36 @@ function sourceFiles(dir: string): string[] {
 
 const isTest = (file: string) => /\.test\.ts$|\/test\/|\/testing\//.test(file);
 
+/** Every workspace folder the root package.json lists (`packages/*`, `apps/*`, `bench`). */
+export function workspaceDirs(): string[] {
+  const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    workspaces: string[];
+  };
+  return workspaces.flatMap((pattern) =>
+    pattern.endsWith('/*')
+      ? readdirSync(join(root, pattern.slice(0, -2)))
+          .sort()
+          .map((name) => join(root, pattern.slice(0, -2), name))
+      : [join(root, pattern)],
+  );
+}
+
 export function undeclaredImports(): string[] {
   const problems: string[] = [];
-  for (const group of ['packages', 'apps']) {
-    for (const name of readdirSync(join(root, group))) {
-      const dir = join(root, group, name);
-      let manifest: Manifest;
-      try {
-        manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
-      } catch {
-        continue;
-      }
-      const runtime = { ...manifest.dependencies, ...manifest.peerDependencies };
-      const any = { ...runtime, ...manifest.devDependencies };
-      for (const file of sourceFiles(dir)) {
-        for (const [, pkg] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
-          if (!pkg || pkg === manifest.name) continue;
-          const declared = isTest(file) ? pkg in any : pkg in runtime;
-          if (!declared) problems.push(`${manifest.name}: ${relative(root, file)} imports ${pkg}`);
-        }
+  for (const dir of workspaceDirs()) {
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
+    } catch {
+      continue;
+    }
+    const runtime = { ...manifest.dependencies, ...manifest.peerDependencies };
+    const any = { ...runtime, ...manifest.devDependencies };
+    for (const file of sourceFiles(dir)) {
+      for (const [, pkg] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+        if (!pkg || pkg === manifest.name) continue;
+        const declared = isTest(file) ? pkg in any : pkg in runtime;
+        if (!declared) problems.push(`${manifest.name}: ${relative(root, file)} imports ${pkg}`);
       }
     }
   }

@@ -1,8 +1,14 @@
-/** Headless Debian Chromium for the page tests, with a WAV file standing in for the microphone. */
+/**
+ * Headless Debian Chromium for the page tests, with a WAV file standing in for the microphone, and
+ * what the tests do with its pages: open one, read the stats a page exposes, check accessibility.
+ */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import type { CaptionLine } from '../src/pages/shared/caption-model.ts';
+import type { PlayerStats } from '../src/pages/listener/audio-player.ts';
+import type { UplinkStats } from '../src/pages/speaker/audio-uplink.ts';
 
 export const ARTIFACTS_DIR = resolve(import.meta.dirname, '../../../test-artifacts');
 
@@ -87,3 +93,44 @@ export function watchPageErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/**
+ * A new page in a context of its own (`options`: viewport, locale…), its errors collected as
+ * watchPageErrors does, at `url`. With `speakerToken` the speaker page starts signed in with it.
+ */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  { speakerToken, ...options }: BrowserContextOptions & { speakerToken?: string } = {},
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage(options);
+  const errors = watchPageErrors(page);
+  if (speakerToken !== undefined)
+    await page.addInitScript((token) => sessionStorage.setItem('babelcast.token', token), speakerToken);
+  await page.goto(url);
+  return { page, errors };
+}
+
+/** What the speaker page reports while it streams (window.__babelcast.speaker, SpeakerController.stats). */
+export type SpeakerStats = UplinkStats & { framesCaptured: number; sessionId: string; state: string };
+
+/** What the listener page reports (window.__babelcast.listener, see pages/listener/main.ts). */
+export interface ListenerStats {
+  status: string;
+  language: string;
+  voice: string | null;
+  lastSeq: number;
+  reconnects: number;
+  lines: CaptionLine[];
+  player: PlayerStats;
+}
+
+interface TestHooks {
+  __babelcast: { speaker: { stats(): SpeakerStats }; listener: { stats(): ListenerStats } };
+}
+
+export const speakerStats = (page: Page): Promise<SpeakerStats> =>
+  page.evaluate(() => (window as unknown as TestHooks).__babelcast.speaker.stats());
+
+export const listenerStats = (page: Page): Promise<ListenerStats> =>
+  page.evaluate(() => (window as unknown as TestHooks).__babelcast.listener.stats());

@@ -2,63 +2,27 @@
  * The whole flow in Chromium against a real server with the deterministic fake engines: a speaker
  * page whose microphone is a real speech recording, and two listener pages in two languages.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { speechClip } from '@babelcast/core/testing';
 import type { SpeakerAudioFrame } from '@babelcast/protocol';
-import { type RunningServer, startServer } from '@babelcast/server';
+import type { RunningServer } from '@babelcast/server';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type LaunchedBrowser,
+  type ListenerStats,
   launchChromium,
+  listenerStats,
   screenshot,
   seriousAxeViolations,
+  speakerStats,
   watchPageErrors,
 } from './browser.ts';
+import { startRealServer } from './real-server.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
-interface SpeakerStats {
-  status: string;
-  nextSeq: number;
-  lastAck: number | null;
-  unackedFrames: number;
-  reconnects: number;
-  resentFrames: number;
-  framesCaptured: number;
-}
-interface ListenerStats {
-  status: string;
-  lastSeq: number;
-  reconnects: number;
-  lines: { segmentId: number; text: string; draft: boolean }[];
-  player: {
-    packets: number;
-    scheduled: number;
-    overlaps: number;
-    gapsInChunks: number;
-    decoder: string | null;
-    peak: number;
-  };
-}
-
-const speakerStats = (page: Page) =>
-  page.evaluate(() =>
-    (
-      window as unknown as { __babelcast: { speaker: { stats(): SpeakerStats } } }
-    ).__babelcast.speaker.stats(),
-  );
-const listenerStats = (page: Page) =>
-  page.evaluate(() =>
-    (
-      window as unknown as { __babelcast: { listener: { stats(): ListenerStats } } }
-    ).__babelcast.listener.stats(),
-  );
 const finalSegments = (s: ListenerStats) => s.lines.filter((l) => !l.draft).map((l) => l.segmentId);
 
 describe('speaker and listener pages in Chromium', () => {
-  let dataDir: string;
   let server: RunningServer;
   let speakerLink: TcpProxy;
   let esLink: TcpProxy;
@@ -74,15 +38,8 @@ describe('speaker and listener pages in Chromium', () => {
   const pageErrors: string[][] = [];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'babelcast-web-e2e-'));
-    server = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      dataDir,
-      // Deterministic fake recogniser/translator/voice, but real Opus: what phones decode.
-      engines: { preset: 'fake', codec: 'opus' },
-    });
+    // Deterministic fake recogniser/translator/voice, but real Opus: what phones decode.
+    server = await startRealServer({ preset: 'fake', codec: 'opus' });
     token = await server.createApiToken('web-test');
     const target = { host: '127.0.0.1', port: server.port };
     speakerLink = await startTcpProxy(target);
@@ -96,7 +53,6 @@ describe('speaker and listener pages in Chromium', () => {
     await speakerLink?.close();
     await esLink?.close();
     await server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function newPage(

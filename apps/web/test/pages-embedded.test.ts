@@ -3,40 +3,18 @@
  * pocketsphinx, Apertium, espeak-ng, Opus): the speaker page's microphone is a real English
  * recording; a phone-sized listener page in Spanish must show Spanish sentences and play voice.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { speechClip } from '@babelcast/core/testing';
-import { type RunningServer, startServer } from '@babelcast/server';
-import type { Page } from 'playwright-core';
+import type { RunningServer } from '@babelcast/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LaunchedBrowser, launchChromium, screenshot, watchPageErrors } from './browser.ts';
-
-interface ListenerStats {
-  lines: { segmentId: number; text: string; draft: boolean }[];
-  player: { scheduled: number; overlaps: number; peak: number; decoder: string | null };
-}
-const listenerStats = (page: Page) =>
-  page.evaluate(() =>
-    (
-      window as unknown as { __babelcast: { listener: { stats(): ListenerStats } } }
-    ).__babelcast.listener.stats(),
-  );
+import { type LaunchedBrowser, launchChromium, listenerStats, openPage, screenshot } from './browser.ts';
+import { startRealServer } from './real-server.ts';
 
 describe('pages with the embedded engines', () => {
-  let dataDir: string;
   let server: RunningServer;
   let chromium: LaunchedBrowser;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'babelcast-web-embedded-'));
-    server = await startServer({
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      dataDir,
-      engines: 'embedded',
-    });
+    server = await startRealServer('embedded');
     // LJSpeech: a clear reader, so pocketsphinx gets most words and Apertium has real sentences.
     chromium = await launchChromium({ microphoneWav: speechClip('long-en-01.wav') });
   }, 120_000);
@@ -44,16 +22,13 @@ describe('pages with the embedded engines', () => {
   afterAll(async () => {
     await chromium?.close();
     await server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('a Spanish listener reads Spanish captions and hears Spanish voice', async () => {
     const token = await server.createApiToken('embedded-web');
-    const speaker = await (
-      await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } })
-    ).newPage();
-    const speakerErrors = watchPageErrors(speaker);
-    await speaker.goto(`${server.url}/speak`);
+    const { page: speaker, errors: speakerErrors } = await openPage(chromium.browser, `${server.url}/speak`, {
+      viewport: { width: 1280, height: 900 },
+    });
     await speaker.getByLabel('Speaker token').fill(token);
     await speaker.getByRole('button', { name: 'Sign in' }).click();
     await speaker.getByLabel('Language you will speak').selectOption('en');
@@ -61,14 +36,11 @@ describe('pages with the embedded engines', () => {
     await expect.poll(() => new URL(speaker.url()).searchParams.get('session')).toBeTruthy();
     const sessionId = new URL(speaker.url()).searchParams.get('session')!;
 
-    const context = await chromium.browser.newContext({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-    });
-    const es = await context.newPage();
-    const listenerErrors = watchPageErrors(es);
-    await es.goto(`${server.url}/join/${sessionId}?lang=es`);
+    const { page: es, errors: listenerErrors } = await openPage(
+      chromium.browser,
+      `${server.url}/join/${sessionId}?lang=es`,
+      { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+    );
     await es.locator('#listen').tap();
     await speaker.getByRole('button', { name: 'Start' }).click();
 

@@ -5,7 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LaunchedBrowser, launchChromium, screenshot, watchPageErrors } from './browser.ts';
+import { type LaunchedBrowser, launchChromium, openPage, screenshot, speakerStats } from './browser.ts';
 import {
   PAUSED_AFTER_FRAMES,
   PAUSED_SESSION,
@@ -31,10 +31,15 @@ describe('pages facing the server’s refusals (stub server)', () => {
   });
 
   const notice = (page: Page) => page.locator('#notice').textContent();
+  /** A listener page joining `sessionId` in `lang`. */
+  const join = (sessionId: string, lang: string) =>
+    openPage(chromium.browser, `${server.url}/join/${sessionId}?lang=${lang}`);
+  /** The speaker page, signed in, at `/speak` plus `query`. */
+  const speak = (query = '') =>
+    openPage(chromium.browser, `${server.url}/speak${query}`, { speakerToken: STUB_SPEAKER_TOKEN });
 
   it('a full server (4503): says so in the listener’s language and does not retry for a while', async () => {
-    const page = await chromium.browser.newPage();
-    await page.goto(`${server.url}/join/${REFUSING_SESSIONS.full.id}?lang=es`);
+    const { page } = await join(REFUSING_SESSIONS.full.id, 'es');
     await expect
       .poll(() => notice(page))
       .toBe('Este servidor está lleno ahora mismo; vuelve a intentarlo en un minuto.');
@@ -46,8 +51,7 @@ describe('pages facing the server’s refusals (stub server)', () => {
   });
 
   it('a rate limit (4429): says so and backs off before retrying', async () => {
-    const page = await chromium.browser.newPage();
-    await page.goto(`${server.url}/join/${REFUSING_SESSIONS.rateLimited.id}?lang=fr`);
+    const { page } = await join(REFUSING_SESSIONS.rateLimited.id, 'fr');
     await expect
       .poll(() => notice(page))
       .toBe('Trop de connexions depuis ce réseau ; nouvel essai dans un instant.');
@@ -60,8 +64,7 @@ describe('pages facing the server’s refusals (stub server)', () => {
   });
 
   it('an unsupported protocol (4426): asks for a reload and stops', async () => {
-    const page = await chromium.browser.newPage();
-    await page.goto(`${server.url}/join/${REFUSING_SESSIONS.oldProtocol.id}?lang=de`);
+    const { page } = await join(REFUSING_SESSIONS.oldProtocol.id, 'de');
     await expect.poll(() => notice(page)).toBe('Diese Seite ist veraltet: Bitte laden Sie die Seite neu.');
     await sleep(1500);
     expect(server.listenerAttempts(REFUSING_SESSIONS.oldProtocol.id)).toHaveLength(1);
@@ -69,9 +72,7 @@ describe('pages facing the server’s refusals (stub server)', () => {
   });
 
   it('a language the session does not offer (4422): says so, lists the offered ones, connects with the next pick', async () => {
-    const page = await chromium.browser.newPage();
-    const errors = watchPageErrors(page);
-    await page.goto(`${server.url}/join/${REFUSING_SESSIONS.narrow.id}?lang=de`);
+    const { page, errors } = await join(REFUSING_SESSIONS.narrow.id, 'de');
     await expect.poll(() => notice(page)).toBe('Diese Sprache ist in dieser Sitzung nicht verfügbar.');
     const options = () =>
       page
@@ -92,9 +93,7 @@ describe('pages facing the server’s refusals (stub server)', () => {
   });
 
   it('the speaker chooses the languages to offer, and sees the server refuse too many', async () => {
-    const page = await chromium.browser.newPage();
-    await page.addInitScript((token) => sessionStorage.setItem('babelcast.token', token), STUB_SPEAKER_TOKEN);
-    await page.goto(`${server.url}/speak`);
+    const { page } = await speak();
     const boxes = page.locator('#target-languages input[type=checkbox]');
     await expect.poll(() => boxes.count()).toBe(3);
     expect(
@@ -128,25 +127,13 @@ describe('pages facing the server’s refusals (stub server)', () => {
   });
 
   it('audio refused because the session is paused: the backlog is dropped, not resent, and Resume continues without a gap', async () => {
-    const page = await chromium.browser.newPage();
-    const errors = watchPageErrors(page);
-    await page.addInitScript((token) => sessionStorage.setItem('babelcast.token', token), STUB_SPEAKER_TOKEN);
-    await page.goto(`${server.url}/speak?session=${PAUSED_SESSION.id}`);
+    const { page, errors } = await speak(`?session=${PAUSED_SESSION.id}`);
     await page.getByRole('button', { name: 'Start' }).click();
     const resume = page.locator('#resume');
     await expect.poll(() => resume.isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await page.locator('#session-state').textContent()).toBe('Paused');
     expect(await page.locator('#speaker-alert').textContent()).toContain('The session is paused');
-    const stats = () =>
-      page.evaluate(() =>
-        (
-          window as unknown as {
-            __babelcast: {
-              speaker: { stats(): { unackedFrames: number; refusedPaused: boolean; reconnects: number } };
-            };
-          }
-        ).__babelcast.speaker.stats(),
-      );
+    const stats = () => speakerStats(page);
     expect(await stats()).toMatchObject({ unackedFrames: 0, refusedPaused: true });
     await screenshot(page, 'speaker-paused-refused');
     const receivedAtPause = server.pausedSpeaker.received.length;

@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type LaunchedBrowser,
   launchChromium,
+  listenerStats,
+  openPage,
   screenshot,
   seriousAxeViolations,
-  watchPageErrors,
 } from './browser.ts';
 import {
   SCRIPTED_SESSION,
@@ -17,24 +18,7 @@ import {
   startStubServer,
 } from './stub-server.ts';
 
-interface PlayerStats {
-  packets: number;
-  decoded: number;
-  scheduled: number;
-  decoder: string | null;
-  gapsInChunks: number;
-  skippedChunks: number;
-  overlaps: number;
-  peak: number;
-}
-
-const playerStats = (page: Page) =>
-  page.evaluate(
-    () =>
-      (
-        window as unknown as { __babelcast: { listener: { stats(): { player: PlayerStats } } } }
-      ).__babelcast.listener.stats().player,
-  );
+const playerStats = (page: Page) => listenerStats(page).then((s) => s.player);
 
 describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
   let server: StubServer;
@@ -50,10 +34,13 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
     await server?.close();
   });
 
-  async function listen(url: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await chromium.browser.newPage();
-    const errors = watchPageErrors(page);
-    await page.goto(url);
+  /** A listener page joining `sessionId` in `lang`, on `origin` (the server's own by default). */
+  const join = (sessionId: string, lang: string, origin = server.url) =>
+    openPage(chromium.browser, `${origin}/join/${sessionId}?lang=${lang}`);
+
+  /** A listener of STUB_SESSION who taps Listen, once more than 150 frames of voice are scheduled. */
+  async function listen(lang: string, origin?: string): Promise<{ page: Page; errors: string[] }> {
+    const { page, errors } = await join(STUB_SESSION.id, lang, origin);
     await page.click('#listen');
     await expect
       .poll(() => playerStats(page).then((s) => s.scheduled), { timeout: 15_000 })
@@ -62,7 +49,7 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
   }
 
   it('decodes with WebCodecs on a secure origin and plays sentences without gaps or overlaps', async () => {
-    const { page, errors } = await listen(`${server.url}/join/${STUB_SESSION.id}?lang=es`);
+    const { page, errors } = await listen('es');
     const stats = await playerStats(page);
     expect(stats.decoder).toBe('webcodecs');
     expect(stats.decoded).toBeGreaterThan(150);
@@ -81,7 +68,7 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
 
   it('falls back to the WASM decoder on plain HTTP, where WebCodecs is unavailable', async () => {
     const port = new URL(server.url).port;
-    const { page, errors } = await listen(`http://babelcast.test:${port}/join/${STUB_SESSION.id}?lang=fr`);
+    const { page, errors } = await listen('fr', `http://babelcast.test:${port}`);
     expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
     const stats = await playerStats(page);
     expect(stats.decoder).toBe('wasm');
@@ -93,9 +80,7 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
   });
 
   it('shows the draft tail in its own style, replaces it by the committed chunk, and announces committed text only', async () => {
-    const page = await chromium.browser.newPage();
-    const errors = watchPageErrors(page);
-    await page.goto(`${server.url}/join/${SCRIPTED_SESSION.id}?lang=es`);
+    const { page, errors } = await join(SCRIPTED_SESSION.id, 'es');
     await page.click('#listen');
     await expect.poll(() => server.scriptedListeners()).toBe(1);
     // Everything any live region ever held, after every change to the page.
@@ -212,10 +197,13 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
   });
 
   it('shows the speaker how far each language’s text and voice are behind', async () => {
-    const page = await chromium.browser.newPage();
-    const errors = watchPageErrors(page);
-    await page.addInitScript((token) => sessionStorage.setItem('babelcast.token', token), STUB_SPEAKER_TOKEN);
-    await page.goto(`${server.url}/speak?session=${STUB_SESSION.id}`);
+    const { page, errors } = await openPage(
+      chromium.browser,
+      `${server.url}/speak?session=${STUB_SESSION.id}`,
+      {
+        speakerToken: STUB_SPEAKER_TOKEN,
+      },
+    );
     await page.getByRole('button', { name: 'Start' }).click();
     const cell = (lang: string, column: string) =>
       page.locator(`tr[data-lang="${lang}"] td.${column}`).textContent();
@@ -244,8 +232,7 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
   });
 
   it('shows its labels in the chosen language and switches without reloading', async () => {
-    const page = await chromium.browser.newPage();
-    await page.goto(`${server.url}/join/${STUB_SESSION.id}?lang=de`);
+    const { page } = await join(STUB_SESSION.id, 'de');
     await expect.poll(() => page.locator('#listen').textContent()).toBe('Zum Zuhören tippen');
     expect(await page.getAttribute('html', 'lang')).toBe('de');
     await page.evaluate(() => {
@@ -258,9 +245,7 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
   });
 
   it('offers a choice of voice where the language has several, labelled, and sends the choice', async () => {
-    const page = await chromium.browser.newPage();
-    const errors = watchPageErrors(page);
-    await page.goto(`${server.url}/join/${SCRIPTED_SESSION.id}?lang=es`);
+    const { page, errors } = await join(SCRIPTED_SESSION.id, 'es');
     await expect.poll(() => server.scriptedListeners()).toBe(1);
     // Spanish has two voices (STUB_VOICES): the picker shows, labelled in the reader's language.
     await expect.poll(() => page.locator('#voice').isVisible()).toBe(true);
@@ -294,24 +279,21 @@ describe('pages against a stub server (Opus audio, plain HTTP, labels)', () => {
   });
 
   it('shows no voice picker for a language with one voice or none', async () => {
-    const page = await chromium.browser.newPage();
-    await page.goto(`${server.url}/join/${SCRIPTED_SESSION.id}?lang=de`);
+    const { page } = await join(SCRIPTED_SESSION.id, 'de');
     await expect.poll(() => page.locator('#listen').textContent()).toBe('Zum Zuhören tippen');
     expect(await page.locator('#voice-field').isHidden()).toBe(true);
     await page.close();
   });
 
   it('tells the speaker plainly that the microphone needs HTTPS on a plain-HTTP LAN address', async () => {
-    const page = await chromium.browser.newPage();
     const port = new URL(server.url).port;
-    await page.goto(`http://babelcast.test:${port}/speak`);
+    const { page } = await openPage(chromium.browser, `http://babelcast.test:${port}/speak`);
     await expect.poll(() => page.locator('#insecure').textContent()).toContain('HTTPS');
     await page.close();
   });
 
   it('tells the listener plainly when the session does not exist', async () => {
-    const page = await chromium.browser.newPage({ locale: 'es-ES' });
-    await page.goto(`${server.url}/join/no-such-000`);
+    const { page } = await openPage(chromium.browser, `${server.url}/join/no-such-000`, { locale: 'es-ES' });
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('Esta sesión no existe');
     await page.close();
   });

@@ -1,10 +1,8 @@
 /** A replay is bounded by the listener's send buffer like live captions are (issue 10: replay flood). */
 import { CloseCode } from '@babelcast/protocol';
 import { describe, expect, it } from 'vitest';
-import { InMemoryBus } from '../bus/bus.ts';
-import { subjects } from '../bus/subjects.ts';
-import { TEST_HUB } from '../testing/defaults.ts';
-import { type ClientSink, SessionHub } from './session-hub.ts';
+import { hubFixture } from './hub-fixtures.ts';
+import type { ClientSink } from './session-hub.ts';
 
 /** A socket nobody reads: everything sent stays queued. */
 class NonReadingSink implements ClientSink {
@@ -23,26 +21,16 @@ class NonReadingSink implements ClientSink {
   }
 }
 
+/** A hub with a 16 kB send limit whose history holds 200 final captions of 1000 characters: 200 kB. */
+function hubWithLongHistory() {
+  const { hub, caption } = hubFixture({ maxBufferedBytes: 16 * 1024 });
+  for (let segmentId = 1; segmentId <= 200; segmentId++) caption({ segmentId, text: 'x'.repeat(1000) });
+  return hub;
+}
+
 describe('SessionHub.replay', () => {
   it('stops and closes the listener with SLOW_CONSUMER once its queue passes maxBufferedBytes', () => {
-    const bus = new InMemoryBus();
-    const hub = new SessionHub({ ...TEST_HUB, sessionId: 's', bus, maxBufferedBytes: 16 * 1024 });
-    const text = 'x'.repeat(1000);
-    for (let seq = 1; seq <= 200; seq++)
-      bus.publish(subjects.output('s'), {
-        type: 'caption',
-        event: {
-          type: 'caption',
-          kind: 'final',
-          seq,
-          segmentId: seq,
-          lang: 'en',
-          text,
-          mediaStartMs: 0,
-          mediaEndMs: 1,
-          emittedAt: 0,
-        },
-      });
+    const hub = hubWithLongHistory();
     const sink = new NonReadingSink();
     hub.addListener('l', sink, 'es');
     hub.replay('l', -1);
@@ -57,23 +45,7 @@ describe('SessionHub.replay', () => {
   });
 
   it('sends the whole history to a listener that keeps up', () => {
-    const bus = new InMemoryBus();
-    const hub = new SessionHub({ ...TEST_HUB, sessionId: 's', bus, maxBufferedBytes: 16 * 1024 });
-    for (let seq = 1; seq <= 200; seq++)
-      bus.publish(subjects.output('s'), {
-        type: 'caption',
-        event: {
-          type: 'caption',
-          kind: 'final',
-          seq,
-          segmentId: seq,
-          lang: 'en',
-          text: 'x'.repeat(1000),
-          mediaStartMs: 0,
-          mediaEndMs: 1,
-          emittedAt: 0,
-        },
-      });
+    const hub = hubWithLongHistory();
     const sink = new NonReadingSink();
     hub.addListener('l', sink, 'es');
     Object.defineProperty(sink, 'bufferedAmount', { get: () => 0, set: () => {} });

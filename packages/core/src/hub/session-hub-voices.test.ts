@@ -1,72 +1,32 @@
 /** Voices per language on a gateway: audio by (language, voice), captions by language, demand by both. */
-import { decodeListenerAudioPacket, type ListenerAudioPacket } from '@babelcast/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryBus } from '../bus/bus.ts';
-import { type LanguageDemand, subjects } from '../bus/subjects.ts';
-import { TEST_HUB } from '../testing/defaults.ts';
-import { type ClientSink, SessionHub } from './session-hub.ts';
+import { subjects } from '../bus/subjects.ts';
+import { FakeSink, hubFixture } from './hub-fixtures.ts';
 
-class FakeSink implements ClientSink {
-  bufferedAmount = 0;
-  texts: Record<string, unknown>[] = [];
-  audio: ListenerAudioPacket[] = [];
-  raw: Uint8Array[] = [];
-  closed: { code: number; reason: string } | null = null;
-  sendText(data: string) {
-    this.texts.push(JSON.parse(data));
-  }
-  sendBinary(data: Uint8Array) {
-    this.raw.push(data);
-    this.audio.push(decodeListenerAudioPacket(data));
-  }
-  close(code: number, reason: string) {
-    this.closed = { code, reason };
-  }
-  of(type: string) {
-    return this.texts.filter((t) => t.type === type);
-  }
-}
-
+/**
+ * A hub whose `audio` publishes one packet of `voice` (10-byte frame for the default voice, 20
+ * for another: what tells them apart at the listener) and `translation` one caption.
+ */
 function setup(demandGraceMs = 0) {
-  const bus = new InMemoryBus();
-  const demands: LanguageDemand[] = [];
-  bus.subscribe(subjects.allDemand('s'), (m) => demands.push(m));
-  const hub = new SessionHub({ ...TEST_HUB, sessionId: 's', bus, countsDebounceMs: 0, demandGraceMs });
-  let seq = 0;
+  const fixture = hubFixture({ demandGraceMs });
   const audio = (lang: string, voice: string | undefined, segmentId: number, mediaEndMs = segmentId * 1000) =>
-    bus.publish(subjects.output('s'), {
-      type: 'audio',
-      packet: {
-        seq: ++seq,
-        segmentId,
-        packetIndex: 0,
-        offsetMs: 0,
-        mediaStartMs: mediaEndMs - 1000,
-        mediaEndMs,
-        sampleRate: 24000,
-        frameDurationMs: 20,
-        language: lang,
-        flags: 3,
-        frames: [new Uint8Array(voice === undefined ? 10 : 20)],
-        ...(voice !== undefined && { voice }),
-      },
+    fixture.audio({
+      segmentId,
+      mediaStartMs: mediaEndMs - 1000,
+      mediaEndMs,
+      language: lang,
+      frames: [new Uint8Array(voice === undefined ? 10 : 20)],
+      ...(voice !== undefined && { voice }),
     });
   const translation = (lang: string, segmentId: number) =>
-    bus.publish(subjects.output('s'), {
-      type: 'caption',
-      event: {
-        type: 'caption',
-        kind: 'translation',
-        seq: ++seq,
-        segmentId,
-        lang,
-        text: `t${segmentId}`,
-        mediaStartMs: 0,
-        mediaEndMs: segmentId * 1000,
-        emittedAt: 0,
-      },
+    fixture.caption({
+      kind: 'translation',
+      segmentId,
+      lang,
+      text: `t${segmentId}`,
+      mediaEndMs: segmentId * 1000,
     });
-  return { bus, hub, demands, audio, translation };
+  return { ...fixture, audio, translation };
 }
 
 afterEach(() => {
@@ -88,12 +48,12 @@ describe('SessionHub voices', () => {
     audio('fr', undefined, 1);
     expect(byDefault.of('caption')).toEqual(high.of('caption'));
     expect(byDefault.of('caption')).toHaveLength(1);
-    expect(byDefault.audio.map((p) => p.frames[0]!.byteLength)).toEqual([10]);
-    expect(high.audio.map((p) => p.frames[0]!.byteLength)).toEqual([20]);
-    expect(other.audio).toEqual([]);
+    expect(byDefault.packets().map((p) => p.frames[0]!.byteLength)).toEqual([10]);
+    expect(high.packets().map((p) => p.frames[0]!.byteLength)).toEqual([20]);
+    expect(other.packets()).toEqual([]);
     // Listeners get the packet as before voices: no voice trailer on their wire.
-    expect(high.audio[0]!.voice).toBeUndefined();
-    expect(high.raw[0]![2]! & 4).toBe(0);
+    expect(high.packets()[0]!.voice).toBeUndefined();
+    expect(high.binaries[0]![2]! & 4).toBe(0);
     hub.close();
   });
 
@@ -106,7 +66,7 @@ describe('SessionHub voices', () => {
     hub.setLanguage('a', 'es', 'fake:high');
     audio('es', undefined, 2);
     audio('es', 'fake:high', 2);
-    expect(sink.audio.map((p) => [p.segmentId, p.frames[0]!.byteLength])).toEqual([
+    expect(sink.packets().map((p) => [p.segmentId, p.frames[0]!.byteLength])).toEqual([
       [1, 10],
       [2, 20],
     ]);
@@ -114,19 +74,19 @@ describe('SessionHub voices', () => {
     hub.setLanguage('a', 'fr');
     audio('fr', 'fake:high', 3);
     audio('fr', undefined, 3);
-    expect(sink.audio.at(-1)).toMatchObject({ language: 'fr', segmentId: 3 });
-    expect(sink.audio.at(-1)!.frames[0]!.byteLength).toBe(10);
+    expect(sink.packets().at(-1)).toMatchObject({ language: 'fr', segmentId: 3 });
+    expect(sink.packets().at(-1)!.frames[0]!.byteLength).toBe(10);
     hub.close();
   });
 
   it('sends a voice’s notices to its listeners only, untagged notices to the whole language', () => {
-    const { bus, hub } = setup();
+    const { hub, publish } = setup();
     const byDefault = new FakeSink();
     const high = new FakeSink();
     hub.addListener('a', byDefault, 'es');
     hub.addListener('b', high, 'es', 'fake:high');
     const notice = (voice?: string) =>
-      bus.publish(subjects.output('s'), {
+      publish({
         type: 'notice',
         notice: { type: 'notice', code: 'BC_NOTICE_VOICE_SKIPPED', message: 'm', lang: 'es' },
         ...(voice !== undefined && { voice }),
@@ -187,19 +147,18 @@ describe('SessionHub voices', () => {
     audio('es', 'fake:high', 2);
     // A repeat of the default voice's chunk 1 (a worker that took over voices it again) is dropped.
     audio('es', undefined, 1);
-    expect(byDefault.audio.map((p) => p.segmentId)).toEqual([1, 2, 3]);
-    expect(high.audio.map((p) => p.segmentId)).toEqual([1, 2]);
+    expect(byDefault.packets().map((p) => p.segmentId)).toEqual([1, 2, 3]);
+    expect(high.packets().map((p) => p.segmentId)).toEqual([1, 2]);
     hub.close();
   });
 
   it('shows the speaker the voice lag of the voice furthest behind, among those still speaking', () => {
     const now = { t: 0 };
-    const bus = new InMemoryBus();
-    const hub = new SessionHub({ ...TEST_HUB, sessionId: 's', bus, countsDebounceMs: 0, now: () => now.t });
+    const { hub, publish } = hubFixture({ now: () => now.t });
     const speaker = new FakeSink();
     hub.addSpeaker(speaker);
     const lag = (voiceMs: number, voice?: string) =>
-      bus.publish(subjects.output('s'), { type: 'lag', lang: 'es', voiceMs, ...(voice && { voice }) });
+      publish({ type: 'lag', lang: 'es', voiceMs, ...(voice && { voice }) });
     lag(3000, 'fake:high');
     lag(1000);
     now.t = 5_000;

@@ -1,78 +1,26 @@
 import { CloseCode, decodeListenerAudioPacket } from '@babelcast/protocol';
-import { describe, expect, it, vi } from 'vitest';
-import { type ClientSink, SessionHub } from './session-hub.ts';
-import { InMemoryBus } from '../bus/bus.ts';
-import { type SessionOutput, subjects } from '../bus/subjects.ts';
-import { TEST_HUB } from '../testing/defaults.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { subjects } from '../bus/subjects.ts';
+import { captionEvent, FakeSink, hubFixture } from './hub-fixtures.ts';
 
-class FakeSink implements ClientSink {
-  bufferedAmount = 0;
-  texts: Record<string, unknown>[] = [];
-  binaries: Uint8Array[] = [];
-  closed: { code: number; reason: string } | null = null;
-  sendText(data: string) {
-    this.texts.push(JSON.parse(data));
-  }
-  sendBinary(data: Uint8Array) {
-    this.binaries.push(data);
-  }
-  close(code: number, reason: string) {
-    this.closed = { code, reason };
-  }
-  captions() {
-    return this.texts.filter((t) => t.type === 'caption');
-  }
-}
+type Kind = 'partial' | 'final' | 'translation';
 
+/** A hub on a clock the test moves, with captions and audio as short calls. */
 function setup(now = { t: 0 }) {
-  const bus = new InMemoryBus();
-  const demand: string[][] = [];
-  bus.subscribe(subjects.allDemand('s'), (m) => m.type === 'demand' && demand.push(m.languages));
-  const hub = new SessionHub({
-    ...TEST_HUB,
-    sessionId: 's',
-    bus,
-    countsDebounceMs: 0,
-    stuckMs: 5000,
-    demandGraceMs: 0,
-    now: () => now.t,
-  });
-  const publish = (m: SessionOutput) => bus.publish(subjects.output('s'), m);
-  let seq = 0;
-  const caption = (kind: 'partial' | 'final' | 'translation', lang: string, segmentId: number) =>
-    publish({
-      type: 'caption',
-      event: {
-        type: 'caption',
-        kind,
-        seq: ++seq,
-        segmentId,
-        lang,
-        text: `${kind} ${segmentId}`,
-        mediaStartMs: 0,
-        mediaEndMs: 1,
-        emittedAt: 0,
-      },
-    });
-  const audio = (lang: string, segmentId: number) =>
-    publish({
-      type: 'audio',
-      packet: {
-        seq: ++seq,
-        segmentId,
-        packetIndex: 0,
-        offsetMs: 0,
-        mediaStartMs: 0,
-        mediaEndMs: 1000,
-        sampleRate: 24000,
-        frameDurationMs: 20,
-        language: lang,
-        flags: 3,
-        frames: [new Uint8Array(60)],
-      },
-    });
-  return { hub, demand, caption, audio, now };
+  const fixture = hubFixture({ stuckMs: 5000, demandGraceMs: 0, now: () => now.t });
+  const caption = (kind: Kind, lang: string, segmentId: number) =>
+    fixture.caption({ kind, lang, segmentId, text: `${kind} ${segmentId}` });
+  const audio = (language: string, segmentId: number) => fixture.audio({ language, segmentId });
+  return { ...fixture, caption, audio, now };
 }
+
+/** The languages of each demand announced, consecutive repeats (the hub's refreshes) left out. */
+const languageChanges = (demands: { languages: string[] }[]) =>
+  demands.map((d) => d.languages).filter((langs, i, all) => i === 0 || langs.join() !== all[i - 1]!.join());
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('SessionHub', () => {
   it('routes by language: source text to all, translations and audio only to their language', () => {
@@ -94,7 +42,7 @@ describe('SessionHub', () => {
   });
 
   it('announces demand as languages gain their first and lose their last listener', () => {
-    const { hub, demand } = setup();
+    const { hub, demands } = setup();
     hub.addListener('a', new FakeSink(), 'es');
     hub.addListener('b', new FakeSink(), 'es');
     hub.addListener('c', new FakeSink(), 'fr');
@@ -102,114 +50,64 @@ describe('SessionHub', () => {
     hub.removeListener('a');
     hub.removeListener('b');
     hub.removeListener('c');
-    expect(demand).toEqual([['es'], ['es', 'fr'], ['es'], []]);
+    expect(demands.map((d) => d.languages)).toEqual([['es'], ['es', 'fr'], ['es'], []]);
   });
 
   it('keeps producing a language for a grace period after its last listener leaves', () => {
     vi.useFakeTimers();
-    try {
-      const bus = new InMemoryBus();
-      const demand: string[][] = [];
-      // Changes only: the hub also repeats an unchanged demand every 10 s (a refresh).
-      bus.subscribe(subjects.allDemand('g'), (m) => {
-        if (m.languages.join() !== demand.at(-1)?.join()) demand.push(m.languages);
-      });
-      const hub = new SessionHub({ ...TEST_HUB, sessionId: 'g', bus, demandGraceMs: 10_000 });
-      hub.addListener('a', new FakeSink(), 'es');
-      hub.removeListener('a');
-      vi.advanceTimersByTime(5_000);
-      hub.addListener('b', new FakeSink(), 'es'); // the same phone, reconnected: nothing changes
-      hub.removeListener('b');
-      vi.advanceTimersByTime(9_999);
-      expect(demand).toEqual([['es']]);
-      vi.advanceTimersByTime(1);
-      expect(demand).toEqual([['es'], []]);
-      hub.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    // The hub also repeats an unchanged demand every 10 s (a refresh): only changes count here.
+    const { hub, demands } = hubFixture({ demandGraceMs: 10_000 });
+    hub.addListener('a', new FakeSink(), 'es');
+    hub.removeListener('a');
+    vi.advanceTimersByTime(5_000);
+    hub.addListener('b', new FakeSink(), 'es'); // the same phone, reconnected: nothing changes
+    hub.removeListener('b');
+    vi.advanceTimersByTime(9_999);
+    expect(languageChanges(demands)).toEqual([['es']]);
+    vi.advanceTimersByTime(1);
+    expect(languageChanges(demands)).toEqual([['es'], []]);
+    hub.close();
   });
 
   it('grace is per departed listener: switching language keeps nothing alive', () => {
     vi.useFakeTimers();
-    try {
-      const bus = new InMemoryBus();
-      const demand: string[][] = [];
-      bus.subscribe(subjects.allDemand('g'), (m) => m.type === 'demand' && demand.push(m.languages));
-      const hub = new SessionHub({ ...TEST_HUB, sessionId: 'g', bus, demandGraceMs: 10_000 });
-      // One socket cycling languages once a second: only its current language is ever produced.
-      hub.addListener('a', new FakeSink(), 'es');
-      for (const lang of ['fr', 'de', 'pt', 'it', 'es', 'fr']) {
-        vi.advanceTimersByTime(1_000);
-        hub.setLanguage('a', lang);
-      }
-      expect(demand.every((langs) => langs.length === 1)).toBe(true);
-      expect(demand.at(-1)).toEqual(['fr']);
-      // Disconnecting keeps its (last) language for the grace, and only that one.
-      hub.removeListener('a');
-      expect(hub.demandedLanguages).toEqual(['fr']);
-      hub.addListener('b', new FakeSink(), 'de');
-      expect(hub.demandedLanguages).toEqual(['de', 'fr']);
-      vi.advanceTimersByTime(10_000);
-      expect(hub.demandedLanguages).toEqual(['de']);
-      hub.close();
-    } finally {
-      vi.useRealTimers();
+    const { hub, demands } = hubFixture({ demandGraceMs: 10_000 });
+    // One socket cycling languages once a second: only its current language is ever produced.
+    hub.addListener('a', new FakeSink(), 'es');
+    for (const lang of ['fr', 'de', 'pt', 'it', 'es', 'fr']) {
+      vi.advanceTimersByTime(1_000);
+      hub.setLanguage('a', lang);
     }
+    expect(demands.every((d) => d.languages.length === 1)).toBe(true);
+    expect(demands.at(-1)?.languages).toEqual(['fr']);
+    // Disconnecting keeps its (last) language for the grace, and only that one.
+    hub.removeListener('a');
+    expect(hub.demandedLanguages).toEqual(['fr']);
+    hub.addListener('b', new FakeSink(), 'de');
+    expect(hub.demandedLanguages).toEqual(['de', 'fr']);
+    vi.advanceTimersByTime(10_000);
+    expect(hub.demandedLanguages).toEqual(['de']);
+    hub.close();
   });
 
   it('a slow listener closed with 4508 keeps its language for the grace, as a disconnect does', () => {
     vi.useFakeTimers();
-    try {
-      const bus = new InMemoryBus();
-      const hub = new SessionHub({
-        ...TEST_HUB,
-        sessionId: 'g',
-
-        bus,
-        demandGraceMs: 10_000,
-        maxBufferedBytes: 16 * 1024,
-      });
-      const slow = new FakeSink();
-      hub.addListener('a', slow, 'es');
-      slow.bufferedAmount = 1024 * 1024;
-      bus.publish(subjects.output('g'), {
-        type: 'caption',
-        event: {
-          type: 'caption',
-          kind: 'final',
-          seq: 1,
-          segmentId: 1,
-          lang: 'en',
-          text: 'x',
-          mediaStartMs: 0,
-          mediaEndMs: 1,
-          emittedAt: 0,
-        },
-      });
-      expect(slow.closed?.code).toBe(CloseCode.SLOW_CONSUMER);
-      expect(hub.demandedLanguages).toEqual(['es']);
-      vi.advanceTimersByTime(10_000);
-      expect(hub.demandedLanguages).toEqual([]);
-      hub.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    const { hub, caption } = hubFixture({ demandGraceMs: 10_000, maxBufferedBytes: 16 * 1024 });
+    const slow = new FakeSink();
+    hub.addListener('a', slow, 'es');
+    slow.bufferedAmount = 1024 * 1024;
+    caption({ text: 'x' });
+    expect(slow.closed?.code).toBe(CloseCode.SLOW_CONSUMER);
+    expect(hub.demandedLanguages).toEqual(['es']);
+    vi.advanceTimersByTime(10_000);
+    expect(hub.demandedLanguages).toEqual([]);
+    hub.close();
   });
 
   it('seeds history from before a restart, replays it, and finds the seq before a time', () => {
     const { hub } = setup();
-    const old = (seq: number, kind: 'final' | 'translation', lang: string, emittedAt: number) => ({
-      type: 'caption' as const,
-      kind,
-      seq,
-      segmentId: seq,
-      lang,
-      text: `old ${seq}`,
-      mediaStartMs: 0,
-      mediaEndMs: 1,
-      emittedAt,
-    });
+    const old = (seq: number, kind: 'final' | 'translation', lang: string, emittedAt: number) =>
+      captionEvent(seq, { kind, segmentId: seq, lang, text: `old ${seq}`, emittedAt });
     hub.seedHistory([
       old(1, 'final', 'en', 100),
       old(2, 'translation', 'es', 200),
@@ -315,43 +213,15 @@ describe('SessionHub', () => {
   });
 
   it('after a takeover, drops what listeners already got of the sentence recognised again', () => {
-    const bus = new InMemoryBus();
-    const hub = new SessionHub({ ...TEST_HUB, sessionId: 't', bus, countsDebounceMs: 0 });
+    const fixture = hubFixture();
+    const { bus, hub } = fixture;
     const es = new FakeSink();
     hub.addListener('a', es, 'es');
-    let seq = 0;
+    const span = (endMs: number) => ({ mediaStartMs: endMs - 500, mediaEndMs: endMs });
     const caption = (kind: 'final' | 'translation', lang: string, segmentId: number, endMs: number) =>
-      bus.publish(subjects.output('t'), {
-        type: 'caption',
-        event: {
-          type: 'caption',
-          kind,
-          seq: ++seq,
-          segmentId,
-          lang,
-          text: `${kind} ${segmentId}@${endMs}`,
-          mediaStartMs: endMs - 500,
-          mediaEndMs: endMs,
-          emittedAt: 0,
-        },
-      });
+      fixture.caption({ kind, lang, segmentId, text: `${kind} ${segmentId}@${endMs}`, ...span(endMs) });
     const voice = (segmentId: number, endMs: number) =>
-      bus.publish(subjects.output('t'), {
-        type: 'audio',
-        packet: {
-          seq: ++seq,
-          language: 'es',
-          segmentId,
-          packetIndex: 0,
-          offsetMs: 0,
-          sampleRate: 24000,
-          flags: 0,
-          frameDurationMs: 20,
-          frames: [new Uint8Array([1])],
-          mediaStartMs: endMs - 500,
-          mediaEndMs: endMs,
-        },
-      });
+      fixture.audio({ segmentId, flags: 0, frames: [new Uint8Array([1])], ...span(endMs) });
     caption('final', 'en', 1, 1000);
     caption('translation', 'es', 1, 1000);
     voice(1, 1000);
@@ -361,7 +231,7 @@ describe('SessionHub', () => {
     // Before any takeover the same span twice is passed on (engines may legitimately repeat it).
     caption('translation', 'es', 2, 2000);
     expect(es.captions()).toHaveLength(4);
-    bus.publish(subjects.state('t'), { type: 'resumed', worker: 'w2' });
+    bus.publish(subjects.state('s'), { type: 'resumed', worker: 'w2' });
     // The successor recognises sentence 2 again, then goes on with sentence 3.
     caption('final', 'en', 1, 1000);
     caption('translation', 'es', 1, 1000);

@@ -325,18 +325,12 @@ export class SessionRegistry {
       );
   }
 
-  /** Everything, for the owner and operators. */
+  /** Everything, for the owner and operators: the public view plus creation time and listener counts. */
   async info(record: SessionRecord): Promise<SessionInfo> {
-    const session = this.live.get(record.id);
     return {
-      id: record.id,
-      title: record.title,
-      sourceLanguage: record.sourceLanguage,
-      state: session?.state ?? record.state,
+      ...this.publicInfo(record),
       createdAt: new Date(record.createdAt).toISOString(),
-      joinUrl: this.options.joinUrl(record.id),
-      targetLanguages: this.offered(record),
-      listeners: session?.hub.counts() ?? {},
+      listeners: this.live.get(record.id)?.hub.counts() ?? {},
     };
   }
 

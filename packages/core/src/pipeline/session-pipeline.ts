@@ -210,10 +210,6 @@ export class SessionPipeline {
     return this.seq;
   }
 
-  get activeLanguages(): string[] {
-    return [...this.tracks.keys()];
-  }
-
   /** The voices being synthesised per language (DEFAULT_VOICE_ID: the default voice). */
   get activeVoices(): Record<string, string[]> {
     return Object.fromEntries([...this.tracks].map(([lang, t]) => [lang, t.voiceIds]));

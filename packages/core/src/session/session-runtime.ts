@@ -113,9 +113,6 @@ export class SessionRuntime {
   get hasPipeline(): boolean {
     return this.pipeline !== null;
   }
-  get activeLanguages(): string[] {
-    return this.pipeline?.activeLanguages ?? [];
-  }
   /** True when this runtime went on from a predecessor's acknowledged frame. */
   get resumed(): boolean {
     return this.ackedSeq > 0;

@@ -234,7 +234,12 @@ export class ApyProcess {
       await this.childExit;
       const detail = this.stderrTail.trim().split('\n').slice(-5).join('\n');
       if (this.closed) throw new EngineError(this.options.engineId, 'closed while starting', false);
-      throw new Error(`apertium-apy ${outcome}${detail ? `:\n${detail}` : ''}`);
+      // Recoverable: a start that timed out on a busy machine may succeed when tried again.
+      throw new EngineError(
+        this.options.engineId,
+        `apertium-apy ${outcome}${detail ? `:\n${detail}` : ''}`,
+        true,
+      );
     }
     if (this.state !== 'starting') return; // closed meanwhile
     this.port = port;

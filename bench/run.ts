@@ -135,6 +135,7 @@ function partRunners(
           : ['long-en-01.wav', 'long-en-02.wav', 'librivox-01.wav'],
         steps: q ? [1, 2, 4] : [1, 2, 3, 4, 6, 8, 10, 12, 16],
         listen: ['es', 'fr'],
+        config: options.configFile ? JSON.parse(readFileSync(options.configFile, 'utf8')) : undefined,
         log,
       }),
     fanout: () => {

@@ -71,3 +71,60 @@ export function rssMb(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
   return Math.round(Number(m?.[1] ?? 0) / 1024);
 }
+
+/** utime+stime of one /proc stat file (a process or one of its threads), in seconds; 0 once gone. */
+function ownSeconds(statPath: string): number {
+  try {
+    const f = readFileSync(statPath, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICK;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Where a process tree's CPU went so far: each thread of the process (by thread id; the main
+ * thread's id is the pid), its children that already exited and were waited for (cutime+cstime:
+ * programs run per request, such as a voice per sentence), and its live descendants (with their
+ * own exited children). Linux only.
+ */
+export interface TreeCpu {
+  threads: Record<number, number>;
+  exitedChildren: number;
+  liveDescendants: number;
+}
+
+export function treeCpu(pid: number): TreeCpu {
+  const threads: Record<number, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    threads[Number(tid)] = ownSeconds(`/proc/${pid}/task/${tid}/stat`);
+  }
+  let exitedChildren = 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    exitedChildren = (Number(f[13]) + Number(f[14])) / TICK;
+  } catch {
+    // gone
+  }
+  return { threads, exitedChildren, liveDescendants: cpuSeconds(tree(pid).slice(1)) };
+}
+
+/**
+ * The CPU a tree used between two samples, in % of one core: the main thread, the other threads
+ * busiest first (threads that started in between count from zero), exited children, live
+ * descendants. A descendant that exits in between moves from live to exited (its parent waits for
+ * it), so its share before the exit is counted under neither; per-sentence programs are short.
+ */
+export function treeCpuPercent(pid: number, a: TreeCpu, b: TreeCpu, seconds: number) {
+  const pct = (s: number) => Math.round((s / Math.max(0.001, seconds)) * 1000) / 10;
+  const others = Object.entries(b.threads)
+    .filter(([tid]) => Number(tid) !== pid)
+    .map(([tid, s]) => s - (a.threads[Number(tid)] ?? 0))
+    .sort((x, y) => y - x);
+  return {
+    mainThread: pct((b.threads[pid] ?? 0) - (a.threads[pid] ?? 0)),
+    otherThreads: others.map(pct).filter((p) => p > 0),
+    exitedChildren: pct(b.exitedChildren - a.exitedChildren),
+    liveDescendants: pct(b.liveDescendants - a.liveDescendants),
+  };
+}

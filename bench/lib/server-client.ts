@@ -29,9 +29,11 @@ export class ServerProcess {
     probe?: boolean;
     /** Config over the defaults (e.g. { pipeline: { mode: 'sentence' } }). */
     config?: Record<string, unknown>;
+    /** More node options for the server, e.g. ['--cpu-prof', '--cpu-prof-dir=DIR'] to profile it. */
+    nodeArgs?: string[];
   }): Promise<ServerProcess> {
     const child = fork(join(here, 'server-process.ts'), [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(options.nodeArgs ?? [])],
       env: {
         ...process.env,
         BENCH_ENGINES:

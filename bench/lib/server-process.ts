@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createLogger, type MessageBus } from '@babelcast/core';
 import { startServer } from '@babelcast/server';
 import { KIND, type Kind } from './fanout-accounting.ts';
@@ -60,7 +60,61 @@ if (probe) {
 
 const usage = trackUsage();
 
+/**
+ * Why a step is slow, from inside the server: how late the main thread's event loop runs timers
+ * (delay percentiles) and how busy it is (utilization), and how many translations the pipeline
+ * asked for and how long they took (queueing in apertium-apy included). Reset by each `activity`.
+ */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+let loopSince = performance.eventLoopUtilization();
+const mt = { calls: 0, ms: 0, inFlight: 0, maxInFlight: 0 };
+const engine = server.engines.mt;
+const translate = engine.translate.bind(engine);
+engine.translate = async (request) => {
+  mt.calls++;
+  mt.inFlight++;
+  mt.maxInFlight = Math.max(mt.maxInFlight, mt.inFlight);
+  const t = performance.now();
+  try {
+    return await translate(request);
+  } finally {
+    mt.inFlight--;
+    mt.ms += performance.now() - t;
+  }
+};
+const sent = { translations: 0, drafts: 0, audio: 0 };
+{
+  const bus = (server.sessions as unknown as { options: { bus: MessageBus } }).options.bus;
+  const publish = bus.publish.bind(bus);
+  bus.publish = (subject, message) => {
+    if (message.type === 'caption' && message.event.kind === 'translation') sent.translations++;
+    else if (message.type === 'draft') sent.drafts++;
+    else if (message.type === 'audio') sent.audio++;
+    publish(subject, message);
+  };
+}
+function activity() {
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+  const answer = {
+    eventLoopDelayMs: {
+      p50: ms(loopDelay.percentile(50)),
+      p99: ms(loopDelay.percentile(99)),
+      max: ms(loopDelay.max),
+    },
+    eventLoopUtilization: Math.round(performance.eventLoopUtilization(loopSince).utilization * 1000) / 1000,
+    mt: { calls: mt.calls, meanMs: mt.calls ? Math.round(mt.ms / mt.calls) : 0, maxInFlight: mt.maxInFlight },
+    published: { ...sent },
+  };
+  loopDelay.reset();
+  loopSince = performance.eventLoopUtilization();
+  Object.assign(mt, { calls: 0, ms: 0, maxInFlight: mt.inFlight });
+  Object.assign(sent, { translations: 0, drafts: 0, audio: 0 });
+  return answer;
+}
+
 answerParent(usage, {
+  activity,
   published: () => {
     const answer = [...published.entries()].map(([seq, [t, kind, lang]]) => [seq, t, kind, lang]);
     published.clear();

@@ -3,6 +3,12 @@
  * (English, 2 target languages) on one server until latency grows: the most sessions one node
  * sustains. A step holds when every session finished with text and its final-caption p95 stays
  * within max(2 × the one-session p95, one-session p95 + 1 s).
+ *
+ * Each step also says where the CPU went (the server's main thread, its other threads — the
+ * recogniser workers among them —, apertium-apy, the voice programs run per sentence, and the
+ * replay clients in this process, which share the machine's cores) and how the server's event
+ * loop and translator kept up. `config` (`--config FILE`) runs the servers with settings over the
+ * defaults, e.g. `{"pipeline":{"mode":"sentence"}}`.
  */
 import { readWavFile } from '@babelcast/core';
 import { speechClip } from '@babelcast/core/testing';
@@ -13,6 +19,7 @@ import {
   transcribeSamples,
   withConfiguredEngines,
 } from '@babelcast/cli/replay';
+import { procAvailable, type TreeCpu, treeCpu, treeCpuPercent } from '../lib/process-tree.ts';
 import { cpuPercent, mb, ServerProcess } from '../lib/server-client.ts';
 import { poolLatencies } from './latency.ts';
 
@@ -22,6 +29,8 @@ export interface ThroughputOptions {
   asrClips: string[];
   steps: number[];
   listen: string[];
+  /** Server settings over the defaults (merged like a config file), e.g. { pipeline: { mode: 'sentence' } }. */
+  config?: Record<string, unknown>;
   log: (line: string) => void;
 }
 
@@ -32,7 +41,7 @@ export async function runThroughput(options: ThroughputOptions) {
   let serverEngines: Record<string, string> = {};
   for (const k of options.steps) {
     options.log(`throughput: ${k} concurrent session(s)…`);
-    const server = await ServerProcess.start({ engines: options.engines });
+    const server = await ServerProcess.start({ engines: options.engines, config: options.config });
     serverEngines = server.engines;
     try {
       const step = await concurrentSessions(server, k, options, baseline);
@@ -48,6 +57,7 @@ export async function runThroughput(options: ThroughputOptions) {
     asr,
     clip: options.clip,
     listen: options.listen,
+    ...(options.config && { config: options.config }),
     engines: serverEngines,
     steps,
     sustainedSessions: sustained,
@@ -98,6 +108,10 @@ async function concurrentSessions(
   baseline: { final: number; translation: number } | null,
 ) {
   const before = await server.usage();
+  const pid = server.child.pid!;
+  const treeBefore = procAvailable() ? treeCpu(pid) : null;
+  const clientBefore = process.cpuUsage();
+  await server.request('activity');
   const runs: ReplayResult[] = await Promise.all(
     Array.from({ length: k }, async (_, i) => {
       await new Promise((r) => setTimeout(r, i * 300)); // stagger, as real talks do not start together
@@ -110,6 +124,8 @@ async function concurrentSessions(
     }),
   );
   const after = await server.usage();
+  const activity = await server.request<Record<string, unknown>>('activity');
+  const where = cpuSplit(pid, treeBefore, clientBefore, (after.wallMs - before.wallMs) / 1000);
   const pooled = poolLatencies(runs);
   const finalP95 = pooled.final.p95 ?? Number.POSITIVE_INFINITY;
   const translationP95 = pooled.translation.p95 ?? Number.POSITIVE_INFINITY;
@@ -123,6 +139,7 @@ async function concurrentSessions(
   options.log(
     `  final p95 ${pooled.final.p95} ms (worst session ${worstFinalP95}), translation p95 ${pooled.translation.p95} ms, cpu ${cpuPercent(before, after)}%, rss ${mb(after.rssPeak)} MB${held ? '' : ' — latency grew'}`,
   );
+  options.log(`  cpu split ${JSON.stringify(where)}; ${JSON.stringify(activity)}`);
   return {
     baseline: base,
     result: {
@@ -133,7 +150,24 @@ async function concurrentSessions(
       sessionsWithoutText: empty,
       serverCpuPct: cpuPercent(before, after),
       serverRssPeakMb: mb(after.rssPeak),
+      ...(where && { cpuSplitPct: where }),
+      activity,
       held,
     },
+  };
+}
+
+/** Where the CPU of a step went, in % of one core: see treeCpuPercent; null without /proc. */
+function cpuSplit(pid: number, before: TreeCpu | null, client: NodeJS.CpuUsage, seconds: number) {
+  if (!before) return null;
+  const server = treeCpuPercent(pid, before, treeCpu(pid), seconds);
+  const used = process.cpuUsage(client);
+  return {
+    serverMainThread: server.mainThread,
+    serverOtherThreads: server.otherThreads.slice(0, 4),
+    serverOtherThreadsTotal: Math.round(server.otherThreads.reduce((a, b) => a + b, 0) * 10) / 10,
+    childrenExited: server.exitedChildren,
+    childrenRunning: server.liveDescendants,
+    replayClients: Math.round(((used.user + used.system) / 1e6 / seconds) * 1000) / 10,
   };
 }

@@ -36,7 +36,7 @@ export const throughputSection = (t: Results) =>
   section('## Throughput', t, () => [
     `Recogniser ${t.asr.engine} + ${t.asr.vad} alone: real-time factor ${t.asr.rtf} over ${t.asr.audioSeconds} s.`,
     '',
-    `Concurrent real-time sessions (clip ${t.clip}, listeners ${t.listen.join(', ')}, engines ${JSON.stringify(t.engines)}): **${t.sustainedSessions} sustained**.`,
+    `Concurrent real-time sessions (clip ${t.clip}, listeners ${t.listen.join(', ')}, engines ${JSON.stringify(t.engines)}${t.config ? `, settings ${JSON.stringify(t.config)}` : ''}): **${t.sustainedSessions} sustained**.`,
     '',
     '| sessions | final p50/p95 ms | translation p50/p95 ms | audio p95 ms | worst session final p95 | server CPU % | peak RSS MB | held |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -45,7 +45,25 @@ export const throughputSection = (t: Results) =>
         `| ${s.sessions} | ${f(s.latencyMs.final.p50)} / ${f(s.latencyMs.final.p95)} | ${f(s.latencyMs.translation.p50)} / ${f(s.latencyMs.translation.p95)} | ${f(s.latencyMs.audio.p95)} | ${f(s.worstSessionFinalP95)} (limit ${s.finalP95LimitMs}) | ${s.serverCpuPct} | ${s.serverRssPeakMb} | ${s.held ? 'yes' : 'no'} |`,
     ),
     '',
+    ...throughputCpuSplit(t.steps.filter((s: Results) => s.cpuSplitPct)),
   ]);
+
+/** Where each step's CPU went (runs since 2026-11-30 16:00 only), and how the server kept up. */
+function throughputCpuSplit(steps: Results[]): string[] {
+  if (steps.length === 0) return [];
+  return [
+    'Where the CPU went, % of one core over the step: the server process by thread (main = event loop: pipeline, drafts, hub, Opus, resampling, prosody; other threads busiest first: the recogniser workers, then V8 and libuv helpers), its child processes (running: apertium-apy and its pipelines; exited: the voice programs run per sentence), and the replay clients in the bench process on the same cores. Event loop delay is how late the server main thread ran a timer; MT calls are translations the pipeline asked for (chunks and drafts, mean time incl. queueing).',
+    '',
+    '| sessions | server main | server other threads | apertium-apy | voice programs | replay clients | event loop delay p50/p99/max ms, utilization | MT calls (mean ms, most at once) | drafts / translations / audio packets published |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...steps.map((s) => {
+      const c = s.cpuSplitPct;
+      const a = s.activity;
+      return `| ${s.sessions} | ${c.serverMainThread} | ${c.serverOtherThreadsTotal} (${c.serverOtherThreads.join(', ')}) | ${c.childrenRunning} | ${c.childrenExited} | ${c.replayClients} | ${a.eventLoopDelayMs.p50} / ${a.eventLoopDelayMs.p99} / ${a.eventLoopDelayMs.max}, ${a.eventLoopUtilization} | ${a.mt.calls} (${a.mt.meanMs}, ${a.mt.maxInFlight}) | ${a.published.drafts} / ${a.published.translations} / ${a.published.audio} |`;
+    }),
+    '',
+  ];
+}
 
 export const fanoutSection = (fo: Results) =>
   section('## Fan-out (one session, listeners in 2 other processes on loopback)', fo, () => {

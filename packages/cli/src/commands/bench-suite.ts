@@ -26,6 +26,8 @@ export interface BenchRequest {
   clips?: string[];
   /** Latency part: replay speed (1 = real time, the default; other speeds only to try the part out). */
   speed?: number;
+  /** Throughput part: a JSON file of server settings over the defaults (e.g. {"pipeline":{"mode":"sentence"}}). */
+  configFile?: string;
   soakMinutes?: number;
   fanoutMax?: number;
   outDir?: string;

@@ -40,6 +40,7 @@ export const bench: Command = {
     modes: { type: 'string' },
     clips: { type: 'string' },
     speed: { type: 'string' },
+    config: { type: 'string' },
   },
   help: [
     `      --part LIST          parts to run (default all): ${PARTS.join(', ')}`,
@@ -56,6 +57,10 @@ export const bench: Command = {
     '      --clips LIST         clips from the shared data (default long-en-01.wav,long-en-02.wav;',
     '                           quick: ljspeech-01.wav,fleurs-en-01.wav), listeners es and fr',
     '      --speed N            replay speed (default 1 = real time; other speeds only to try it out)',
+    '',
+    'Throughput part (concurrent real-time sessions on one server, and where the CPU goes):',
+    '      --config FILE        server settings over the defaults, as JSON, e.g.',
+    '                           {"pipeline":{"mode":"sentence"}} or {"pipeline":{"voice":{"prosody":false}}}',
     '',
     'The latency comparison of docs/benchmarks.md (run it on a quiet machine, ~6 minutes):',
     '  npm run bench -- --part latency',
@@ -91,6 +96,7 @@ export const bench: Command = {
       modes: modes as Array<'sentence' | 'simultaneous'> | undefined,
       clips,
       speed: num('speed'),
+      configFile: values.config as string | undefined,
     });
     process.stdout.write(`\nWrote:\n${files.map((f) => `  ${f}`).join('\n')}\n`);
     const failed = results.failedSteps;

@@ -4,12 +4,12 @@
  * sentence is fully synthesised. Every way a child can fail becomes an EngineError; nothing here
  * may throw asynchronously outside the iterator (that would crash the server).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../engine.ts';
 import type { TtsChunk } from '../tts.ts';
+import { type ProgramOutcome, voiceSpawner } from './voice-spawner.ts';
 import { WavStreamParser } from './wav-stream-parser.ts';
 
 export interface SynthProcessSpec {
@@ -28,31 +28,23 @@ export interface SynthProcessSpec {
   outputFile?: string;
 }
 
-interface ChildOutcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  spawnError?: Error;
-}
-
 const STDERR_KEEP_BYTES = 2048;
 
 export async function* synthesizeWithChild(spec: SynthProcessSpec): AsyncGenerator<TtsChunk> {
   spec.signal?.throwIfAborted();
-  const child = spawn(spec.command, spec.args, {
-    stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', spec.outputFile ? 'ignore' : 'pipe', 'pipe'],
+  // Started by the voice spawner, not forked from this (large) process: see voice-spawner.ts.
+  const child = voiceSpawner.spawn({
+    command: spec.command,
+    args: spec.args,
+    stdin: spec.stdin,
+    stdout: !spec.outputFile,
   });
-  const outcome = watchChild(child);
+  const outcome = child.outcome;
   let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (s: string) => {
+  child.onStderr((s) => {
     stderr = (stderr + s).slice(-STDERR_KEEP_BYTES);
   });
-  if (child.stdin) {
-    // The child may exit before reading everything (bad voice): EPIPE is reported via the exit code.
-    child.stdin.on('error', () => {});
-    child.stdin.end(spec.stdin);
-  }
-  const kill = () => child.kill('SIGKILL');
+  const kill = () => child.kill();
   spec.signal?.addEventListener('abort', kill, { once: true });
 
   const parser = new WavStreamParser();
@@ -82,7 +74,7 @@ export async function* synthesizeWithChild(spec: SynthProcessSpec): AsyncGenerat
     spec.signal?.removeEventListener('abort', kill);
     // Reached early when the consumer stops iterating (barge-in, session closed). Waiting for the
     // exit means no synthesiser outlives the request that started it.
-    if (child.exitCode === null && child.signalCode === null) kill();
+    if (!child.exited) kill();
     await outcome;
   }
 }
@@ -106,7 +98,7 @@ export async function* synthesizeThroughFile(
 
 function describeFailure(
   spec: SynthProcessSpec,
-  result: ChildOutcome,
+  result: ProgramOutcome,
   stderr: string,
   readError: unknown,
 ): EngineError | undefined {
@@ -156,11 +148,4 @@ async function* readWavFileInChunks(
   const step = Math.round(parser.format.sampleRate * FILE_CHUNK_SECONDS);
   for (let at = 0; at < samples.length; at += step)
     yield { samples: samples.slice(at, at + step), sampleRate: parser.format.sampleRate };
-}
-
-function watchChild(child: ChildProcess): Promise<ChildOutcome> {
-  return new Promise((resolve) => {
-    child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
 }

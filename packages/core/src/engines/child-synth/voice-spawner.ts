@@ -71,11 +71,13 @@ export class VoiceSpawner {
         settle: (o) => {
           exited = true;
           this.running.delete(id);
+          this.holdOpen(spawner);
           stdout?.end();
           resolve(o);
         },
       });
     });
+    this.holdOpen(spawner);
     spawner.send({ t: 'spawn', id, ...request });
     return {
       stdout,
@@ -107,11 +109,22 @@ export class VoiceSpawner {
     child.on('message', (m: SpawnerMessage) => this.onMessage(m));
     child.once('exit', () => this.onSpawnerExit(child));
     child.once('error', () => this.onSpawnerExit(child));
-    // The spawner must not keep the server (or a test run) alive on its own.
+    // An idle spawner must not keep the server (or a test run) alive on its own; see holdOpen.
     child.unref();
-    (child.channel as { unref?: () => void } | undefined)?.unref?.();
     this.child = child;
+    this.holdOpen(child);
     return child;
+  }
+
+  /**
+   * The IPC channel keeps this process alive only while a program runs: a script that awaits a
+   * sentence must not exit before its audio arrives, and an idle spawner must not hold it open.
+   */
+  private holdOpen(child: ChildProcess): void {
+    const channel = child.channel as { ref?: () => void; unref?: () => void } | null | undefined;
+    const busy = [...this.running.values()].some((r) => r.owner === child);
+    if (busy) channel?.ref?.();
+    else channel?.unref?.();
   }
 
   private onMessage(m: SpawnerMessage): void {

@@ -10,10 +10,9 @@
  *
  * Run: `npx tsx tools/project-references.ts` to write, `--check` to fail when a file is stale.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-
-const root = resolve(import.meta.dirname, '..');
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { root, workspaceDirs } from './workspaces.ts';
 
 interface Manifest {
   name: string;
@@ -29,15 +28,7 @@ interface Workspace {
 }
 
 function workspaces(): Workspace[] {
-  const patterns = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: string[] })
-    .workspaces;
-  const dirs: string[] = [];
-  for (const pattern of patterns) {
-    if (pattern.endsWith('/*')) {
-      const parent = pattern.slice(0, -2);
-      for (const entry of readdirSync(join(root, parent)).sort()) dirs.push(join(parent, entry));
-    } else dirs.push(pattern);
-  }
+  const dirs = workspaceDirs();
   const ours = (deps: Record<string, string> | undefined) =>
     Object.keys(deps ?? {}).filter((d) => d.startsWith('@babelcast/'));
   return dirs

@@ -5,9 +5,9 @@
  * alone. Run: `npx tsx tools/workspace-deps.ts`; exits 1 and lists the gaps when there are any.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
+import { root, workspaceDirs } from './workspaces.ts';
 
-const root = resolve(import.meta.dirname, '..');
 const IMPORT = /(?:from|import)\s*\(?\s*'(@babelcast\/[a-z0-9-]+)(?:\/[^']*)?'/g;
 
 interface Manifest {
@@ -30,23 +30,9 @@ function sourceFiles(dir: string): string[] {
 
 const isTest = (file: string) => /\.test\.ts$|\/test\/|\/testing\//.test(file);
 
-/** Every workspace folder the root package.json lists (`packages/*`, `apps/*`, `bench`). */
-export function workspaceDirs(): string[] {
-  const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    workspaces: string[];
-  };
-  return workspaces.flatMap((pattern) =>
-    pattern.endsWith('/*')
-      ? readdirSync(join(root, pattern.slice(0, -2)))
-          .sort()
-          .map((name) => join(root, pattern.slice(0, -2), name))
-      : [join(root, pattern)],
-  );
-}
-
 export function undeclaredImports(): string[] {
   const problems: string[] = [];
-  for (const dir of workspaceDirs()) {
+  for (const dir of workspaceDirs().map((d) => join(root, d))) {
     let manifest: Manifest;
     try {
       manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
